@@ -1,0 +1,84 @@
+# ipc-demos: one non-recursive Makefile.  `make help` lists the targets.
+
+CFLAGS   ?= -g -O2
+STD      := -std=c11 -D_XOPEN_SOURCE=700 -Wall -Wextra -Wpedantic
+ifeq ($(WERROR),1)
+STD      += -Werror
+endif
+SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all
+BATS     ?= bats
+TEST_TIMEOUT ?= 900
+
+# Every program, built next to its source (pipe/demo.c -> pipe/demo).
+# tests/cli.bats reads this list (`make print-programs`), so no program escapes it.
+PROGRAMS :=
+
+# pipe/: anonymous pipes
+PROGRAMS += pipe/demo
+
+# fifo/: named pipes
+
+# shm/: System V shared memory
+
+# procpool/: a process pool
+
+# msgq/: System V message queues
+
+# sem/: System V semaphores
+
+# bench/: measuring them all
+
+# A program made of more than its own file and common/ names its other parts:
+# EXTRA_shm/reader := shm/ring   (links build/obj/shm/ring.o too)
+
+OBJ      := build/obj
+CHECKDIR := build/check
+CHECK_PROGRAMS := $(addprefix $(CHECKDIR)/,$(PROGRAMS))
+
+.PHONY: all test check clean help print-programs
+all: $(PROGRAMS)
+
+.SECONDEXPANSION:
+$(PROGRAMS): %: $(OBJ)/%.o $$(addprefix $(OBJ)/,$$(addsuffix .o,$$(EXTRA_$$*))) $(OBJ)/common/common.o
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# `make check` builds a second, sanitized set under build/check/, never mixed with
+# the normal objects, and runs the whole suite against it.
+$(CHECK_PROGRAMS): $(CHECKDIR)/%: $(CHECKDIR)/obj/%.o $$(addprefix $(CHECKDIR)/obj/,$$(addsuffix .o,$$(EXTRA_$$*))) $(CHECKDIR)/obj/common/common.o
+	$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
+
+$(CHECKDIR)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(STD) $(CFLAGS) $(SANITIZE) -MMD -MP -c -o $@ $<
+
+-include $(wildcard $(OBJ)/*/*.d $(CHECKDIR)/obj/*/*.d)
+
+test: all
+	@command -v $(BATS) >/dev/null 2>&1 || { \
+	  echo "make test needs bats (Bats 1.5 or later): apt-get install bats" >&2; exit 1; }
+	timeout $(TEST_TIMEOUT) $(BATS) tests
+
+check: all $(CHECK_PROGRAMS)
+	@command -v $(BATS) >/dev/null 2>&1 || { \
+	  echo "make check needs bats: apt-get install bats" >&2; exit 1; }
+	@command -v valgrind >/dev/null 2>&1 || { \
+	  echo "make check needs valgrind: apt-get install valgrind" >&2; exit 1; }
+	IPC_DEMOS_BIN=$(CURDIR)/$(CHECKDIR) timeout $(TEST_TIMEOUT) $(BATS) tests
+	timeout $(TEST_TIMEOUT) tests/valgrind.sh
+
+print-programs:
+	@printf '%s\n' $(PROGRAMS)
+
+clean:
+	rm -rf build $(PROGRAMS)
+
+help:
+	@echo "make           build every program next to its source (WERROR=1 adds -Werror)"
+	@echo "make test      build, then run the Bats suite in tests/"
+	@echo "make check     the suite again on sanitized builds, then valgrind on each demo"
+	@echo "make clean     remove everything the build made"
+	@echo "make help      this list"

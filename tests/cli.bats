@@ -1,0 +1,103 @@
+#!/usr/bin/env bats
+# The bad-input matrix: every program in the Makefile's PROGRAMS list, abused the
+# same ways.  A usage error exits 2 with "PROG: what is wrong" and the usage line
+# on stderr and nothing on stdout; -h exits 0 with the usage on stdout.
+
+load helpers
+
+# One row per program:
+#   program        a number option   operands a valid call needs   extra operands refused
+# ("-" for none).  A program missing here fails the first test.
+ROWS='
+pipe/demo        -n                -                             yes
+'
+
+row_of() {
+    awk -v p="$1" '$1 == p { print; found = 1 } END { exit !found }' <<<"$ROWS"
+}
+
+programs() {
+    make -s -C "$ROOT" print-programs
+}
+
+# expect_usage_error PROG WHAT ARGS...: exit 2, stdout empty, stderr names PROG,
+# says WHAT (a regex) and shows the usage line.
+failures=""
+expect_usage_error() {
+    local prog=$1 what=$2
+    shift 2
+    run --separate-stderr timeout 5 "$BIN/$prog" "$@"
+    if [[ $status -ne 2 || -n $output || $stderr != "$prog: "* ||
+          ! $stderr =~ $what || $stderr != *"usage: $prog"* ]]; then
+        failures+="$prog $*: status $status, stdout '$output', stderr '$stderr'"$'\n'
+    fi
+}
+
+report() {
+    if [[ -n $failures ]]; then
+        printf '%s' "$failures" >&2
+        return 1
+    fi
+}
+
+@test "every program has a row in the matrix" {
+    local prog
+    for prog in $(programs); do
+        row_of "$prog" >/dev/null || failures+="no row for $prog in tests/cli.bats"$'\n'
+    done
+    [[ $(programs | wc -l) -ge 1 ]]
+    report
+}
+
+@test "an unknown option is a usage error" {
+    local prog
+    for prog in $(programs); do
+        expect_usage_error "$prog" "unknown option -Z" -Z
+    done
+    report
+}
+
+@test "a missing option argument is a usage error" {
+    local prog num
+    for prog in $(programs); do
+        read -r _ num _ < <(row_of "$prog")
+        [[ $num == - ]] && continue
+        expect_usage_error "$prog" "option $num needs an argument" "$num"
+    done
+    report
+}
+
+@test "a number option refuses a non-number, a negative and an overflow" {
+    local prog num ops bad
+    for prog in $(programs); do
+        read -r _ num ops _ < <(row_of "$prog")
+        [[ $num == - ]] && continue
+        [[ $ops == - ]] && ops=""
+        for bad in abc 12x "" -1 99999999999999999999; do
+            expect_usage_error "$prog" "$num: '$bad' is" "$num" "$bad" $ops
+        done
+    done
+    report
+}
+
+@test "extra operands are a usage error" {
+    local prog ops extra
+    for prog in $(programs); do
+        read -r _ _ ops extra < <(row_of "$prog")
+        [[ $extra == yes ]] || continue
+        [[ $ops == - ]] && ops=""
+        expect_usage_error "$prog" "unexpected argument 'surplus'" $ops surplus
+    done
+    report
+}
+
+@test "-h prints the usage on stdout and exits 0" {
+    local prog
+    for prog in $(programs); do
+        run --separate-stderr timeout 5 "$BIN/$prog" -h
+        if [[ $status -ne 0 || $output != "usage: $prog"* || -n $stderr ]]; then
+            failures+="$prog -h: status $status, stdout '$output', stderr '$stderr'"$'\n'
+        fi
+    done
+    report
+}

@@ -1,0 +1,177 @@
+# tests/helpers.bash - shared by every Bats file: load 'helpers' in each.
+#
+# Each test gets its own IPC_DEMO_DIR, so suites can run side by side.  Programs
+# that could block run under `timeout`; background programs are started with
+# start_bg and killed in teardown; waiting is polling with a deadline, never a
+# bare sleep.  teardown fails the test if a FIFO or System V object is left.
+
+bats_require_minimum_version 1.5.0
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# make check points this at the sanitized build.
+BIN="${IPC_DEMOS_BIN:-$ROOT}"
+# Seconds any single command may take before it counts as hung.
+T="${T:-20}"
+
+BG_PIDS=()
+
+setup() {
+    export IPC_DEMO_DIR="$BATS_TEST_TMPDIR/ipc"
+    OUT="$BATS_TEST_TMPDIR"
+    BG_PIDS=()
+}
+
+teardown() {
+    stop_all_bg
+    check_leftovers
+}
+
+# run_t CMD...: bats' run, bounded by $T seconds, stderr kept apart in $stderr.
+run_t() {
+    run --separate-stderr timeout "$T" "$@"
+}
+
+# start_bg NAME CMD...: start CMD in the background with stdout in $OUT/NAME.out
+# and stderr in $OUT/NAME.err, fd 3 (Bats' own) closed.  The pid of its `timeout`
+# wrapper is in NAME_pid (a variable); the program's own pid: bg_child NAME.
+start_bg() {
+    local name=$1
+    shift
+    timeout "$T" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" 3>&- &
+    printf -v "${name}_pid" '%s' "$!"
+    BG_PIDS+=("$!")
+}
+
+# bg_child NAME: print the pid of the program started by start_bg NAME.
+bg_child() {
+    local parent_var="${1}_pid" deadline=$((SECONDS + T)) pid stat rest
+    local parent=${!parent_var}
+    while ((SECONDS < deadline)); do
+        for stat in /proc/[0-9]*/stat; do
+            read -r pid rest <"$stat" 2>/dev/null || continue
+            rest=${rest##*) }                    # skip "(comm) "
+            set -- $rest
+            if [[ $2 == "$parent" ]]; then
+                echo "$pid"
+                return 0
+            fi
+        done
+        sleep 0.02
+    done
+    echo "no child of $parent appeared within ${T}s" >&2
+    return 1
+}
+
+# wait_bg NAME: wait (bounded by the start_bg timeout) and set $status.
+wait_bg() {
+    local var="${1}_pid"
+    status=0
+    wait "${!var}" || status=$?
+}
+
+# stop_all_bg: TERM, then KILL, whatever start_bg started and is still running.
+stop_all_bg() {
+    local pid deadline
+    for pid in "${BG_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || continue
+        deadline=$((SECONDS + 3))
+        while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.05; done
+        kill -KILL -- "-$pid" "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    BG_PIDS=()
+}
+
+# wait_for_line FILE REGEX [SECONDS]: poll until a line of FILE matches.
+wait_for_line() {
+    local file=$1 regex=$2 deadline=$((SECONDS + ${3:-$T}))
+    until grep -qE -- "$regex" "$file" 2>/dev/null; do
+        if ((SECONDS >= deadline)); then
+            echo "timed out waiting for /$regex/ in $file; it has:" >&2
+            cat "$file" >&2 2>/dev/null
+            return 1
+        fi
+        sleep 0.02
+    done
+}
+
+# wait_for_fifo PATH [SECONDS]
+wait_for_fifo() {
+    local deadline=$((SECONDS + ${2:-$T}))
+    until [[ -p $1 ]]; do
+        if ((SECONDS >= deadline)); then
+            echo "timed out waiting for FIFO $1" >&2
+            return 1
+        fi
+        sleep 0.02
+    done
+}
+
+# wait_for_gone PATH [SECONDS]: poll until PATH no longer exists.
+wait_for_gone() {
+    local deadline=$((SECONDS + ${2:-$T}))
+    while [[ -e $1 || -L $1 ]]; do
+        if ((SECONDS >= deadline)); then
+            echo "timed out waiting for $1 to go" >&2
+            return 1
+        fi
+        sleep 0.02
+    done
+}
+
+# ipc_key PROJ: the key ftok(3) gives for $IPC_DEMO_DIR/key and project id PROJ
+# (a character), as ipcs prints it: glibc's ftok takes the low 16 bits of the
+# inode, the low 8 of the device and the 8 of PROJ.
+ipc_key() {
+    local file="$IPC_DEMO_DIR/key" dev ino proj
+    [[ -e $file ]] || return 1
+    read -r dev ino < <(stat -c '%d %i' "$file")
+    printf -v proj '%d' "'$1"
+    printf '0x%08x\n' $(( (ino & 0xffff) | ((dev & 0xff) << 16) | ((proj & 0xff) << 24) ))
+}
+
+# ipc_objects_for PROJ: the ipcs lines (segments, queues, semaphore sets) whose key
+# is this test's key for PROJ.
+ipc_objects_for() {
+    local key
+    key=$(ipc_key "$1") || return 0
+    ipcs -a 2>/dev/null | grep -i -- "^$key " || true
+}
+
+# The project ids of common.h: shm, msgq, sem, bench.
+IPC_PROJS=(s q m b)
+
+# check_leftovers: no FIFO under this test's directories, no System V object
+# with one of this test's keys.
+check_leftovers() {
+    local left proj objs
+    left=$(find "$BATS_TEST_TMPDIR" -type p 2>/dev/null)
+    if [[ -n $left ]]; then
+        echo "FIFOs left behind:" >&2
+        echo "$left" >&2
+        rm -f $left
+        return 1
+    fi
+    for proj in "${IPC_PROJS[@]}"; do
+        objs=$(ipc_objects_for "$proj")
+        if [[ -n $objs ]]; then
+            echo "System V objects left behind (project '$proj'):" >&2
+            echo "$objs" >&2
+            ipcrm_lines "$objs"
+            return 1
+        fi
+    done
+}
+
+# ipcrm_lines IPCS_LINES: remove the listed objects so one failure does not cascade.
+ipcrm_lines() {
+    local key
+    while read -r key _; do
+        ipcrm -M "$key" 2>/dev/null || ipcrm -Q "$key" 2>/dev/null || ipcrm -S "$key" 2>/dev/null || true
+    done <<<"$1"
+}
+
+# strip_pids: "[parent 4242] text" -> "[parent] text", for comparing runs.
+strip_pids() {
+    sed -E 's/^\[([a-z]+[0-9]*) [0-9]+\] /[\1] /'
+}
