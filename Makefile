@@ -27,6 +27,9 @@ PROGRAMS += pipe/demo
 # sem/: System V semaphores
 
 # bench/: measuring them all
+PROGRAMS += bench/ipcbench
+EXTRA_bench/ipcbench := bench/payload bench/transfer bench/shmbench bench/limits \
+                        bench/linux bench/report
 
 # A program made of more than its own file and common/ names its other parts:
 # EXTRA_shm/reader := shm/ring   (links build/obj/shm/ring.o too)

@@ -1,0 +1,155 @@
+/* bench.h - the parts of bench/ipcbench, and what they share.
+ *
+ *   ipcbench.c  options, the plan, calibration, shuffled rounds
+ *   payload.c   the bytes every mechanism moves, and their verification
+ *   transfer.c  one trial of one mechanism: a writer child, this process reading
+ *   limits.c    memcpy, dd bs=64k | dd, perf bench sched pipe
+ *   linux.c     pinning and the other Linux-only calls, in one place
+ *   report.c    the report, the bar chart, --csv
+ */
+#ifndef IPC_DEMOS_BENCH_H
+#define IPC_DEMOS_BENCH_H
+
+#include "../common/common.h"
+
+#include <stdint.h>
+
+/* ---- mechanisms ---- */
+
+enum mech { M_PIPE, M_FIFO, M_SHM, M_SHM1, M_MSGQ, M_SOCKETPAIR, M_MECHS };
+extern const char *const mech_names[M_MECHS];
+
+struct latency {
+    double mean_us, median_us, min_us;
+};
+
+/* ---- the plan (ipcbench.c) ---- */
+
+enum job_kind {
+    J_THROUGHPUT,       /* a mechanism, one way, writer -> reader */
+    J_MEMCPY,           /* limits: one process copying the same volume */
+    J_DD,               /*   dd bs=64k | dd */
+    J_LATENCY,          /* round trips of a mechanism */
+    J_PERF,             /*   perf bench sched pipe */
+};
+
+struct job {
+    enum job_kind kind;
+    enum mech mech;             /* J_THROUGHPUT, J_LATENCY */
+    size_t size;                /* bytes per message, copy, block or round trip */
+    const char *name;           /* "pipe", "memcpy", "dd|dd", "perf" */
+    const char *na;             /* why it cannot run here, or NULL */
+    long count;                 /* calibrated: messages, copies, blocks, round trips */
+    double *rate;               /* per round: bytes per second */
+    struct latency *lat;        /* per round: microseconds */
+};
+
+struct plan {
+    struct job *jobs;
+    size_t njobs;
+    size_t sizes[16];
+    size_t nsizes;
+    bool mechs[M_MECHS];
+    int rounds;
+    bool latency, csv, quick;
+    double min_seconds;         /* each timed trial lasts at least this long */
+    unsigned long long verified_messages, verified_bytes;
+    double load_start;
+};
+
+/* ---- report.c ---- */
+
+void report_header(const struct plan *p);
+void csv_header(void);
+void csv_row(const struct plan *p, const struct job *j, int round, long messages,
+             double seconds);
+/* The tables, the bar chart, the crossover; false if a figure beats memcpy. */
+bool report_results(const struct plan *p);
+/* "No figure above memcpy": false (and a BROKEN line, on stdout or stderr) if one is. */
+bool report_honest(const struct plan *p, bool on_stderr);
+const char *size_name(size_t size);
+double load_average(void);
+
+/* ---- payload.c ---- */
+
+/* Every message depends on its sequence number and on the trial (the salt), so a
+ * lost, duplicated, reordered, stale or torn message cannot pass the check. */
+void payload_salt(uint64_t salt);
+void payload_fill(void *buf, size_t size, uint64_t seq);
+/* Do the LEN bytes at BUF equal bytes [OFF, OFF + LEN) of message SEQ?  Every byte
+ * is compared; a stream reader checks each piece as it arrives. */
+bool payload_check(const void *buf, size_t off, size_t len, uint64_t seq);
+/* After a failed check: report the first wrong byte and exit 1, naming MECH. */
+noreturn void payload_mismatch(const char *mech, size_t size, const void *buf,
+                               size_t off, size_t len, uint64_t seq);
+
+/* ---- transfer.c ---- */
+
+struct timing {
+    long messages;          /* verified between the two clock readings */
+    double seconds;
+};
+
+/* Whether MECH can move SIZE-byte messages; if not, WHY says so (e.g. above msgmax). */
+bool mech_supports(enum mech m, size_t size, const char **why);
+/* Create what the run needs once (the queue, the FIFOs); removed by bench_cleanup. */
+void mechs_prepare(const bool used[M_MECHS]);
+/* Move WARM + COUNT messages of SIZE bytes from a writer child to this process,
+ * verifying every byte; time from the end of the warm-up to the last byte checked. */
+void transfer(enum mech m, size_t size, long warm, long count, struct timing *t);
+
+bool latency_supports(enum mech m);
+/* WARM + COUNT round trips of SIZE bytes, each verified on both sides. */
+void roundtrip(enum mech m, size_t size, long warm, long count, struct latency *l);
+
+/* Kill and reap the running children, remove every object of ours (atexit). */
+void bench_cleanup(void);
+/* --cleanup: remove what a killed run left behind, saying what. */
+void remove_leftovers(void);
+
+/* What the parts share (transfer.c): */
+double now(void);                        /* CLOCK_MONOTONIC, in seconds */
+void *buffer(size_t size);               /* page-aligned and pre-touched */
+bool corrupt_for(const char *mech);      /* the IPCBENCH_CORRUPT test aid */
+long msgmax(void);
+/* fork(); in the child: ROLE, default stop signals, killed with its parent,
+ * pinned as PIN_ROLE says (-1: not at all).  Returns the pid, 0 in the child. */
+pid_t fork_child(const char *role, int pin_role);
+/* Wait for CHILD; true when it exited with 0.  WHAT names it in messages. */
+bool reap(pid_t child, const char *what, int *status_out);
+/* A blocking call returned EINTR: die if a stop signal came or a child died. */
+void after_eintr(const char *mech);
+/* Mean, median and minimum of COUNT round trips (seconds; sorts RTT). */
+void latency_summary(double *rtt, long count, struct latency *l);
+
+/* ---- shmbench.c: shm and shm1, on the ring of shm/ ---- */
+
+void shm_prepare(void);
+bool shm_supports(size_t size, const char **why);
+void shm_transfer(bool one_slot, size_t size, long warm, long count, struct timing *t);
+void shm_roundtrip(size_t size, long warm, long count, struct latency *l);
+void shm_cleanup(void);
+int shm_leftovers(void);                 /* --cleanup: how many removed */
+
+/* ---- limits.c ---- */
+
+void memcpy_run(size_t size, long warm, long count, struct timing *t);
+/* dd if=/dev/zero bs=64k count=COUNT | dd of=/dev/null bs=64k */
+enum { DD_BLOCK = 65536 };
+void dd_run(long count, struct timing *t);
+/* perf bench sched pipe -l LOOPS: false (and WHY) when it cannot run. */
+bool perf_run(long loops, double *usecs_per_op, const char **why);
+
+/* ---- linux.c ---- */
+
+enum pinning { PIN_SAME, PIN_SPLIT, PIN_ANY };
+enum { ROLE_READER, ROLE_WRITER, ROLE_BOTH };
+void pin_setup(enum pinning p);
+void pin_self(int role);                 /* dies (die_child in a child) on failure */
+const char *pin_describe(void);
+const char *pin_mode_name(void);
+void die_with_parent(pid_t parent);      /* in a child: SIGKILL when PARENT is gone */
+long pipe_default_size(void);            /* F_GETPIPE_SZ of a fresh pipe */
+long proc_long(const char *path, long fallback);    /* a number from /proc */
+
+#endif

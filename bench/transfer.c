@@ -1,0 +1,684 @@
+/* transfer.c - one trial of one mechanism.
+ *
+ * Throughput: a forked writer sends WARM + COUNT messages, this process (the
+ * reader) checks every byte of every one; the clock runs from the end of the
+ * warm-up to the moment the last byte has been checked, in this one process.
+ * Latency: this process sends a request, a forked echo child checks it and
+ * answers, this process checks the answer; each round trip is timed alone.
+ *
+ * The children never run the parent's cleanup: they leave with _exit().  If one
+ * dies, this process notices (end of file, EPIPE, or the one-second tick that
+ * interrupts a blocked msgrcv() or open()) and says so, never waits forever.
+ */
+#include "bench.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+const char *const mech_names[M_MECHS] = {
+    "pipe", "fifo", "shm", "shm1", "msgq", "socketpair",
+};
+
+/* A stream reader reads up to this much per read(): few system calls, and each
+ * piece is checked while it is still in the cache. */
+enum { READ_CHUNK = 128 * 1024 };
+
+/* ---- children, and what cleanup must undo ---- */
+
+struct kid {
+    pid_t pid;
+    const char *what;
+    bool exited;                /* reaped early (by check_children) */
+    int status;
+};
+static struct kid kids[4];
+static pid_t main_pid;
+static int msqid = -1;
+static char fifo_path[PATH_MAX], ping_path[PATH_MAX], pong_path[PATH_MAX];
+static const char *made[3];     /* the FIFOs this run created or took over */
+static long queue_limit;        /* the largest message msgq can take here */
+
+double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* IPCBENCH_CORRUPT=MECH (a test aid): MECH's writer flips one bit in the last
+ * byte of the last message of every transfer, which the reader must catch. */
+bool corrupt_for(const char *mech)
+{
+    const char *want = getenv("IPCBENCH_CORRUPT");
+    return want != NULL && strcmp(want, mech) == 0;
+}
+
+void *buffer(size_t size)
+{
+    void *p;
+    int err = posix_memalign(&p, 4096, size);
+    if (err != 0) {
+        errno = err;
+        die("posix_memalign %zu bytes", size);
+    }
+    memset(p, 0x5a, size);                  /* pre-touch: no page fault while timed */
+    return p;
+}
+
+pid_t fork_child(const char *role, int pin_role)
+{
+    pid_t parent = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == -1)
+        die("fork");
+    if (pid == 0) {
+        set_role("%s", role);
+        default_stop_signals();
+        die_with_parent(parent);
+        if (pin_role >= 0)
+            pin_self(pin_role);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++) {
+        if (kids[i].pid == 0) {
+            kids[i] = (struct kid){ .pid = pid, .what = role };
+            return pid;
+        }
+    }
+    die_msg("internal error: too many children");
+}
+
+static struct kid *kid_of(pid_t pid)
+{
+    for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++)
+        if (kids[i].pid == pid)
+            return &kids[i];
+    return NULL;
+}
+
+static bool describe_status(int status, char *buf, size_t size)
+{
+    if (WIFEXITED(status)) {
+        snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
+        return WEXITSTATUS(status) == 0;
+    }
+    snprintf(buf, size, "was killed by signal %d (%s)", WTERMSIG(status),
+             signal_name(WTERMSIG(status)));
+    return false;
+}
+
+bool reap(pid_t pid, const char *what, int *status_out)
+{
+    struct kid *k = kid_of(pid);
+    int status;
+    if (k != NULL && k->exited) {
+        status = k->status;
+    } else {
+        while (waitpid(pid, &status, 0) == -1) {
+            if (errno != EINTR)
+                die("waitpid %s", what);
+            if (stop_signal)
+                die_msg("interrupted by %s", signal_name(stop_signal));
+        }
+    }
+    if (k != NULL)
+        k->pid = 0;
+    if (status_out != NULL)
+        *status_out = status;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+/* A blocking call returned EINTR: a stop signal, or the tick.  Stop, or find out
+ * whether a child died: a writer that finished with status 0 is fine (its data
+ * may still be queued), any other end is reported. */
+void after_eintr(const char *mech)
+{
+    if (stop_signal)
+        die_msg("interrupted by %s", signal_name(stop_signal));
+    for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++) {
+        struct kid *k = &kids[i];
+        if (k->pid == 0 || k->exited)
+            continue;
+        pid_t r = waitpid(k->pid, &k->status, WNOHANG);
+        if (r == -1)
+            die("waitpid");
+        if (r == 0)
+            continue;
+        k->exited = true;
+        char how[64];
+        if (!describe_status(k->status, how, sizeof how))
+            die_msg("%s: the %s (pid %ld) %s", mech, k->what, (long)k->pid, how);
+    }
+}
+
+static void close_or_die(int fd)
+{
+    if (close(fd) == -1)
+        die("close");
+}
+
+/* Open a FIFO, blocking until the other side opens it too (the rendezvous);
+ * the tick makes sure a peer that died first is noticed. */
+static int open_fifo(const char *path, int flags, const char *mech, bool child)
+{
+    for (;;) {
+        int fd = open(path, flags | O_CLOEXEC);
+        if (fd != -1)
+            return fd;
+        if (errno != EINTR || child) {
+            if (child)
+                die_child("%s: open %s", mech, path);
+            die("%s: open %s", mech, path);
+        }
+        after_eintr(mech);
+    }
+}
+
+void bench_cleanup(void)
+{
+    if (getpid() != main_pid)
+        return;                         /* never in a child */
+    for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++) {
+        if (kids[i].pid == 0)
+            continue;
+        if (!kids[i].exited) {
+            kill(kids[i].pid, SIGKILL);
+            while (waitpid(kids[i].pid, NULL, 0) == -1 && errno == EINTR)
+                ;
+        }
+        kids[i].pid = 0;
+    }
+    shm_cleanup();
+    if (msqid != -1 && msgctl(msqid, IPC_RMID, NULL) == -1)
+        warn_sys("msgctl IPC_RMID %d (remove it with: ipcrm -q %d)", msqid, msqid);
+    msqid = -1;
+    for (size_t i = 0; i < 3; i++) {
+        if (made[i] != NULL && unlink(made[i]) == -1 && errno != ENOENT)
+            warn_sys("unlink %s", made[i]);
+        made[i] = NULL;
+    }
+}
+
+/* ---- the objects of the run ---- */
+
+/* A FIFO of ours already there is a leftover of a killed run unless a reader
+ * has it open right now (then another ipcbench is using it). */
+static void make_fifo(const char *path)
+{
+    static size_t n;
+    int r = fifo_make(path);
+    if (r == -1) {
+        if (errno == EEXIST)
+            die_msg("%s exists and is not a FIFO of ours: remove it or set IPC_DEMO_DIR", path);
+        die("mkfifo %s", path);
+    }
+    if (r == 1) {
+        int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fd != -1) {
+            close(fd);
+            die_msg("%s is in use (another bench/ipcbench running?)", path);
+        }
+        if (errno != ENXIO)
+            die("open %s", path);
+        say("note: reusing %s, left by an earlier run", path);
+    }
+    made[n++] = path;                   /* from here on, cleanup removes it */
+}
+
+long msgmax(void)
+{
+    return proc_long("/proc/sys/kernel/msgmax", 8192);
+}
+
+static void make_queue(void)
+{
+    key_t key = ipc_key(KEY_BENCH);
+    for (int attempt = 0; attempt < 2; attempt++) {
+        msqid = msgget(key, IPC_CREAT | IPC_EXCL | 0600);
+        if (msqid != -1)
+            break;
+        if (errno != EEXIST)
+            die("msgget key 0x%08lx", (unsigned long)key);
+        /* A queue has no creator pid: it is stale if it is ours and neither its
+         * last sender nor its last receiver is alive. */
+        int id = msgget(key, 0);
+        struct msqid_ds ds;
+        if (id == -1 || msgctl(id, IPC_STAT, &ds) == -1)
+            die("msgctl IPC_STAT key 0x%08lx", (unsigned long)key);
+        bool alive = (ds.msg_lspid != 0 && kill(ds.msg_lspid, 0) == 0) ||
+                     (ds.msg_lrpid != 0 && kill(ds.msg_lrpid, 0) == 0);
+        if (ds.msg_perm.uid != getuid() || alive)
+            die_msg("a message queue with key 0x%08lx exists (id %d) and is in use "
+                    "(another bench/ipcbench running?); if not, remove it: ipcrm -q %d",
+                    (unsigned long)key, id, id);
+        say("note: removing message queue %d, left by a killed run", id);
+        if (msgctl(id, IPC_RMID, NULL) == -1)
+            die("msgctl IPC_RMID %d", id);
+    }
+    if (msqid == -1)
+        die_msg("could not create the message queue");
+    struct msqid_ds ds;
+    if (msgctl(msqid, IPC_STAT, &ds) == -1)
+        die("msgctl IPC_STAT");
+    /* A message longer than the queue's byte limit would block msgsnd() forever. */
+    queue_limit = msgmax();
+    if ((long)ds.msg_qbytes < queue_limit)
+        queue_limit = (long)ds.msg_qbytes;
+}
+
+void mechs_prepare(const bool used[M_MECHS])
+{
+    main_pid = getpid();
+    if (used[M_FIFO]) {
+        ipc_path(fifo_path, sizeof fifo_path, "bench-fifo");
+        ipc_path(ping_path, sizeof ping_path, "bench-ping");
+        ipc_path(pong_path, sizeof pong_path, "bench-pong");
+        make_fifo(fifo_path);           /* all three, so that a leftover of */
+        make_fifo(ping_path);           /* a killed --latency run goes too */
+        make_fifo(pong_path);
+    }
+    if (used[M_MSGQ])
+        make_queue();
+    if (used[M_SHM] || used[M_SHM1])
+        shm_prepare();
+}
+
+bool mech_supports(enum mech m, size_t size, const char **why)
+{
+    static char reason[64];
+    if (m == M_MSGQ && (long)size > queue_limit) {
+        snprintf(reason, sizeof reason, "above msgmax (%ld B)", queue_limit);
+        *why = reason;
+        return false;
+    }
+    if ((m == M_SHM || m == M_SHM1) && !shm_supports(size, why))
+        return false;
+    return true;
+}
+
+bool latency_supports(enum mech m)
+{
+    return m == M_PIPE || m == M_FIFO || m == M_SHM || m == M_MSGQ;
+}
+
+/* ---- byte streams: pipe, fifo, socketpair ---- */
+
+static noreturn void stream_writer(int fd, const char *mech, size_t size, long total)
+{
+    unsigned char *buf = buffer(size);
+    bool corrupt = corrupt_for(mech);
+    for (long seq = 0; seq < total; seq++) {
+        payload_fill(buf, size, (uint64_t)seq);
+        if (corrupt && seq == total - 1)
+            buf[size - 1] ^= 1;
+        /* One write() per message; the reader may get it in pieces or several
+         * at once: a stream has no message boundaries. */
+        if (write_all(fd, buf, size) == -1)
+            die_child("%s: write", mech);
+    }
+    free(buf);
+    if (close(fd) == -1)
+        die_child("close");
+    _exit(0);
+}
+
+static void stream_reader(int fd, const char *mech, size_t size, long warm, long total,
+                          struct timing *t)
+{
+    unsigned char *buf = buffer(READ_CHUNK);
+    long seq = 0;
+    size_t off = 0;                         /* position inside message SEQ */
+    double t0 = now();
+    while (seq < total) {
+        ssize_t n = read(fd, buf, READ_CHUNK);
+        if (n == -1 && errno == EINTR) {
+            after_eintr(mech);
+            continue;
+        }
+        if (n == -1)
+            die("%s: read", mech);
+        if (n == 0)
+            die_msg("%s: the writer stopped after %ld of %ld messages", mech, seq, total);
+        for (size_t done = 0; done < (size_t)n;) {
+            size_t piece = size - off;
+            if (piece > (size_t)n - done)
+                piece = (size_t)n - done;
+            if (seq >= total)
+                die_msg("%s: more bytes arrived than were sent", mech);
+            if (!payload_check(buf + done, off, piece, (uint64_t)seq))
+                payload_mismatch(mech, size, buf + done, off, piece, (uint64_t)seq);
+            done += piece;
+            off += piece;
+            if (off == size) {
+                off = 0;
+                if (++seq == warm)
+                    t0 = now();             /* the warm-up's last byte is checked */
+            }
+        }
+    }
+    t->seconds = now() - t0;
+    t->messages = total - warm;
+    /* The writer closes after its last message: anything more is an error. */
+    for (;;) {
+        ssize_t n = read(fd, buf, 1);
+        if (n == -1 && errno == EINTR) {
+            after_eintr(mech);
+            continue;
+        }
+        if (n == -1)
+            die("%s: read", mech);
+        if (n > 0)
+            die_msg("%s: more bytes arrived than were sent", mech);
+        break;
+    }
+    free(buf);
+}
+
+/* ---- System V message queue ---- */
+
+struct qmsg {
+    long mtype;
+    unsigned char mtext[];
+};
+
+static void queue_send(struct qmsg *m, size_t size, const char *mech, bool child)
+{
+    while (msgsnd(msqid, m, size, 0) == -1) {
+        if (errno != EINTR || child) {
+            if (child)
+                die_child("%s: msgsnd", mech);
+            die("%s: msgsnd", mech);
+        }
+        after_eintr(mech);
+    }
+}
+
+/* Receive one message of TYPE, exactly SIZE bytes: msgrcv() refuses a longer
+ * one (E2BIG: nothing is silently cut), a shorter one is reported. */
+static void queue_receive(struct qmsg *m, size_t size, long type, const char *mech, bool child)
+{
+    for (;;) {
+        ssize_t n = msgrcv(msqid, m, size, type, 0);
+        if (n == (ssize_t)size)
+            return;
+        if (n >= 0) {
+            if (child) {
+                warn_sys("%s: a message of %zd bytes, expected %zu", mech, n, size);
+                _exit(1);
+            }
+            die_msg("%s: a message of %zd bytes, expected %zu", mech, n, size);
+        }
+        if (errno != EINTR || child) {
+            if (child)
+                die_child("%s: msgrcv", mech);
+            die("%s: msgrcv", mech);
+        }
+        after_eintr(mech);
+    }
+}
+
+static noreturn void queue_writer(const char *mech, size_t size, long total)
+{
+    struct qmsg *m = buffer(sizeof(struct qmsg) + size);
+    bool corrupt = corrupt_for(mech);
+    for (long seq = 0; seq < total; seq++) {
+        m->mtype = 1;
+        payload_fill(m->mtext, size, (uint64_t)seq);
+        if (corrupt && seq == total - 1)
+            m->mtext[size - 1] ^= 1;
+        queue_send(m, size, mech, true);
+    }
+    free(m);
+    _exit(0);
+}
+
+static void queue_reader(const char *mech, size_t size, long warm, long total,
+                         struct timing *t)
+{
+    struct qmsg *m = buffer(sizeof(struct qmsg) + size);
+    double t0 = now();
+    for (long seq = 0; seq < total; seq++) {
+        queue_receive(m, size, 1, mech, false);
+        if (!payload_check(m->mtext, 0, size, (uint64_t)seq))
+            payload_mismatch(mech, size, m->mtext, 0, size, (uint64_t)seq);
+        if (seq + 1 == warm)
+            t0 = now();
+    }
+    t->seconds = now() - t0;
+    t->messages = total - warm;
+    free(m);
+}
+
+/* ---- one throughput trial ---- */
+
+void transfer(enum mech m, size_t size, long warm, long count, struct timing *t)
+{
+    const char *mech = mech_names[m];
+    long total = warm + count;
+    int fds[2] = { -1, -1 };
+    if (m == M_PIPE && pipe(fds) == -1)
+        die("pipe");
+    if (m == M_SOCKETPAIR && socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == -1)
+        die("socketpair");
+    if (m == M_SHM || m == M_SHM1) {
+        shm_transfer(m == M_SHM1, size, warm, count, t);
+        return;
+    }
+
+    pid_t child = fork_child("writer", ROLE_WRITER);
+    if (child == 0) {
+        if (fds[0] != -1 && close(fds[0]) == -1)    /* the writer never reads */
+            die_child("close");
+        signal(SIGPIPE, SIG_IGN);                   /* a vanished reader: EPIPE, said */
+        if (m == M_FIFO)
+            fds[1] = open_fifo(fifo_path, O_WRONLY, mech, true);
+        if (m == M_MSGQ)
+            queue_writer(mech, size, total);
+        stream_writer(fds[1], mech, size, total);
+    }
+
+    int rfd = fds[0];
+    if (fds[1] != -1)
+        close_or_die(fds[1]);       /* or read() would never see end of file */
+    if (m == M_FIFO)
+        rfd = open_fifo(fifo_path, O_RDONLY, mech, false);
+    if (m == M_MSGQ)
+        queue_reader(mech, size, warm, total, t);
+    else
+        stream_reader(rfd, mech, size, warm, total, t);
+    if (rfd != -1)
+        close_or_die(rfd);
+    int status;
+    if (!reap(child, "writer", &status)) {
+        char how[64];
+        describe_status(status, how, sizeof how);
+        die_msg("%s: the writer %s", mech, how);
+    }
+}
+
+/* ---- latency: round trips ---- */
+
+static const uint64_t ANSWER = (uint64_t)1 << 63;   /* answers differ from requests */
+
+static noreturn void stream_echo(int rfd, int wfd, const char *mech, size_t size, long total)
+{
+    unsigned char *buf = buffer(size);
+    bool corrupt = corrupt_for(mech);
+    for (long seq = 0; seq < total; seq++) {
+        ssize_t n = read_full(rfd, buf, size);
+        if (n == -1)
+            die_child("%s: read", mech);
+        if ((size_t)n != size)
+            _exit(1);                       /* the parent is gone: it reports why */
+        if (!payload_check(buf, 0, size, (uint64_t)seq)) {
+            warn_sys("%s: request %ld is corrupted", mech, seq);
+            _exit(1);
+        }
+        payload_fill(buf, size, (uint64_t)seq | ANSWER);
+        if (corrupt && seq == total - 1)
+            buf[size - 1] ^= 1;
+        if (write_all(wfd, buf, size) == -1)
+            die_child("%s: write", mech);
+    }
+    free(buf);
+    if (close(rfd) == -1 || close(wfd) == -1)
+        die_child("close");
+    _exit(0);
+}
+
+static noreturn void queue_echo(const char *mech, size_t size, long total)
+{
+    struct qmsg *m = buffer(sizeof(struct qmsg) + size);
+    bool corrupt = corrupt_for(mech);
+    for (long seq = 0; seq < total; seq++) {
+        queue_receive(m, size, 1, mech, true);
+        if (!payload_check(m->mtext, 0, size, (uint64_t)seq)) {
+            warn_sys("%s: request %ld is corrupted", mech, seq);
+            _exit(1);
+        }
+        m->mtype = 2;
+        payload_fill(m->mtext, size, (uint64_t)seq | ANSWER);
+        if (corrupt && seq == total - 1)
+            m->mtext[size - 1] ^= 1;
+        queue_send(m, size, mech, true);
+    }
+    free(m);
+    _exit(0);
+}
+
+static int compare_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void latency_summary(double *rtt, long count, struct latency *l)
+{
+    double sum = 0;
+    for (long i = 0; i < count; i++)
+        sum += rtt[i];
+    qsort(rtt, (size_t)count, sizeof rtt[0], compare_double);
+    l->mean_us = sum / (double)count * 1e6;
+    l->median_us = (count % 2 ? rtt[count / 2] : (rtt[count / 2 - 1] + rtt[count / 2]) / 2) * 1e6;
+    l->min_us = rtt[0] * 1e6;
+}
+
+void roundtrip(enum mech m, size_t size, long warm, long count, struct latency *l)
+{
+    const char *mech = mech_names[m];
+    long total = warm + count;
+    if (m == M_SHM) {
+        shm_roundtrip(size, warm, count, l);
+        return;
+    }
+    int down[2] = { -1, -1 }, up[2] = { -1, -1 };   /* to the echo child, back */
+    if (m == M_PIPE && (pipe(down) == -1 || pipe(up) == -1))
+        die("pipe");
+
+    pid_t child = fork_child("echo", ROLE_WRITER);
+    if (child == 0) {
+        signal(SIGPIPE, SIG_IGN);
+        if (m == M_MSGQ)
+            queue_echo(mech, size, total);
+        if (m == M_PIPE) {
+            if (close(down[1]) == -1 || close(up[0]) == -1)
+                die_child("close");
+        } else {                            /* same order as the parent: no deadlock */
+            down[0] = open_fifo(ping_path, O_RDONLY, mech, true);
+            up[1] = open_fifo(pong_path, O_WRONLY, mech, true);
+        }
+        stream_echo(down[0], up[1], mech, size, total);
+    }
+
+    if (m == M_PIPE) {
+        close_or_die(down[0]);
+        close_or_die(up[1]);
+    } else if (m == M_FIFO) {
+        down[1] = open_fifo(ping_path, O_WRONLY, mech, false);
+        up[0] = open_fifo(pong_path, O_RDONLY, mech, false);
+    }
+    struct qmsg *q = buffer(sizeof(struct qmsg) + size);
+    unsigned char *buf = q->mtext;
+    double *rtt = malloc((size_t)count * sizeof *rtt);
+    if (rtt == NULL)
+        die("malloc");
+    for (long seq = 0; seq < total; seq++) {
+        double t0 = now();
+        payload_fill(buf, size, (uint64_t)seq);
+        if (m == M_MSGQ) {
+            q->mtype = 1;
+            queue_send(q, size, mech, false);
+            queue_receive(q, size, 2, mech, false);
+        } else {
+            if (write_all(down[1], buf, size) == -1)
+                die("%s: write to the echo child", mech);
+            ssize_t n;
+            while ((n = read_full(up[0], buf, size)) == -1 && errno == EINTR)
+                after_eintr(mech);
+            if (n == -1)
+                die("%s: read", mech);
+            if ((size_t)n != size) {
+                after_eintr(mech);          /* reports how the echo child ended */
+                die_msg("%s: the echo child stopped answering", mech);
+            }
+        }
+        if (!payload_check(buf, 0, size, (uint64_t)seq | ANSWER))
+            payload_mismatch(mech, size, buf, 0, size, (uint64_t)seq | ANSWER);
+        if (seq >= warm)
+            rtt[seq - warm] = now() - t0;
+    }
+    if (m != M_MSGQ) {
+        close_or_die(down[1]);
+        close_or_die(up[0]);
+    }
+    free(q);
+    int status;
+    if (!reap(child, "echo", &status)) {
+        char how[64];
+        describe_status(status, how, sizeof how);
+        die_msg("%s: the echo child %s", mech, how);
+    }
+    latency_summary(rtt, count, l);
+    free(rtt);
+}
+
+void remove_leftovers(void)
+{
+    int removed = 0;
+    static const char *const names[] = { "bench-fifo", "bench-ping", "bench-pong" };
+    for (size_t i = 0; i < 3; i++) {
+        char path[PATH_MAX];
+        struct stat st;
+        ipc_path(path, sizeof path, names[i]);
+        if (lstat(path, &st) == -1 || !S_ISFIFO(st.st_mode) || st.st_uid != getuid())
+            continue;
+        if (unlink(path) == -1)
+            die("unlink %s", path);
+        say("removed FIFO %s", path);
+        removed++;
+    }
+    key_t key = ipc_key(KEY_BENCH);
+    int id = msgget(key, 0);
+    if (id != -1) {
+        if (msgctl(id, IPC_RMID, NULL) == -1)
+            die("msgctl IPC_RMID %d", id);
+        say("removed message queue %d (key 0x%08lx)", id, (unsigned long)key);
+        removed++;
+    }
+    removed += shm_leftovers();
+    if (removed == 0)
+        say("nothing to remove in %s", ipc_dir());
+}
