@@ -29,7 +29,7 @@ PROGRAMS += pipe/demo
 # bench/: measuring them all
 PROGRAMS += bench/ipcbench
 EXTRA_bench/ipcbench := bench/payload bench/transfer bench/shmbench bench/limits \
-                        bench/linux bench/report
+                        bench/linux bench/report shm/ring
 
 # A program made of more than its own file and common/ names its other parts:
 # EXTRA_shm/reader := shm/ring   (links build/obj/shm/ring.o too)

@@ -79,6 +79,8 @@ void payload_fill(void *buf, size_t size, uint64_t seq);
 /* Do the LEN bytes at BUF equal bytes [OFF, OFF + LEN) of message SEQ?  Every byte
  * is compared; a stream reader checks each piece as it arrives. */
 bool payload_check(const void *buf, size_t off, size_t len, uint64_t seq);
+/* Compare the fast loops with the plain definition; dies if the build is wrong. */
+void payload_selftest(void);
 /* After a failed check: report the first wrong byte and exit 1, naming MECH. */
 noreturn void payload_mismatch(const char *mech, size_t size, const void *buf,
                                size_t off, size_t len, uint64_t seq);
@@ -101,6 +103,8 @@ void transfer(enum mech m, size_t size, long warm, long count, struct timing *t)
 bool latency_supports(enum mech m);
 /* WARM + COUNT round trips of SIZE bytes, each verified on both sides. */
 void roundtrip(enum mech m, size_t size, long warm, long count, struct latency *l);
+/* The answer to request SEQ is message SEQ | ANSWER: never a copy of the request. */
+#define ANSWER ((uint64_t)1 << 63)
 
 /* Kill and reap the running children, remove every object of ours (atexit). */
 void bench_cleanup(void);

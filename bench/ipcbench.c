@@ -405,6 +405,7 @@ int main(int argc, char *argv[])
         return 0;
     }
 
+    payload_selftest();
     pin_setup(pinning);
     pin_self(ROLE_READER);
     catch_stop_signals();

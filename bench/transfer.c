@@ -511,8 +511,6 @@ void transfer(enum mech m, size_t size, long warm, long count, struct timing *t)
 
 /* ---- latency: round trips ---- */
 
-static const uint64_t ANSWER = (uint64_t)1 << 63;   /* answers differ from requests */
-
 static noreturn void stream_echo(int rfd, int wfd, const char *mech, size_t size, long total)
 {
     unsigned char *buf = buffer(size);
