@@ -188,30 +188,32 @@ static void free_plan(struct plan *p)
 static uint64_t trials_run;
 
 /* One trial of J moving COUNT messages (copies, blocks, round trips, loops) after
- * its warm-up; returns the seconds timed, and records them for ROUND (>= 0). */
-static double run_job(struct plan *p, struct job *j, long count, int round)
+ * its warm-up: the seconds timed (infinity when perf cannot run), and what to
+ * record in *T and *L. */
+static double run_job(struct plan *p, struct job *j, long count, struct timing *t,
+                      struct latency *l)
 {
-    struct timing t = { 0, 0 };
-    struct latency l = { NAN, NAN, NAN };
     long warm = count / 10 + 1;
+    *t = (struct timing){ 0, 0 };
+    *l = (struct latency){ NAN, NAN, NAN };
     payload_salt(++trials_run * 0x9e3779b97f4a7c15u);   /* no trial sees another's data */
     switch (j->kind) {
     case J_THROUGHPUT:
-        transfer(j->mech, j->size, warm, count, &t);
+        transfer(j->mech, j->size, warm, count, t);
         p->verified_messages += (unsigned long long)(warm + count);
         p->verified_bytes += (unsigned long long)(warm + count) * j->size;
         break;
     case J_MEMCPY:
-        memcpy_run(j->size, warm, count, &t);
+        memcpy_run(j->size, warm, count, t);
         break;
     case J_DD:
-        dd_run(warm, &t);               /* untimed: the warm-up */
-        dd_run(count, &t);
+        dd_run(warm, t);                /* untimed: the warm-up */
+        dd_run(count, t);
         break;
     case J_LATENCY:
-        roundtrip(j->mech, j->size, warm, count, &l);
-        t.messages = count;
-        t.seconds = l.mean_us * (double)count / 1e6;
+        roundtrip(j->mech, j->size, warm, count, l);
+        t->messages = count;
+        t->seconds = l->mean_us * (double)count / 1e6;
         p->verified_messages += 2 * (unsigned long long)(warm + count);
         p->verified_bytes += 2 * (unsigned long long)(warm + count) * j->size;
         break;
@@ -219,21 +221,15 @@ static double run_job(struct plan *p, struct job *j, long count, int round)
         double usecs;
         if (!perf_run(warm, &usecs, &j->na) || !perf_run(count, &usecs, &j->na))
             return INFINITY;            /* skipped, with the reason in j->na */
-        l.mean_us = usecs;
-        t.messages = count;
-        t.seconds = usecs * (double)count / 1e6;
+        l->mean_us = usecs;
+        t->messages = count;
+        t->seconds = usecs * (double)count / 1e6;
         break;
     }
     }
     if (stop_signal)
         die_msg("interrupted by %s", signal_name(stop_signal));
-    if (round >= 0) {
-        j->rate[round] = (double)t.messages * (double)j->size / t.seconds;
-        j->lat[round] = l;
-        if (p->csv)
-            csv_row(p, j, round, t.messages, t.seconds);
-    }
-    return t.seconds;
+    return t->seconds;
 }
 
 static long first_count(const struct job *j)
@@ -267,8 +263,10 @@ static long rescale(long count, double seconds, double target)
 static void calibrate(struct plan *p, struct job *j)
 {
     long count = first_count(j);
+    struct timing t;
+    struct latency l;
     for (int tries = 0; tries < 30; tries++) {
-        double s = run_job(p, j, count, -1);
+        double s = run_job(p, j, count, &t, &l);
         if (isinf(s))
             return;                     /* perf is not there: j->na says why */
         if (s >= p->min_seconds * 1.2) {
@@ -284,10 +282,19 @@ static void calibrate(struct plan *p, struct job *j)
  * quieter) is run again, longer. */
 static void timed_trial(struct plan *p, struct job *j, int round)
 {
+    struct timing t;
+    struct latency l;
     for (int tries = 0; tries < 5; tries++) {
-        double s = run_job(p, j, j->count, round);
-        if (isinf(s) || s >= p->min_seconds)
+        double s = run_job(p, j, j->count, &t, &l);
+        if (isinf(s))
+            return;                     /* perf dropped out: j->na says why */
+        if (s >= p->min_seconds) {
+            j->rate[round] = (double)t.messages * (double)j->size / t.seconds;
+            j->lat[round] = l;
+            if (p->csv)
+                csv_row(p, j, round, t.messages, t.seconds);
             return;
+        }
         j->count = rescale(j->count, s, p->min_seconds * 1.4);
     }
     die_msg("%s: trials keep ending under %g s", j->name, p->min_seconds);

@@ -7,9 +7,13 @@ load helpers
 
 # One row per program:
 #   program        a number option   operands a valid call needs   extra operands refused
-# ("-" for none).  A program missing here fails the first test.
+# ("-" for none).  A program missing here fails the first test.  A program with
+# several options that take numbers may have a row for each (the first row is the
+# one used for extra operands).
 ROWS='
 pipe/demo        -n                -                             yes
+bench/ipcbench   -r                -                             yes
+bench/ipcbench   -s                -                             yes
 '
 
 row_of() {
@@ -60,9 +64,10 @@ report() {
 @test "a missing option argument is a usage error" {
     local prog num
     for prog in $(programs); do
-        read -r _ num _ < <(row_of "$prog")
-        [[ $num == - ]] && continue
-        expect_usage_error "$prog" "option $num needs an argument" "$num"
+        while read -r -u 4 _ num _; do
+            [[ $num == - ]] && continue
+            expect_usage_error "$prog" "option $num needs an argument" "$num"
+        done 4< <(row_of "$prog")
     done
     report
 }
@@ -70,12 +75,13 @@ report() {
 @test "a number option refuses a non-number, a negative and an overflow" {
     local prog num ops bad
     for prog in $(programs); do
-        read -r _ num ops _ < <(row_of "$prog")
-        [[ $num == - ]] && continue
-        [[ $ops == - ]] && ops=""
-        for bad in abc 12x "" -1 99999999999999999999; do
-            expect_usage_error "$prog" "$num: '$bad' is" "$num" "$bad" $ops
-        done
+        while read -r -u 4 _ num ops _; do
+            [[ $num == - ]] && continue
+            [[ $ops == - ]] && ops=""
+            for bad in abc 12x "" -1 99999999999999999999; do
+                expect_usage_error "$prog" "$num: '$bad' is" "$num" "$bad" $ops
+            done
+        done 4< <(row_of "$prog")
     done
     report
 }
@@ -83,7 +89,7 @@ report() {
 @test "extra operands are a usage error" {
     local prog ops extra
     for prog in $(programs); do
-        read -r _ _ ops extra < <(row_of "$prog")
+        read -r _ _ ops extra < <(row_of "$prog" | head -n 1)
         [[ $extra == yes ]] || continue
         [[ $ops == - ]] && ops=""
         expect_usage_error "$prog" "unexpected argument 'surplus'" $ops surplus

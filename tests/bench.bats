@@ -1,0 +1,243 @@
+#!/usr/bin/env bats
+# bench/ipcbench: every mechanism measured with every byte verified.  The numbers
+# themselves depend on the machine and its load: no test asserts a speed.
+
+load helpers
+
+MECHS=(pipe fifo shm shm1 msgq socketpair)
+
+# children_of: the processes whose parent is $PARENT.
+children_of() {
+    local stat pid rest
+    for stat in /proc/[0-9]*/stat; do
+        read -r pid rest <"$stat" 2>/dev/null || continue
+        rest=${rest##*) }                    # skip "(comm) "
+        set -- $rest
+        if [[ $2 == "$PARENT" ]]; then
+            echo "$pid"
+        fi
+    done
+}
+
+# gone PID...: poll until none of them runs any more (a zombie counts as gone).
+gone() {
+    local pid state deadline=$((SECONDS + T))
+    for pid in "$@"; do
+        while state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) && [[ $state != Z ]]; do
+            if ((SECONDS >= deadline)); then
+                echo "process $pid is still running" >&2
+                return 1
+            fi
+            sleep 0.02
+        done
+    done
+}
+
+# The data rows of the throughput table: "SIZE MECH GB/s ..." (SIZE only on the
+# first row of each size), as "SIZE MECH" pairs.
+table_rows() {
+    strip_pids <<<"$output" | awk '
+        /^\[bench\] +size +mechanism/ { on = 1; next }
+        on && /^\[bench\] *$/ { exit }
+        on {
+            sub(/^\[bench\] /, "")
+            if ($0 ~ /^ +[0-9]+ (B|KiB|MiB) /) { size = $1 " " $2; mech = $3 }
+            else mech = $1
+            print size, mech
+        }'
+}
+
+@test "ipcbench --quick: every mechanism at every size, the limits, the verification line" {
+    run_t "$BIN/bench/ipcbench" --quick
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
+    table_rows >"$OUT/rows"
+    for size in "64 B" "1 KiB" "4 KiB" "16 KiB" "64 KiB" "1 MiB"; do
+        for mech in "${MECHS[@]}" memcpy; do
+            grep -qx "$size $mech" "$OUT/rows" || { echo "no row for $mech at $size"; cat "$OUT/rows"; false; }
+        done
+    done
+    grep -qx "64 KiB dd|dd" "$OUT/rows"
+    [ "$(wc -l <"$OUT/rows")" -eq 43 ]
+    # Every line is a "[bench PID] " line; the header names the machine and settings.
+    ! grep -vqE '^\[bench [0-9]+\] ' <<<"$output"
+    grep -qE '^\[bench [0-9]+\] pinning: same \(writer and reader on CPU [0-9]+\)$' <<<"$output"
+    grep -qE '^\[bench [0-9]+\] pipe size [0-9]+ B \(pipe-max-size [0-9]+ B\), msgmax [0-9]+ B' <<<"$output"
+    grep -qE '^\[bench [0-9]+\] verified: [0-9]+ messages, .* every byte compared .*: no mismatch$' <<<"$output"
+    grep -qE '^\[bench [0-9]+\] no figure above memcpy for the same size: consistent$' <<<"$output"
+    grep -qE '^\[bench [0-9]+\] crossover: shm ' <<<"$output"
+    grep -qE '^\[bench [0-9]+\] limits: pipe at 64 KiB moves x[0-9.]+ of dd bs=64k \| dd' <<<"$output"
+    # The bar chart: one bar per mechanism per size.
+    [ "$(grep -cE '^\[bench [0-9]+\]   (pipe|fifo|shm|shm1|msgq|socketpair|memcpy|dd\|dd) +\|[# ]{40}\|' <<<"$output")" -eq 43 ]
+}
+
+@test "ipcbench: a corrupted byte fails the run, naming the mechanism" {
+    local mech
+    for mech in "${MECHS[@]}"; do
+        run_t env IPCBENCH_CORRUPT="$mech" "$BIN/bench/ipcbench" --quick -m "$mech" -s 4K
+        [ "$status" -eq 1 ] || { echo "$mech: status $status"; false; }
+        [[ $stderr == *"bench/ipcbench: $mech: VERIFICATION FAILED: message "*", byte 4095 is "* ]] ||
+            { echo "$mech: stderr '$stderr'"; false; }
+        [[ $output != *"verified:"* ]]
+    done
+    check_leftovers
+}
+
+@test "ipcbench: the corruption aid touches only the mechanism it names" {
+    run_t env IPCBENCH_CORRUPT=shm "$BIN/bench/ipcbench" --quick -m pipe,msgq -s 64
+    [ "$status" -eq 0 ]
+    grep -qE 'verified: .*no mismatch$' <<<"$output"
+}
+
+@test "ipcbench --csv: one well-formed row per trial and round" {
+    run_t "$BIN/bench/ipcbench" --quick --csv -m pipe,msgq -s 64,64K -r 3
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
+    head -n 1 <<<"$output" >"$OUT/head"
+    echo "kind,round,mechanism,size,messages,seconds,gb_per_s,msgs_per_s,mean_us,median_us,min_us,pinning,status" |
+        diff - "$OUT/head"
+    tail -n +2 <<<"$output" >"$OUT/rows"
+    # pipe, msgq, memcpy at 64 B; pipe, msgq (n/a), memcpy at 64 KiB; dd: 7 trials x 3 rounds.
+    [ "$(wc -l <"$OUT/rows")" -eq 21 ]
+    awk -F, '
+        NF != 13 { print "fields: " $0; bad = 1; next }
+        $1 != "throughput" || $2 !~ /^[1-3]$/ || $12 != "same" { print "kind/round/pinning: " $0; bad = 1 }
+        $13 == "ok" && !($5 ~ /^[0-9]+$/ && $5 > 0 && $6 > 0 && $7 > 0 && $8 > 0) { print "figures: " $0; bad = 1 }
+        $13 == "n/a" && ($3 != "msgq" || $4 != 65536 || $5 != "") { print "n/a: " $0; bad = 1 }
+        $13 != "ok" && $13 != "n/a" { print "status: " $0; bad = 1 }
+        END { exit bad }' "$OUT/rows"
+    for mech in pipe msgq memcpy; do
+        for size in 64 65536; do
+            [ "$(grep -c "^throughput,[123],$mech,$size," "$OUT/rows")" -eq 3 ]
+        done
+    done
+    [ "$(grep -c '^throughput,[123],dd|dd,65536,[0-9]' "$OUT/rows")" -eq 3 ]
+    # The report is not printed with --csv.
+    ! grep -q '^\[bench' <<<"$output"
+}
+
+@test "ipcbench: msgq above msgmax is n/a, never clamped" {
+    msgmax=$(cat /proc/sys/kernel/msgmax)
+    above=$((msgmax + 1))
+    run_t "$BIN/bench/ipcbench" --quick -m msgq -s "$msgmax,$above"
+    [ "$status" -eq 0 ]
+    grep -qE "^\[bench [0-9]+\] +$above B +msgq +n/a: above msgmax \($msgmax B\)$" <<<"$output"
+    # At msgmax itself it is measured (the report writes 8192 as 8 KiB).
+    label="$msgmax B"
+    ((msgmax % 1024)) || label="$((msgmax / 1024)) KiB"
+    grep -qE "^\[bench [0-9]+\] +$label +msgq +[0-9.]+ " <<<"$output"
+}
+
+@test "ipcbench --latency: round trips for pipe, fifo, shm, msgq, and perf or why not" {
+    run_t "$BIN/bench/ipcbench" --quick --latency -s 64
+    [ "$status" -eq 0 ]
+    # The table from its heading to the blank line after it.
+    strip_pids <<<"$output" | sed -n '/^\[bench\] round trips/,/^\[bench\] *$/p' >"$OUT/trips"
+    for size in "1 B" "4 KiB"; do
+        for mech in pipe fifo shm msgq; do
+            grep -qE "^\[bench\] +$size +$mech +[0-9.]+ +[0-9.]+ +[0-9.]+ " "$OUT/trips" ||
+                { echo "no round trip row for $mech at $size"; cat "$OUT/trips"; false; }
+        done
+    done
+    [ "$(grep -cE '^\[bench\] +[0-9]+ K?i?B +[a-z0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ ' "$OUT/trips")" -eq 8 ]
+    if command -v perf >/dev/null && perf bench sched pipe -l 10 >/dev/null 2>&1; then
+        grep -qE '^\[bench [0-9]+\] +4 B +perf +- +- +[0-9.]+ ' <<<"$output"
+        grep -qE 'limits: a 1 B pipe round trip takes x[0-9.]+ of perf bench sched pipe' <<<"$output"
+    else
+        grep -qE '^\[bench [0-9]+\] +4 B +perf +skipped: ' <<<"$output"
+    fi
+}
+
+@test "ipcbench -c split: one CPU each, or a clear refusal on one CPU" {
+    command -v taskset >/dev/null || skip "taskset is not installed (util-linux)"
+    run_t taskset -c 0 "$BIN/bench/ipcbench" --quick -c split -m pipe -s 64
+    [ "$status" -eq 1 ]
+    [[ $stderr == "bench/ipcbench: -c split needs two CPUs, but this process may only use CPU 0" ]]
+    [ -z "$output" ]
+    [ "$(nproc)" -ge 2 ] || skip "one CPU: split cannot run here"
+    run_t "$BIN/bench/ipcbench" --quick -c split -m pipe -s 64
+    [ "$status" -eq 0 ]
+    grep -qE '^\[bench [0-9]+\] pinning: split \(writer on CPU [0-9]+, reader on CPU [0-9]+\)$' <<<"$output"
+}
+
+@test "ipcbench: SIGTERM mid-run removes the queue and the FIFOs, exit 1" {
+    start_bg bench "$BIN/bench/ipcbench" --quick -m fifo,msgq,shm -s 64 -r 100
+    wait_for_line "$OUT/bench.out" 'round 1 of 100'
+    [ -n "$(ipc_objects_for b)" ]
+    [ -p "$IPC_DEMO_DIR/bench-fifo" ]
+    PARENT=$(bg_child bench)
+    kids=$(children_of)
+    kill -TERM "$PARENT"
+    wait_bg bench
+    [ "$status" -eq 1 ]
+    grep -qx 'bench/ipcbench: interrupted by SIGTERM' "$OUT/bench.err"
+    # Its children were killed and reaped too.
+    gone $kids
+}
+
+@test "ipcbench: after kill -9 the next run recovers the leftovers; --cleanup removes them" {
+    start_bg bench "$BIN/bench/ipcbench" --quick -m fifo,msgq,shm -s 64 -r 100
+    wait_for_line "$OUT/bench.out" 'round 1 of 100'
+    PARENT=$(bg_child bench)
+    kids=$(children_of)
+    kill -KILL "$PARENT"
+    wait_bg bench
+    gone $kids                  # the kernel killed them with their parent
+    [ -p "$IPC_DEMO_DIR/bench-fifo" ]
+    [ -n "$(ipc_objects_for b)" ]
+    run_t "$BIN/bench/ipcbench" --quick -m fifo,msgq,shm -s 64 -r 1
+    [ "$status" -eq 0 ]
+    grep -qE "^\[bench [0-9]+\] note: reusing $IPC_DEMO_DIR/bench-fifo, left by an earlier run$" <<<"$output"
+    grep -qE "^\[bench [0-9]+\] note: reusing FIFOs $IPC_DEMO_DIR/bench-filled and " <<<"$output"
+    grep -qE '^\[bench [0-9]+\] note: removing message queue [0-9]+, left by a killed run$' <<<"$output"
+    [ ! -e "$IPC_DEMO_DIR/bench-fifo" ]
+
+    # Again, and this time clean up by hand.
+    start_bg again "$BIN/bench/ipcbench" --quick -m fifo,msgq,shm -s 64 -r 100
+    wait_for_line "$OUT/again.out" 'round 1 of 100'
+    kill -KILL "$(bg_child again)"
+    wait_bg again
+    run_t "$BIN/bench/ipcbench" --cleanup
+    [ "$status" -eq 0 ]
+    grep -qE "^\[bench [0-9]+\] removed FIFO $IPC_DEMO_DIR/bench-fifo$" <<<"$output"
+    grep -qE '^\[bench [0-9]+\] removed message queue [0-9]+ ' <<<"$output"
+    [ -z "$(find "$IPC_DEMO_DIR" -type p)" ]
+    run_t "$BIN/bench/ipcbench" --cleanup
+    grep -qE "^\[bench [0-9]+\] nothing to remove in $IPC_DEMO_DIR$" <<<"$output"
+}
+
+@test "ipcbench: bad input is a usage error that creates nothing" {
+    local args
+    while IFS='|' read -r args what; do
+        read -ra argv <<<"$args"
+        run --separate-stderr timeout 5 "$BIN/bench/ipcbench" "${argv[@]}"
+        [ "$status" -eq 2 ] || { echo "$args: status $status"; false; }
+        [ -z "$output" ]
+        [[ $stderr == "bench/ipcbench: $what"*"usage: bench/ipcbench "* ]] ||
+            { echo "$args: stderr '$stderr'"; false; }
+    done <<'CASES'
+-s 0|-s: '0' is out of range (1 to 16M)
+-s 17M|-s: '17M' is out of range (1 to 16M)
+-s 1x|-s: '1x' is not a size
+-s 64,,1K|-s: '' is not a size
+-s 4K,-1|-s: '-1' is not a size
+-s 1G|-s: '1G' is not a size
+-m pipe,carrier-pigeon|-m: 'carrier-pigeon' is not a mechanism
+-m|option -m needs an argument
+-c both|-c: 'both' is not one of same, split, any
+-r 0|-r: '0' is out of range
+-r 101|-r: '101' is out of range
+--csv=yes|option '--csv=yes' takes no argument
+--bogus|unknown option --bogus
+--quick extra|unexpected argument 'extra'
+CASES
+    [ ! -e "$IPC_DEMO_DIR" ]
+}
+
+@test "ipcbench -h: the usage, the mechanisms, the test aid" {
+    run_t "$BIN/bench/ipcbench" -h
+    [ "$status" -eq 0 ]
+    [[ ${lines[0]} == "usage: bench/ipcbench [-m MECHS] [-s SIZES] [-r ROUNDS] [-c same|split|any] [--latency] [--csv] [--quick] [--cleanup]" ]]
+    [[ $output == *"pipe,fifo,shm,shm1,msgq,socketpair"* ]]
+    [[ $output == *"IPCBENCH_CORRUPT=MECH"* ]]
+}
