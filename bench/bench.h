@@ -121,6 +121,12 @@ long msgmax(void);
 pid_t fork_child(const char *role, int pin_role);
 /* Wait for CHILD; true when it exited with 0.  WHAT names it in messages. */
 bool reap(pid_t child, const char *what, int *status_out);
+void reap_or_die(pid_t child, const char *what, const char *mech);
+/* KEY's object ID (a KIND, removed with ipcrm -IPCRM ID) is a leftover: refuse
+ * unless it is STALE, else say it is being removed (the caller removes it). */
+void in_the_way(const char *kind, char ipcrm, key_t key, int id, bool stale);
+/* --cleanup: unlink the FIFOs of ours among NAMES in $IPC_DEMO_DIR; how many. */
+int remove_fifos(const char *const names[], size_t n);
 /* A blocking call returned EINTR: die if a stop signal came or a child died. */
 void after_eintr(const char *mech);
 /* Mean, median and minimum of COUNT round trips (seconds; sorts RTT). */

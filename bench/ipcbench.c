@@ -114,10 +114,11 @@ static void parse_mechs(struct plan *p, const char *text)
         int m = 0;
         while (m < M_MECHS && strcmp(item, mech_names[m]) != 0)
             m++;
-        if (m == M_MECHS)
+        if (m < M_MECHS)
+            p->mechs[m] = true;
+        else
             usage_error("-m: '%s' is not a mechanism (pipe, fifo, shm, shm1, msgq, "
                         "socketpair)", item);
-        p->mechs[m] = true;
         if (comma == NULL)
             break;
         rest = comma + 1;

@@ -84,10 +84,6 @@ static noreturn void exec_or_die(char *const argv[])
 
 void dd_run(long count, struct timing *t)
 {
-    char countarg[32];
-    snprintf(countarg, sizeof countarg, "count=%ld", count);
-    char *first[] = { "dd", "if=/dev/zero", "bs=64k", countarg, NULL };
-    char *second[] = { "dd", "of=/dev/null", "bs=64k", NULL };
     int data[2], talk[2];
     cloexec_pipe(data);
     cloexec_pipe(talk);                 /* both dd's report on stderr: keep it */
@@ -95,12 +91,16 @@ void dd_run(long count, struct timing *t)
     double t0 = now();
     pid_t a = fork_child("dd", ROLE_WRITER);
     if (a == 0) {
+        char countarg[32];
+        snprintf(countarg, sizeof countarg, "count=%ld", count);
+        char *first[] = { "dd", "if=/dev/zero", "bs=64k", countarg, NULL };
         move_fd(data[1], STDOUT_FILENO);
         move_fd(talk[1], STDERR_FILENO);
         exec_or_die(first);
     }
     pid_t b = fork_child("dd", ROLE_READER);
     if (b == 0) {
+        char *second[] = { "dd", "of=/dev/null", "bs=64k", NULL };
         move_fd(data[0], STDIN_FILENO);
         move_fd(talk[1], STDERR_FILENO);
         exec_or_die(second);
@@ -132,9 +132,6 @@ void dd_run(long count, struct timing *t)
 bool perf_run(long loops, double *usecs, const char **why)
 {
     static char reason[160];
-    char loopsarg[32];
-    snprintf(loopsarg, sizeof loopsarg, "%ld", loops);
-    char *argv[] = { "perf", "bench", "sched", "pipe", "-l", loopsarg, NULL };
     int out[2];
     cloexec_pipe(out);
     /* perf starts its own two processes and cannot place them apart: with -c
@@ -142,6 +139,9 @@ bool perf_run(long loops, double *usecs, const char **why)
     pid_t pid = fork_child("perf", strcmp(pin_mode_name(), "split") == 0 ? ROLE_BOTH
                                                                            : ROLE_READER);
     if (pid == 0) {
+        char loopsarg[32];
+        snprintf(loopsarg, sizeof loopsarg, "%ld", loops);
+        char *argv[] = { "perf", "bench", "sched", "pipe", "-l", loopsarg, NULL };
         move_fd(out[1], STDOUT_FILENO);
         move_fd(out[1], STDERR_FILENO);
         exec_or_die(argv);

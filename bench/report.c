@@ -174,7 +174,7 @@ static const struct job *find(const struct plan *p, enum job_kind kind, const ch
  * time, so a slow moment of the machine cancels out. */
 static double ratio(const struct plan *p, const struct job *j, const struct job *ref)
 {
-    double r[128];
+    double r[128] = { 0 };
     if (ref == NULL || j->na != NULL)
         return NAN;
     for (int i = 0; i < p->rounds; i++)
@@ -315,7 +315,7 @@ static double perf_usecs(const struct plan *p)
     const struct job *perf = find(p, J_PERF, "perf", 4);
     if (perf == NULL)
         return NAN;
-    double v[128];
+    double v[128] = { 0 };
     for (int r = 0; r < p->rounds; r++)
         v[r] = perf->lat[r].mean_us;
     return median(v, p->rounds);
@@ -332,7 +332,7 @@ static void latency_table(const struct plan *p)
         const struct job *j = &p->jobs[i];
         if (j->kind != J_LATENCY)
             continue;
-        double med[128], lo[128], mean[128];
+        double med[128] = { 0 }, lo[128] = { 0 }, mean[128] = { 0 };
         for (int r = 0; r < p->rounds; r++) {
             med[r] = j->lat[r].median_us;
             lo[r] = j->lat[r].min_us;
@@ -366,7 +366,7 @@ static void limits(const struct plan *p)
         const struct job *pipe1 = find(p, J_LATENCY, "pipe", 1);
         double perf = perf_usecs(p);
         if (pipe1 != NULL && !isnan(perf)) {
-            double mean[128];
+            double mean[128] = { 0 };
             for (int r = 0; r < p->rounds; r++)
                 mean[r] = pipe1->lat[r].mean_us;
             say("limits: a 1 B pipe round trip takes x%.2f of perf bench sched pipe's "

@@ -111,18 +111,7 @@ int shm_leftovers(void)
     static const char *const names[] = {
         "bench-filled", "bench-free", "bench-back-filled", "bench-back-free",
     };
-    for (size_t i = 0; i < 4; i++) {
-        char path[PATH_MAX];
-        struct stat st;
-        ipc_path(path, sizeof path, names[i]);
-        if (lstat(path, &st) == -1 || !S_ISFIFO(st.st_mode) || st.st_uid != getuid())
-            continue;
-        if (unlink(path) == -1)
-            die("unlink %s", path);
-        say("removed FIFO %s", path);
-        removed++;
-    }
-    return removed;
+    return removed + remove_fifos(names, 4);
 }
 
 /* A new ring on KEY_BENCH, marked for removal at once (see the top). */
@@ -139,11 +128,7 @@ static void make_ring(struct ring *r, unsigned slots, size_t size)
         int id = ring_lookup(key, &ds);
         if (id == -1)
             continue;                   /* gone meanwhile: try again */
-        if (!ring_stale(&ds))
-            die_msg("shm: a segment with key 0x%08lx exists (id %d) and is in use "
-                    "(another bench/ipcbench?); if not, remove it: ipcrm -m %d",
-                    (unsigned long)key, id, id);
-        say("note: removing shared memory segment %d, left by a killed run", id);
+        in_the_way("shared memory segment", 'm', key, id, ring_stale(&ds));
         if (shmctl(id, IPC_RMID, NULL) == -1)
             die("shmctl IPC_RMID %d", id);
     }
@@ -305,9 +290,7 @@ void shm_transfer(bool one_slot, size_t size, long warm, long count, struct timi
     expect_end(r, mech);
     if (ring_close(r) == -1 || ring_detach(r) == -1)
         die("%s: close the ring", mech);
-    int status;
-    if (!reap(child, "writer", &status))
-        die_msg("%s: the writer failed (status %d)", mech, status);
+    reap_or_die(child, "writer", mech);
 }
 
 /* Round trips over two one-slot rings, one each way: the request's "filled"
@@ -387,9 +370,7 @@ void shm_roundtrip(size_t size, long warm, long count, struct latency *l)
     for (int i = 0; i < 2; i++)
         if (ring_close(&live[i]) == -1 || ring_detach(&live[i]) == -1)
             die("%s: close the ring", mech);
-    int status;
-    if (!reap(child, "echo", &status))
-        die_msg("%s: the echo child failed (status %d)", mech, status);
+    reap_or_die(child, "echo child", mech);
     latency_summary(rtt, count, l);
     free(rtt);
 }

@@ -141,6 +141,16 @@ bool reap(pid_t pid, const char *what, int *status_out)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+void reap_or_die(pid_t pid, const char *what, const char *mech)
+{
+    int status;
+    if (!reap(pid, what, &status)) {
+        char how[64];
+        describe_status(status, how, sizeof how);
+        die_msg("%s: the %s %s", mech, what, how);
+    }
+}
+
 /* A blocking call returned EINTR: a stop signal, or the tick.  Stop, or find out
  * whether a child died: a writer that finished with status 0 is fine (its data
  * may still be queued), any other end is reported. */
@@ -243,6 +253,15 @@ long msgmax(void)
     return proc_long("/proc/sys/kernel/msgmax", 8192);
 }
 
+void in_the_way(const char *kind, char ipcrm, key_t key, int id, bool stale)
+{
+    if (!stale)
+        die_msg("a %s with key 0x%08lx exists (id %d) and is in use (another "
+                "bench/ipcbench running?); if not, remove it: ipcrm -%c %d",
+                kind, (unsigned long)key, id, ipcrm, id);
+    say("note: removing %s %d, left by a killed run", kind, id);
+}
+
 static void make_queue(void)
 {
     key_t key = ipc_key(KEY_BENCH);
@@ -260,11 +279,7 @@ static void make_queue(void)
             die("msgctl IPC_STAT key 0x%08lx", (unsigned long)key);
         bool alive = (ds.msg_lspid != 0 && kill(ds.msg_lspid, 0) == 0) ||
                      (ds.msg_lrpid != 0 && kill(ds.msg_lrpid, 0) == 0);
-        if (ds.msg_perm.uid != getuid() || alive)
-            die_msg("a message queue with key 0x%08lx exists (id %d) and is in use "
-                    "(another bench/ipcbench running?); if not, remove it: ipcrm -q %d",
-                    (unsigned long)key, id, id);
-        say("note: removing message queue %d, left by a killed run", id);
+        in_the_way("message queue", 'q', key, id, ds.msg_perm.uid == getuid() && !alive);
         if (msgctl(id, IPC_RMID, NULL) == -1)
             die("msgctl IPC_RMID %d", id);
     }
@@ -501,12 +516,7 @@ void transfer(enum mech m, size_t size, long warm, long count, struct timing *t)
         stream_reader(rfd, mech, size, warm, total, t);
     if (rfd != -1)
         close_or_die(rfd);
-    int status;
-    if (!reap(child, "writer", &status)) {
-        char how[64];
-        describe_status(status, how, sizeof how);
-        die_msg("%s: the writer %s", mech, how);
-    }
+    reap_or_die(child, "writer", mech);
 }
 
 /* ---- latency: round trips ---- */
@@ -643,21 +653,15 @@ void roundtrip(enum mech m, size_t size, long warm, long count, struct latency *
         close_or_die(up[0]);
     }
     free(q);
-    int status;
-    if (!reap(child, "echo", &status)) {
-        char how[64];
-        describe_status(status, how, sizeof how);
-        die_msg("%s: the echo child %s", mech, how);
-    }
+    reap_or_die(child, "echo child", mech);
     latency_summary(rtt, count, l);
     free(rtt);
 }
 
-void remove_leftovers(void)
+int remove_fifos(const char *const names[], size_t n)
 {
     int removed = 0;
-    static const char *const names[] = { "bench-fifo", "bench-ping", "bench-pong" };
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < n; i++) {
         char path[PATH_MAX];
         struct stat st;
         ipc_path(path, sizeof path, names[i]);
@@ -668,6 +672,13 @@ void remove_leftovers(void)
         say("removed FIFO %s", path);
         removed++;
     }
+    return removed;
+}
+
+void remove_leftovers(void)
+{
+    static const char *const names[] = { "bench-fifo", "bench-ping", "bench-pong" };
+    int removed = remove_fifos(names, 3);
     key_t key = ipc_key(KEY_BENCH);
     int id = msgget(key, 0);
     if (id != -1) {

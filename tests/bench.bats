@@ -12,7 +12,7 @@ children_of() {
     for stat in /proc/[0-9]*/stat; do
         read -r pid rest <"$stat" 2>/dev/null || continue
         rest=${rest##*) }                    # skip "(comm) "
-        set -- $rest
+        set -- $rest                         # split on purpose: the fields
         if [[ $2 == "$PARENT" ]]; then
             echo "$pid"
         fi
@@ -60,7 +60,7 @@ table_rows() {
     grep -qx "64 KiB dd|dd" "$OUT/rows"
     [ "$(wc -l <"$OUT/rows")" -eq 43 ]
     # Every line is a "[bench PID] " line; the header names the machine and settings.
-    ! grep -vqE '^\[bench [0-9]+\] ' <<<"$output"
+    [ -z "$(grep -vE '^\[bench [0-9]+\] ' <<<"$output")" ]
     grep -qE '^\[bench [0-9]+\] pinning: same \(writer and reader on CPU [0-9]+\)$' <<<"$output"
     grep -qE '^\[bench [0-9]+\] pipe size [0-9]+ B \(pipe-max-size [0-9]+ B\), msgmax [0-9]+ B' <<<"$output"
     grep -qE '^\[bench [0-9]+\] verified: [0-9]+ messages, .* every byte compared .*: no mismatch$' <<<"$output"
@@ -113,7 +113,7 @@ table_rows() {
     done
     [ "$(grep -c '^throughput,[123],dd|dd,65536,[0-9]' "$OUT/rows")" -eq 3 ]
     # The report is not printed with --csv.
-    ! grep -q '^\[bench' <<<"$output"
+    [ -z "$(grep '^\[bench' <<<"$output")" ]
 }
 
 @test "ipcbench: msgq above msgmax is n/a, never clamped" {

@@ -24,6 +24,12 @@ scenario_pipe_demo() {
     $VG "$ROOT/pipe/demo"
 }
 
+# The whole --quick run, round trips too: every mechanism, writer and echo
+# children included (dd and perf are skipped: they are not ours).
+scenario_bench_ipcbench() {
+    $VG "$ROOT/bench/ipcbench" --quick --latency
+}
+
 # fd_leaks LOG: the "Open file descriptor N" blocks of LOG, N > 2, that the
 # process opened itself (not "<inherited from parent>").
 fd_leaks() {
