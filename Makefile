@@ -38,7 +38,7 @@ OBJ      := build/obj
 CHECKDIR := build/check
 CHECK_PROGRAMS := $(addprefix $(CHECKDIR)/,$(PROGRAMS))
 
-.PHONY: all test check clean help print-programs
+.PHONY: all test check bench clean help print-programs
 all: $(PROGRAMS)
 
 .SECONDEXPANSION:
@@ -74,6 +74,10 @@ check: all $(CHECK_PROGRAMS)
 	IPC_DEMOS_BIN=$(CURDIR)/$(CHECKDIR) timeout $(TEST_TIMEOUT) $(BATS) tests
 	timeout $(TEST_TIMEOUT) tests/valgrind.sh
 
+# The benchmark's default run: a minute or two; the report says how to read it.
+bench: bench/ipcbench
+	./bench/ipcbench
+
 print-programs:
 	@printf '%s\n' $(PROGRAMS)
 
@@ -84,5 +88,6 @@ help:
 	@echo "make           build every program next to its source (WERROR=1 adds -Werror)"
 	@echo "make test      build, then run the Bats suite in tests/"
 	@echo "make check     the suite again on sanitized builds, then valgrind on each demo"
+	@echo "make bench     measure every IPC mechanism, data verified (bench/ipcbench)"
 	@echo "make clean     remove everything the build made"
 	@echo "make help      this list"

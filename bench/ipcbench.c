@@ -346,7 +346,8 @@ static void tick(int signo)
     (void)signo;                /* only there to interrupt a blocked msgrcv() or open() */
 }
 
-static void start_tick(void)
+/* On for the trials only: SECONDS 1 starts it, 0 stops it. */
+static void set_tick(long seconds)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -354,8 +355,8 @@ static void start_tick(void)
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGALRM, &sa, NULL) == -1)
         die("sigaction SIGALRM");
-    struct itimerval every_second = { { 1, 0 }, { 1, 0 } };
-    if (setitimer(ITIMER_REAL, &every_second, NULL) == -1)
+    struct itimerval every = { { seconds, 0 }, { seconds, 0 } };
+    if (setitimer(ITIMER_REAL, &every, NULL) == -1)
         die("setitimer");
 }
 
@@ -421,7 +422,6 @@ int main(int argc, char *argv[])
     plan.load_start = load_average();
     atexit(bench_cleanup);
     mechs_prepare(plan.mechs);
-    start_tick();
 
     make_plan(&plan);
     if (plan.csv)
@@ -431,10 +431,12 @@ int main(int argc, char *argv[])
     if (!plan.csv)
         say("calibrating %zu trials to last at least %g s each (after a warm-up)",
             plan.njobs, plan.min_seconds);
+    set_tick(1);
     for (size_t i = 0; i < plan.njobs; i++)
         if (plan.jobs[i].na == NULL)
             calibrate(&plan, &plan.jobs[i]);
     run_rounds(&plan);
+    set_tick(0);
 
     bool honest = plan.csv ? report_honest(&plan, true) : report_results(&plan);
     free_plan(&plan);

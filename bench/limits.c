@@ -53,14 +53,14 @@ static void move_fd(int from, int to)
         die_child("dup2");
 }
 
-/* Read what the children wrote on FD (a few lines) until end of file. */
-static void slurp(int fd, char *buf, size_t size)
+/* Read what the children (WHO) wrote on FD, a few lines, until end of file. */
+static void slurp(int fd, char *buf, size_t size, const char *who)
 {
     size_t used = 0;
     for (;;) {
         ssize_t n = read(fd, buf + used, size - 1 - used);
         if (n == -1 && errno == EINTR) {
-            after_eintr("dd");
+            after_eintr(who);
             continue;
         }
         if (n == -1)
@@ -112,7 +112,7 @@ void dd_run(long count, struct timing *t)
     t->seconds = now() - t0;
     t->messages = count;
     char said[4096];
-    slurp(talk[0], said, sizeof said);
+    slurp(talk[0], said, sizeof said, "dd");
     if (!ok_a || !ok_b)
         die_msg("dd | dd failed (status %d and %d); it said:\n%s", sa, sb, said);
     /* GNU dd states the bytes it copied: check the second one got them all. */
@@ -149,7 +149,7 @@ bool perf_run(long loops, double *usecs, const char **why)
     if (close(out[1]) == -1)
         die("close");
     char said[4096];
-    slurp(out[0], said, sizeof said);
+    slurp(out[0], said, sizeof said, "perf");
     int status;
     bool ok = reap(pid, "perf", &status);
     char *line = strstr(said, "usecs/op");

@@ -148,6 +148,16 @@ table_rows() {
     fi
 }
 
+@test "ipcbench --latency without perf: skipped with the reason" {
+    # A PATH with dd and nothing else.
+    mkdir "$OUT/bin"
+    ln -s "$(command -v dd)" "$OUT/bin/dd"
+    run_t env PATH="$OUT/bin" "$BIN/bench/ipcbench" --quick --latency -m pipe -s 64
+    [ "$status" -eq 0 ]
+    grep -qE '^\[bench [0-9]+\] +4 B +perf +skipped: perf is not installed$' <<<"$output"
+    grep -qE '^\[bench [0-9]+\] +1 B +pipe +[0-9.]+ +[0-9.]+ +[0-9.]+ +- *$' <<<"$output"
+}
+
 @test "ipcbench -c split: one CPU each, or a clear refusal on one CPU" {
     command -v taskset >/dev/null || skip "taskset is not installed (util-linux)"
     run_t taskset -c 0 "$BIN/bench/ipcbench" --quick -c split -m pipe -s 64
