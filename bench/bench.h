@@ -136,6 +136,7 @@ void latency_summary(double *rtt, long count, struct latency *l);
 
 void shm_prepare(void);
 bool shm_supports(size_t size, const char **why);
+unsigned shm_slots(size_t size);         /* the slots of the "shm" ring for SIZE */
 void shm_transfer(bool one_slot, size_t size, long warm, long count, struct timing *t);
 void shm_roundtrip(size_t size, long warm, long count, struct latency *l);
 void shm_cleanup(void);

@@ -39,6 +39,19 @@ double load_average(void)
     return load;
 }
 
+/* V with three significant digits, trailing zeros kept: 0.0520, 1.20, 12.0, 120. */
+static const char *sig3(double v)
+{
+    static char names[4][32];
+    static int next;
+    char *s = names[next++ % 4];
+    if (v >= 100 || v <= 0)
+        snprintf(s, sizeof names[0], "%.0f", v);
+    else
+        snprintf(s, sizeof names[0], "%#.3g", v);
+    return s;
+}
+
 /* "1.23M", "456k": a count at a glance. */
 static const char *count_name(double v)
 {
@@ -206,8 +219,8 @@ static void table_row(const struct plan *p, const struct job *j, const char *lab
     char xpipe[16], xmemcpy[16], range[40];
     ratio_text(xpipe, sizeof xpipe, ratio(p, j, find(p, J_THROUGHPUT, "pipe", j->size)));
     ratio_text(xmemcpy, sizeof xmemcpy, ratio(p, j, find(p, J_MEMCPY, "memcpy", j->size)));
-    snprintf(range, sizeof range, "%.3g .. %.3g", lo / 1e9, hi / 1e9);
-    say("%8s  %-10s %8.3g  %-17s %8s/s %7s %8s", label, j->name, med / 1e9, range,
+    snprintf(range, sizeof range, "%s .. %s", sig3(lo / 1e9), sig3(hi / 1e9));
+    say("%8s  %-10s %8s  %-17s %8s/s %7s %8s", label, j->name, sig3(med / 1e9), range,
         count_name(med / (double)j->size), xpipe, xmemcpy);
 }
 
@@ -236,6 +249,13 @@ static void throughput_table(const struct plan *p)
         shown |= p->sizes[s] == DD_BLOCK;
     if (dd != NULL && !shown)
         table_row(p, dd, size_name(DD_BLOCK));
+    char rings[512] = "";
+    size_t used = 0;
+    for (size_t s = 0; s < p->nsizes && used < sizeof rings - 64; s++)
+        used += (size_t)snprintf(rings + used, sizeof rings - used, "%s%u slots of %s",
+                                 s ? ", " : "", shm_slots(p->sizes[s]), size_name(p->sizes[s]));
+    if (p->mechs[M_SHM] || p->mechs[M_SHM1])
+        say("shm's ring: %s; shm1's: 1 slot", rings);
 }
 
 static void bar_chart(const struct plan *p)
@@ -271,7 +291,7 @@ static void bar_chart(const struct plan *p)
                 n = BAR;
             memset(bar, '#', (size_t)n);
             bar[n] = '\0';
-            say("  %-10s |%-*s|%s %.3g GB/s", j->name, BAR, bar, over ? ">" : "", v / 1e9);
+            say("  %-10s |%-*s|%s %s GB/s", j->name, BAR, bar, over ? ">" : "", sig3(v / 1e9));
         }
     }
 }
@@ -360,8 +380,8 @@ static void limits(const struct plan *p)
     const struct job *dd = find(p, J_DD, "dd|dd", DD_BLOCK);
     const struct job *pipe64k = find(p, J_THROUGHPUT, "pipe", DD_BLOCK);
     if (dd != NULL && pipe64k != NULL)
-        say("limits: pipe at 64 KiB moves x%.2f of dd bs=64k | dd (%.3g GB/s)",
-            ratio(p, pipe64k, dd), rate_of(p, dd) / 1e9);
+        say("limits: pipe at 64 KiB moves x%.2f of dd bs=64k | dd (%s GB/s)",
+            ratio(p, pipe64k, dd), sig3(rate_of(p, dd) / 1e9));
     if (p->latency) {
         const struct job *pipe1 = find(p, J_LATENCY, "pipe", 1);
         double perf = perf_usecs(p);

@@ -43,6 +43,11 @@ static unsigned slots_for(bool one_slot, size_t size)
     return n < 2 ? 2 : n > SHM_SLOTS ? SHM_SLOTS : (unsigned)n;
 }
 
+unsigned shm_slots(size_t size)
+{
+    return slots_for(false, size);
+}
+
 void shm_prepare(void)
 {
     static const char *const names[2][2] = {
