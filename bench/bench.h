@@ -122,11 +122,15 @@ pid_t fork_child(const char *role, int pin_role);
 /* Wait for CHILD; true when it exited with 0.  WHAT names it in messages. */
 bool reap(pid_t child, const char *what, int *status_out);
 void reap_or_die(pid_t child, const char *what, const char *mech);
+/* "exited with status 1", "was killed by signal 2 (SIGINT)"; true for status 0. */
+bool describe_status(int status, char *buf, size_t size);
 /* KEY's object ID (a KIND, removed with ipcrm -IPCRM ID) is a leftover: refuse
  * unless it is STALE, else say it is being removed (the caller removes it). */
 void in_the_way(const char *kind, char ipcrm, key_t key, int id, bool stale);
 /* --cleanup: unlink the FIFOs of ours among NAMES in $IPC_DEMO_DIR; how many. */
 int remove_fifos(const char *const names[], size_t n);
+/* Die with "interrupted by SIGINT" if a stop signal came. */
+void check_stop(void);
 /* A blocking call returned EINTR: die if a stop signal came or a child died. */
 void after_eintr(const char *mech);
 /* Mean, median and minimum of COUNT round trips (seconds; sorts RTT). */

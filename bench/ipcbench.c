@@ -228,8 +228,7 @@ static double run_job(struct plan *p, struct job *j, long count, struct timing *
         break;
     }
     }
-    if (stop_signal)
-        die_msg("interrupted by %s", signal_name(stop_signal));
+    check_stop();
     return t->seconds;
 }
 

@@ -113,8 +113,14 @@ void dd_run(long count, struct timing *t)
     t->messages = count;
     char said[4096];
     slurp(talk[0], said, sizeof said, "dd");
-    if (!ok_a || !ok_b)
-        die_msg("dd | dd failed (status %d and %d); it said:\n%s", sa, sb, said);
+    if (!ok_a || !ok_b) {
+        check_stop();
+        char how_a[64], how_b[64];
+        describe_status(sa, how_a, sizeof how_a);
+        describe_status(sb, how_b, sizeof how_b);
+        die_msg("dd | dd failed: the first dd %s, the second %s; they said:\n%s", how_a,
+                how_b, said);
+    }
     /* GNU dd states the bytes it copied: check the second one got them all. */
     long long expect = (long long)count * DD_BLOCK, bytes = -1;
     for (const char *line = said; line != NULL && *line != '\0';) {
@@ -153,6 +159,8 @@ bool perf_run(long loops, double *usecs, const char **why)
     int status;
     bool ok = reap(pid, "perf", &status);
     char *line = strstr(said, "usecs/op");
+    if (!ok)
+        check_stop();
     if (!ok || line == NULL) {
         if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
             snprintf(reason, sizeof reason, "perf is not installed");

@@ -155,6 +155,8 @@ static int hold_fifo(const char *path)
 static noreturn void ring_failed(const struct ring *r, const char *mech, const char *what,
                                  bool child)
 {
+    if (!child)
+        check_stop();               /* a Ctrl-C killed the child too: say why */
     if (errno == EPROTO || errno == EBADMSG || (errno == EPIPE && r->problem != NULL)) {
         if (child) {
             warn_sys("%s: %s (%s)", mech, what, r->problem);
@@ -162,8 +164,6 @@ static noreturn void ring_failed(const struct ring *r, const char *mech, const c
         }
         die_msg("%s: %s: %s", mech, what, r->problem);
     }
-    if (errno == EINTR && stop_signal && !child)
-        die_msg("interrupted by %s", signal_name(stop_signal));
     if (child)
         die_child("%s: %s", mech, what);
     die("%s: %s", mech, what);

@@ -109,7 +109,7 @@ static struct kid *kid_of(pid_t pid)
     return NULL;
 }
 
-static bool describe_status(int status, char *buf, size_t size)
+bool describe_status(int status, char *buf, size_t size)
 {
     if (WIFEXITED(status)) {
         snprintf(buf, size, "exited with status %d", WEXITSTATUS(status));
@@ -130,8 +130,7 @@ bool reap(pid_t pid, const char *what, int *status_out)
         while (waitpid(pid, &status, 0) == -1) {
             if (errno != EINTR)
                 die("waitpid %s", what);
-            if (stop_signal)
-                die_msg("interrupted by %s", signal_name(stop_signal));
+            check_stop();
         }
     }
     if (k != NULL)
@@ -141,10 +140,17 @@ bool reap(pid_t pid, const char *what, int *status_out)
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+void check_stop(void)
+{
+    if (stop_signal)
+        die_msg("interrupted by %s", signal_name(stop_signal));
+}
+
 void reap_or_die(pid_t pid, const char *what, const char *mech)
 {
     int status;
     if (!reap(pid, what, &status)) {
+        check_stop();               /* a Ctrl-C killed the child too: say why */
         char how[64];
         describe_status(status, how, sizeof how);
         die_msg("%s: the %s %s", mech, what, how);
@@ -156,8 +162,7 @@ void reap_or_die(pid_t pid, const char *what, const char *mech)
  * may still be queued), any other end is reported. */
 void after_eintr(const char *mech)
 {
-    if (stop_signal)
-        die_msg("interrupted by %s", signal_name(stop_signal));
+    check_stop();
     for (size_t i = 0; i < sizeof kids / sizeof kids[0]; i++) {
         struct kid *k = &kids[i];
         if (k->pid == 0 || k->exited)
@@ -365,8 +370,10 @@ static void stream_reader(int fd, const char *mech, size_t size, long warm, long
         }
         if (n == -1)
             die("%s: read", mech);
-        if (n == 0)
+        if (n == 0) {
+            check_stop();
             die_msg("%s: the writer stopped after %ld of %ld messages", mech, seq, total);
+        }
         for (size_t done = 0; done < (size_t)n;) {
             size_t piece = size - off;
             if (piece > (size_t)n - done)
@@ -639,7 +646,7 @@ void roundtrip(enum mech m, size_t size, long warm, long count, struct latency *
             if (n == -1)
                 die("%s: read", mech);
             if ((size_t)n != size) {
-                after_eintr(mech);          /* reports how the echo child ended */
+                after_eintr(mech);          /* reports a stop, or how the echo child ended */
                 die_msg("%s: the echo child stopped answering", mech);
             }
         }
