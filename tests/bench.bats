@@ -39,6 +39,7 @@ table_rows() {
     strip_pids <<<"$output" | awk '
         /^\[bench\] +size +mechanism/ { on = 1; next }
         on && /^\[bench\] *$/ { exit }
+        on && /^\[bench\] shm.s ring: / { next }
         on {
             sub(/^\[bench\] /, "")
             if ($0 ~ /^ +[0-9]+ (B|KiB|MiB) /) { size = $1 " " $2; mech = $3 }
@@ -59,6 +60,7 @@ table_rows() {
     done
     grep -qx "64 KiB dd|dd" "$OUT/rows"
     [ "$(wc -l <"$OUT/rows")" -eq 43 ]
+    grep -qE "^\[bench [0-9]+\] shm's ring: [0-9]+ slots of 64 B, .*, [0-9]+ slots of 1 MiB; shm1's: 1 slot$" <<<"$output"
     # Every line is a "[bench PID] " line; the header names the machine and settings.
     [ -z "$(grep -vE '^\[bench [0-9]+\] ' <<<"$output")" ]
     grep -qE '^\[bench [0-9]+\] pinning: same \(writer and reader on CPU [0-9]+\)$' <<<"$output"
