@@ -27,9 +27,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The slots of "shm": enough to batch the tokens (the reader gives credits back
- * SLOTS/4 at a time), few enough that the ring stays in the CPU's cache. */
-enum { SHM_SLOTS = 8, RING_BYTES = 2 * 1024 * 1024 };
+/* The slots of "shm": as many as fit in RING_BYTES, at most SHM_SLOTS, at least 2.
+ * On one CPU the writer fills every free slot before the reader runs, and the
+ * reader empties them all before the writer runs again: each round of the ring
+ * costs two context switches, so more slots means fewer switches per message
+ * (and the reader gives credits back SLOTS/4 at a time: fewer writes too).  The
+ * byte cap keeps the ring within the caches.  See docs/bench.md. */
+enum { SHM_SLOTS = 256, RING_BYTES = 2 * 1024 * 1024 };
 
 static char filled[2][PATH_MAX], freed[2][PATH_MAX];   /* [0] there, [1] back */
 static bool prepared;
