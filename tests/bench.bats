@@ -6,30 +6,29 @@ load helpers
 
 MECHS=(pipe fifo shm shm1 msgq socketpair)
 
-# children_of: the processes whose parent is $PARENT.
-children_of() {
-    local stat pid rest
-    for stat in /proc/[0-9]*/stat; do
-        read -r pid rest <"$stat" 2>/dev/null || continue
-        rest=${rest##*) }                    # skip "(comm) "
-        set -- $rest                         # split on purpose: the fields
-        if [[ $2 == "$PARENT" ]]; then
-            echo "$pid"
-        fi
+# ours: the bench/ipcbench processes of this test (its IPC_DEMO_DIR in their
+# environment) that are still running; a zombie does not count.
+ours() {
+    local dir exe state
+    for dir in /proc/[0-9]*; do
+        exe=$(readlink "$dir/exe" 2>/dev/null) || continue
+        [[ $exe == "$(readlink -f "$BIN/bench/ipcbench")" ]] || continue
+        state=$(awk '{ print $3 }' "$dir/stat" 2>/dev/null) || continue
+        [[ $state != Z ]] || continue
+        grep -qzx "IPC_DEMO_DIR=$IPC_DEMO_DIR" "$dir/environ" 2>/dev/null && echo "${dir#/proc/}"
     done
+    return 0
 }
 
-# gone PID...: poll until none of them runs any more (a zombie counts as gone).
-gone() {
-    local pid state deadline=$((SECONDS + T))
-    for pid in "$@"; do
-        while state=$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null) && [[ $state != Z ]]; do
-            if ((SECONDS >= deadline)); then
-                echo "process $pid is still running" >&2
-                return 1
-            fi
-            sleep 0.02
-        done
+# all_gone: poll until none of ours runs any more.
+all_gone() {
+    local deadline=$((SECONDS + T))
+    while [[ -n $(ours) ]]; do
+        if ((SECONDS >= deadline)); then
+            echo "still running: $(ours)" >&2
+            return 1
+        fi
+        sleep 0.02
     done
 }
 
@@ -177,24 +176,21 @@ table_rows() {
     wait_for_line "$OUT/bench.out" 'round 1 of 100'
     [ -n "$(ipc_objects_for b)" ]
     [ -p "$IPC_DEMO_DIR/bench-fifo" ]
-    PARENT=$(bg_child bench)
-    kids=$(children_of)
-    kill -TERM "$PARENT"
+    [ -n "$(ours)" ]
+    kill -TERM "$(bg_child bench)"
     wait_bg bench
     [ "$status" -eq 1 ]
     grep -qx 'bench/ipcbench: interrupted by SIGTERM' "$OUT/bench.err"
-    # Its children were killed and reaped too.
-    gone $kids
+    # Its children were killed and reaped before it exited.
+    [ -z "$(ours)" ]
 }
 
 @test "ipcbench: after kill -9 the next run recovers the leftovers; --cleanup removes them" {
     start_bg bench "$BIN/bench/ipcbench" --quick -m fifo,msgq,shm -s 64 -r 100
     wait_for_line "$OUT/bench.out" 'round 1 of 100'
-    PARENT=$(bg_child bench)
-    kids=$(children_of)
-    kill -KILL "$PARENT"
+    kill -KILL "$(bg_child bench)"
     wait_bg bench
-    gone $kids                  # the kernel killed them with their parent
+    all_gone                    # the kernel kills the children with their parent
     [ -p "$IPC_DEMO_DIR/bench-fifo" ]
     [ -n "$(ipc_objects_for b)" ]
     run_t "$BIN/bench/ipcbench" --quick -m fifo,msgq,shm -s 64 -r 1
@@ -209,6 +205,7 @@ table_rows() {
     wait_for_line "$OUT/again.out" 'round 1 of 100'
     kill -KILL "$(bg_child again)"
     wait_bg again
+    all_gone
     run_t "$BIN/bench/ipcbench" --cleanup
     [ "$status" -eq 0 ]
     grep -qE "^\[bench [0-9]+\] removed FIFO $IPC_DEMO_DIR/bench-fifo$" <<<"$output"
