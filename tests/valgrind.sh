@@ -31,10 +31,11 @@ scenario_bench_ipcbench() {
 }
 
 # fd_leaks LOG: the "Open file descriptor N" blocks of LOG, N > 2, that the
-# process opened itself (not "<inherited from parent>").
+# process opened itself (not "<inherited from parent>").  valgrind names a
+# socket differently: "Open AF_UNIX socket N: ...".
 fd_leaks() {
-    awk '/Open file descriptor [0-9]+:/ {
-             n = $0; sub(/.*descriptor /, "", n); sub(/:.*/, "", n); fd = n + 0
+    awk '/Open (file descriptor|[A-Z0-9_]+ socket) [0-9]+:/ {
+             n = $0; sub(/.*(descriptor|socket) /, "", n); sub(/:.*/, "", n); fd = n + 0
              getline next_line
              if (fd > 2 && next_line !~ /inherited from parent/) print FILENAME ": fd " fd ": " $0
          }' "$1"
