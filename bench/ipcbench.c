@@ -427,9 +427,12 @@ int main(int argc, char *argv[])
         csv_header();
     else
         report_header(&plan);
+    size_t runnable = 0;
+    for (size_t i = 0; i < plan.njobs; i++)
+        runnable += plan.jobs[i].na == NULL;
     if (!plan.csv)
         say("calibrating %zu trials to last at least %g s each (after a warm-up)",
-            plan.njobs, plan.min_seconds);
+            runnable, plan.min_seconds);
     set_tick(1);
     for (size_t i = 0; i < plan.njobs; i++)
         if (plan.jobs[i].na == NULL)
