@@ -20,15 +20,11 @@ ours() {
     return 0
 }
 
-# all_gone: poll until none of ours runs any more.
+# all_gone: wait until every one of ours has ended and been reaped.
 all_gone() {
-    local deadline=$((SECONDS + T))
-    while [[ -n $(ours) ]]; do
-        if ((SECONDS >= deadline)); then
-            echo "still running: $(ours)" >&2
-            return 1
-        fi
-        sleep 0.02
+    local pid
+    for pid in $(ours); do
+        wait_for_gone "/proc/$pid"
     done
 }
 
