@@ -23,8 +23,12 @@ PROGRAMS += pipe/demo
 # procpool/: a process pool
 
 # msgq/: System V message queues
+PROGRAMS += msgq/server msgq/client
+EXTRA_msgq/server := msgq/msgq
+EXTRA_msgq/client := msgq/msgq
 
 # sem/: System V semaphores
+PROGRAMS += sem/race
 
 # bench/: measuring them all
 
