@@ -10,6 +10,9 @@ load helpers
 # ("-" for none).  A program missing here fails the first test.
 ROWS='
 pipe/demo        -n                -                             yes
+msgq/server      -d                -                             yes
+msgq/client      -d                -                             no
+sem/race         -n                -                             yes
 '
 
 row_of() {
