@@ -340,7 +340,10 @@ EXPECTED
     wait_bg client
     wait_for_line "$OUT/server.out" "client $cpid is gone: reply dropped"
     [ "$(our_queue | awk '{ print $6 }')" = 0 ]  # no reply left for nobody
-    stop_server
+    kill -TERM "$(bg_child server)"             # not -q: it would wait out -d
+    wait_bg server
+    [ "$status" -eq 0 ]
+    no_queue_left
 }
 
 @test "msgq: server killed with SIGKILL: a waiting client notices, the queue is stale" {

@@ -24,6 +24,31 @@ scenario_pipe_demo() {
     $VG "$ROOT/pipe/demo"
 }
 
+# The server in the background, clients (arguments, stdin, -q) once it is ready.
+scenario_msgq_server_client() {
+    local out="$logs/server.out" deadline=$((SECONDS + 60)) server
+    $VG "$ROOT/msgq/server" >"$out" &
+    server=$!
+    until grep -q 'waiting for requests' "$out" 2>/dev/null; do
+        if ((SECONDS >= deadline)) || ! kill -0 "$server" 2>/dev/null; then
+            kill "$server" 2>/dev/null
+            return 1
+        fi
+        sleep 0.05
+    done
+    $VG "$ROOT/msgq/client" hello world &&
+        printf 'from\nstdin\n' | $VG "$ROOT/msgq/client" &&
+        $VG "$ROOT/msgq/client" -q || { kill "$server"; wait "$server"; return 1; }
+    wait "$server"
+}
+
+# Each mode; the workers are forked, not exec'd: valgrind follows them.
+scenario_sem_race() {
+    $VG "$ROOT/sem/race" &&
+        $VG "$ROOT/sem/race" -m sem -n 500 &&
+        $VG "$ROOT/sem/race" -m atomic -n 100000
+}
+
 # fd_leaks LOG: the "Open file descriptor N" blocks of LOG, N > 2, that the
 # process opened itself (not "<inherited from parent>").
 fd_leaks() {
