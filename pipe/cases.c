@@ -151,8 +151,12 @@ static void empty_writer(int wfd, int ready)
      * the reader is about to call read().  Not a sleep. */
     char c;
     ssize_t n = traced(read_full(ready, &c, 1), "read(%d, 1)", ready);
-    if (n != 1)
+    if (n == -1)
         fail("read the reader's go-ahead");
+    if (n == 0) {
+        say("the reader is gone before saying go");
+        _exit(1);
+    }
     close_fd(ready);
     say("the reader is waiting; I write in %ld ms (-d)", delay);
     delay_ms(delay);         /* pacing: the time the reader will be seen blocked */

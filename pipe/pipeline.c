@@ -31,7 +31,7 @@ static const char usage[] =
 enum { MAX_COMMANDS = 64 };
 
 /* The commands' pids, for the stop-signal handler. */
-static pid_t pids[MAX_COMMANDS];
+static volatile pid_t pids[MAX_COMMANDS];
 static volatile sig_atomic_t started;
 
 struct command {
