@@ -44,9 +44,12 @@ scenario_pipe_atomic() {
 }
 
 # The commands themselves (/usr/bin/...) are not ours and run without valgrind;
-# our forked children are checked up to their execvp(), or their exit when it fails.
+# our forked children are checked up to their execvp(), or up to their exit when
+# it fails (here first, in the middle and last, so each kind of fd juggling is seen).
 scenario_pipe_pipeline() {
     [[ $($VG "$ROOT/pipe/pipeline" 'seq 1000' 'grep 7' 'wc -l') == 271 ]] || return 1
+    [[ $($VG "$ROOT/pipe/pipeline" no-such-command-here 'seq 3' no-such-command-here 'wc -l') == 0 ]] ||
+        return 1
     $VG "$ROOT/pipe/pipeline" 'true' no-such-command-here
     (($? == 127))
 }
