@@ -14,7 +14,7 @@ TEST_TIMEOUT ?= 900
 PROGRAMS :=
 
 # pipe/: anonymous pipes
-PROGRAMS += pipe/demo
+PROGRAMS += pipe/demo pipe/cases pipe/atomic pipe/pipeline
 
 # fifo/: named pipes
 

@@ -10,6 +10,9 @@ load helpers
 # ("-" for none).  A program missing here fails the first test.
 ROWS='
 pipe/demo        -n                -                             yes
+pipe/cases       -d                empty                         yes
+pipe/atomic      -n                -                             yes
+pipe/pipeline    -                 -                             no
 '
 
 row_of() {
