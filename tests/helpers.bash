@@ -48,7 +48,7 @@ bg_child() {
     local parent=${!parent_var}
     while ((SECONDS < deadline)); do
         for stat in /proc/[0-9]*/stat; do
-            read -r pid rest <"$stat" 2>/dev/null || continue
+            { read -r pid rest <"$stat"; } 2>/dev/null || continue
             rest=${rest##*) }                    # skip "(comm) "
             set -- $rest
             if [[ $2 == "$parent" ]]; then
