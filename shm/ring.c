@@ -294,8 +294,6 @@ int ring_open_reader(struct ring *r, const char *filled, const char *free_path)
     return 0;
 }
 
-static int take_credits(struct ring *r);
-
 static bool alive(pid_t pid)
 {
     return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
@@ -337,9 +335,10 @@ int ring_open_writer(struct ring *r, const char *filled, const char *free_path,
     r->free_fd = open_fifo(r, free_path, O_RDONLY, "O_RDONLY");
     if (r->free_fd == -1)
         return -1;
-    /* Then wait for the reader to hand over the ring: its first credits. */
+    /* No credit yet: the first ring_claim() waits for the reader to hand over
+     * the ring (its first ring_receive() sends SLOTS credits). */
     r->credits = 0;
-    return take_credits(r);
+    return 0;
 }
 
 int ring_close(struct ring *r)
@@ -413,7 +412,10 @@ void *ring_claim(struct ring *r)
             if (take_credits(r) == -1)
                 return NULL;
         r->credits--;
+    } else if (!r->started && take_credits(r) == -1) {
+        return NULL;                       /* even racing, start when handed the ring */
     }
+    r->started = true;
     /* Mark the slot "being written" before touching the payload, so that a reader
      * racing us (RING_UNSYNC) can tell a torn read. */
     atomic_store_explicit(&s->seq, 0, memory_order_relaxed);

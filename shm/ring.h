@@ -13,9 +13,9 @@
  *
  * A pipe's blocking read() is a counting semaphore: the bytes in the pipe are
  * the count, read() takes from it and sleeps while it is zero.  The reader sets
- * the initial value: its first ring_receive() sends SLOTS credits, which
- * ring_open_writer() waits for.  The writer fills a slot only while it holds a
- * credit; the reader reads a slot only after its "filled" byte arrived.  So the writer never overwrites a
+ * the initial value: its first ring_receive() sends SLOTS credits, so the
+ * writer's first ring_claim() waits for it.  The writer fills a slot only while
+ * it holds a credit; the reader reads a slot only after its "filled" byte arrived.  So the writer never overwrites a
  * slot the reader has not finished, and the reader never reads a slot the writer
  * has not finished: nothing lost, duplicated, reordered or torn.  Several tokens
  * are moved per read() when several are waiting, and the reader gives credits
@@ -62,8 +62,8 @@ enum {
 
 /* Flags the writer passes to ring_open_writer; the reader finds them in r->flags. */
 enum {
-    RING_UNSYNC = 1u << 0,       /* the writer ignores credits (the race, on purpose);
-                                    the reader then sends none */
+    RING_UNSYNC = 1u << 0,       /* the writer ignores credits once handed the ring
+                                    (the race, on purpose); the reader sends no more */
     RING_APP_FLAGS = 0xffu << 8, /* bits the ring only carries, for the application */
 };
 
@@ -83,6 +83,7 @@ struct ring {
     /* private bookkeeping */
     unsigned credits;            /* writer: slots it may fill without waiting */
     bool claimed;                /* writer: the next slot is claimed */
+    bool started;                /* writer: the reader has handed over the ring */
     unsigned held;               /* reader: slots received, not yet released */
     unsigned owed;               /* reader: credits due, not yet sent */
     unsigned granted;            /* reader: credits sent, not yet used by a token */
@@ -141,7 +142,8 @@ int ring_open_reader(struct ring *r, const char *filled, const char *free_path);
 
 /* Writer: claim the ring (errno EBUSY when another writer holds it), publish
  * FLAGS, open FILLED for writing (errno ENXIO at once when no reader has it
- * open), then FREE for reading, then wait for the reader's first credits. */
+ * open), then FREE for reading.  It starts with no credit: the first
+ * ring_claim() waits for the reader's first ring_receive(). */
 int ring_open_writer(struct ring *r, const char *filled, const char *free_path,
                      unsigned flags);
 

@@ -222,8 +222,12 @@ int main(int argc, char *argv[])
     unsigned flags = (unsync ? RING_UNSYNC : 0) | (count >= 0 ? SHM_GENERATED : 0);
     open_or_explain(ipc_path(filled, sizeof filled, "shm-filled"),
                     ipc_path(free_path, sizeof free_path, "shm-free"), flags);
-    say("connected: the reader handed me %u credit%s (free slots)", ring.credits,
-        ring.credits == 1 ? "" : "s");
+    /* Claim the first slot now: this waits until the reader hands over the ring
+     * (its first credits), so it has seen us attached before we write anything. */
+    if (ring_claim(&ring) == NULL)
+        stopped_or_failed();
+    say("connected: the reader handed over the ring, %u free slot%s", ring.slots,
+        ring.slots == 1 ? "" : "s");
     if (unsync)
         say("unsynchronised (-u): I will not wait for free slots, so I may overwrite "
             "messages the reader has not read yet");
