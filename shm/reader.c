@@ -439,7 +439,7 @@ int main(int argc, char *argv[])
         if (errno == EPIPE)
             die_msg("the writer vanished mid-stream after %llu messages (%s): "
                     "removing the segment and the FIFOs", (unsigned long long)t.received,
-                    ring.problem);
+                    ring.problem != NULL ? ring.problem : strerror(errno));
         if (errno == EPROTO)
             die_msg("the writer broke the protocol: %s", ring.problem);
         die("receive");

@@ -432,7 +432,9 @@ static int announce(struct ring *r, uint64_t seq, uint64_t len)
     r->seq++;
     r->claimed = false;
     /* V(): one byte says "one more slot is filled". */
-    return send_tokens(r->filled_fd, TOKEN_FILLED, 1);
+    if (send_tokens(r->filled_fd, TOKEN_FILLED, 1) == -1)
+        return errno == EPIPE ? fail(r, EPIPE, "the reader closed its FIFO") : -1;
+    return 0;
 }
 
 int ring_publish(struct ring *r, size_t len)
@@ -457,7 +459,7 @@ int ring_finish(struct ring *r)
             r->credits++;
     }
     if (send_tokens(r->filled_fd, TOKEN_END, 1) == -1)
-        return -1;
+        return errno == EPIPE ? fail(r, EPIPE, "the reader closed its FIFO") : -1;
     r->ended = true;
     /* The reader gives back every slot and closes: end of file here.  Waiting for
      * it means a writer that exits 0 knows its messages were all taken. */

@@ -57,12 +57,21 @@ static void stopped_or_failed(void)
     if (errno == EINTR)
         die_msg("caught %s after %llu messages: stopping", signal_name(stop_signal),
                 (unsigned long long)sent);
+    const char *why = ring.problem != NULL ? ring.problem : strerror(errno);
     if (errno == EPIPE)
-        die_msg("the reader is gone (%s) after %llu messages", ring.problem,
-                (unsigned long long)sent);
+        die_msg("the reader is gone (%s) after %llu messages", why, (unsigned long long)sent);
     if (errno == EPROTO)
-        die_msg("the reader broke the protocol: %s", ring.problem);
+        die_msg("the reader broke the protocol: %s", why);
     die("send");
+}
+
+/* A stop signal interrupts a blocked read() or write(); between them, look. */
+static void stop_if_asked(void)
+{
+    if (stop_signal) {
+        errno = EINTR;
+        stopped_or_failed();
+    }
 }
 
 static void send_message(const char *text, size_t len)
@@ -74,7 +83,9 @@ static void send_message(const char *text, size_t len)
                  "(start shm/reader with -s %zu)", len, ring.slot_size, len);
         return;
     }
+    stop_if_asked();
     delay_ms(delay);
+    stop_if_asked();
     /* P(): wait for a free slot; then the copy into shared memory is the send. */
     unsigned char *slot = ring_claim(&ring);
     if (slot == NULL)
@@ -139,10 +150,6 @@ static void send_generated(long count)
         char text[GEN_MAX_LEN];
         size_t len = gen_message(text, (uint64_t)i, (uint64_t)count);
         send_message(text, len);
-        if (stop_signal) {
-            errno = EINTR;
-            stopped_or_failed();
-        }
     }
     say("sent %ld generated messages", count);
 }

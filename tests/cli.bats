@@ -10,6 +10,8 @@ load helpers
 # ("-" for none).  A program missing here fails the first test.
 ROWS='
 pipe/demo        -n                -                             yes
+shm/reader       -s                -                             yes
+shm/writer       -n                -                             no
 '
 
 row_of() {
