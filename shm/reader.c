@@ -256,8 +256,8 @@ static bool seen_before(struct tally *t, uint64_t n)
         unsigned char *p = realloc(t->seen, bits / 8);
         if (p == NULL)
             die("realloc");
-        memset(p + t->seen_bits / 8, 0, (bits - t->seen_bits) / 8);
         t->seen = p;
+        memset(t->seen + t->seen_bits / 8, 0, (bits - t->seen_bits) / 8);
         t->seen_bits = bits;
     }
     bool was = t->seen[n / 8] & (1u << (n % 8));

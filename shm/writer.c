@@ -52,7 +52,7 @@ static void cleanup(void)
     (void)ring_detach(&ring);
 }
 
-static void stopped_or_failed(void)
+static noreturn void stopped_or_failed(void)
 {
     if (errno == EINTR)
         die_msg("caught %s after %llu messages: stopping", signal_name(stop_signal),

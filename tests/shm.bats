@@ -65,6 +65,15 @@ said() {
     sed -nE 's/^\[reader [0-9]+\] shared memory says: //p' "$OUT/reader.out"
 }
 
+# absent REGEX FILE: no line of FILE matches (a bare `! grep` cannot fail a test).
+absent() {
+    if grep -qE -- "$1" "$2"; then
+        echo "unexpected /$1/ in $2:" >&2
+        grep -E -- "$1" "$2" >&2
+        return 1
+    fi
+}
+
 no_fifos_left() {
     [ ! -e "$IPC_DEMO_DIR/shm-filled" ] && [ ! -e "$IPC_DEMO_DIR/shm-free" ]
 }
@@ -77,7 +86,7 @@ no_fifos_left() {
     # the segment: mode 600, the reader alone attached.
     key=$(ipc_key s)
     grep -qE "^\[reader [0-9]+\] ftok\(\"$IPC_DEMO_DIR/key\", 's'\) = key $key$" "$OUT/reader.out"
-    read -r k id owner perms bytes nattch _ < <(shm_line)
+    read -r k id _ perms bytes nattch _ < <(shm_line)
     [ "$k" = "$key" ] && [ "$perms" = 600 ] && [ "$nattch" = 1 ]
     grep -qE "^\[reader [0-9]+\] shmget\(key $key, $bytes bytes, IPC_CREAT\|IPC_EXCL\|0600\) = shmid $id$" "$OUT/reader.out"
     [ -p "$IPC_DEMO_DIR/shm-filled" ] && [ -p "$IPC_DEMO_DIR/shm-free" ]
@@ -426,7 +435,7 @@ PY
     grep -qE '^\[reader [0-9]+\] received 20000 messages$' "$OUT/reader.out"
     # Whatever the race did, the counts add up: each of the 20000 slots read was
     # intact, a duplicate or corrupted; lost = 20000 - intact.
-    read -r intact lost dup reord corrupt < <(sed -nE 's/.*checked: ([0-9]+) intact, ([0-9]+) lost, ([0-9]+) duplicated, ([0-9]+) reordered, ([0-9]+) corrupted$/\1 \2 \3 \4 \5/p' "$OUT/reader.out")
+    read -r intact lost dup corrupt < <(sed -nE 's/.*checked: ([0-9]+) intact, ([0-9]+) lost, ([0-9]+) duplicated, [0-9]+ reordered, ([0-9]+) corrupted$/\1 \2 \3 \4/p' "$OUT/reader.out")
     [ -n "$intact" ]
     [ $((intact + dup + corrupt)) -eq 20000 ]
     [ $((intact + lost)) -eq 20000 ]
@@ -438,6 +447,7 @@ PY
     # The writer reads its messages from a gate we hold: it connects, then
     # waits for lines while we stop the reader; then it writes them all.
     mkfifo "$OUT/gate"
+    # shellcheck disable=SC2016 # $0 and $1 are the inner shell's
     start writer bash -c 'exec "$0" -u <"$1"' "$BIN/shm/writer" "$OUT/gate"
     exec 5>"$OUT/gate"
     wait_for_line "$OUT/writer.out" 'connected'
@@ -473,7 +483,7 @@ PY
     grep -qE '^\[reader [0-9]+\] shmget\(0x[0-9a-f]{8}, [0-9]+, IPC_CREAT\|IPC_EXCL\|0600\) = [0-9]+$' "$OUT/reader.err"
     grep -qE '^\[reader [0-9]+\] write\([0-9]+, "C" x 8\) = 8$' "$OUT/reader.err"
     grep -qE '^\[reader [0-9]+\] shmctl\([0-9]+, IPC_RMID\) = 0$' "$OUT/reader.err"
-    ! grep -qE '"C" x|IPC_STAT' "$OUT/reader.out"
+    absent '"C" x|IPC_STAT' "$OUT/reader.out"
 }
 
 @test "shm: -f shows the segment as a mapping, not an fd, and the two FIFOs as fds" {
@@ -486,6 +496,6 @@ PY
     grep -qE "^\[reader [0-9]+\] after shmat\(\): mapping: [0-9a-f]+-[0-9a-f]+ rw-s .*/SYSV${key#0x}" "$OUT/reader.out"
     grep -qE "^\[reader [0-9]+\] after open\(\): fd [0-9]+ -> $IPC_DEMO_DIR/shm-filled$" "$OUT/reader.out"
     grep -qE "^\[reader [0-9]+\] after open\(\): fd [0-9]+ -> $IPC_DEMO_DIR/shm-free$" "$OUT/reader.out"
-    ! grep -qE 'fd [0-9]+ -> .*SYSV' "$OUT/reader.out"
+    absent "fd [0-9]+ -> .*SYSV" "$OUT/reader.out"   # a segment is not a file descriptor
     grep -qE "^\[reader [0-9]+\] after shmdt\(\): mapping: none for /SYSV${key#0x}$" "$OUT/reader.out"
 }
