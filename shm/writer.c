@@ -256,7 +256,11 @@ int main(int argc, char *argv[])
     say("shmdt(%p): detached", where);
     if (ring_finish(&ring) == -1)
         stopped_or_failed();
-    say("told the reader I am done; it took all %llu messages", (unsigned long long)sent);
+    if (unsync)
+        say("told the reader I am done; unsynchronised, I cannot tell which of my %llu "
+            "messages it read whole", (unsigned long long)sent);
+    else
+        say("told the reader I am done; it took all %llu messages", (unsigned long long)sent);
     if (ring_close(&ring) == -1)
         die("close");
     if (skipped > 0)

@@ -41,16 +41,9 @@ proc_state() {
     echo "${rest%% *}"
 }
 
-# wait_for_state PID STATE: poll until PID is in STATE (S: blocked in a system call).
-wait_for_state() {
-    local deadline=$((SECONDS + T))
-    until [[ $(proc_state "$1" 2>/dev/null) == "$2" ]]; do
-        if ((SECONDS >= deadline)); then
-            echo "timed out waiting for pid $1 to be in state $2" >&2
-            return 1
-        fi
-        sleep 0.01
-    done
+# in_state PID STATE: PID is in STATE (S: asleep, blocked in a system call).
+in_state() {
+    [[ $(proc_state "$1" 2>/dev/null) == "$2" ]]
 }
 
 # pid_of NAME ROLE: the pid a program started as NAME prints in its first
@@ -158,13 +151,13 @@ stress() {
     for mark in 10000 30000; do
         wait_for_line "$OUT/reader.out" "says: message $mark of "
         kill -STOP "$reader"
-        wait_for_state "$writer" S       # out of free slots: blocked in read()
+        wait_until "the writer to block" in_state "$writer" S    # no free slot: in read()
         kill -CONT "$reader"
     done
     for mark in 50000 70000; do
         wait_for_line "$OUT/reader.out" "says: message $mark of "
         kill -STOP "$writer"
-        wait_for_state "$reader" S       # nothing announced: blocked in read()
+        wait_until "the reader to block" in_state "$reader" S    # nothing filled: in read()
         kill -CONT "$writer"
     done
     wait_bg writer
