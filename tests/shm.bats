@@ -139,24 +139,23 @@ EXPECTED
 
 # ---- 100000 messages, with either side slowed down ----
 
-# stress SLOTS_OPTION...: 100000 generated messages; the reader is stopped
-# twice (the writer fills the ring and blocks), then the writer is stopped twice
-# (the reader drains the ring and blocks).  Every message arrives once, in order.
+# stress SLOTS_OPTION...: 100000 generated messages, both sides stopped five
+# times.  Each round: stop the reader; the writer fills the ring and blocks; stop
+# the writer; resume the reader, which drains the ring and blocks; resume the
+# writer.  The writer cannot finish while the reader is stopped, so no stop can
+# come too late.  Every message must arrive once, in order.
 stress() {
     local n=100000 reader writer mark
     start_reader "$@"
     reader=$(pid_of reader reader)
     start writer "$BIN/shm/writer" -n "$n"
     writer=$(pid_of writer writer)
-    for mark in 10000 30000; do
+    for mark in 5000 10000 15000 20000 25000; do
         wait_for_line "$OUT/reader.out" "says: message $mark of "
         kill -STOP "$reader"
         wait_until "the writer to block" in_state "$writer" S    # no free slot: in read()
-        kill -CONT "$reader"
-    done
-    for mark in 50000 70000; do
-        wait_for_line "$OUT/reader.out" "says: message $mark of "
         kill -STOP "$writer"
+        kill -CONT "$reader"
         wait_until "the reader to block" in_state "$reader" S    # nothing filled: in read()
         kill -CONT "$writer"
     done
