@@ -160,6 +160,9 @@ static void explain_create_error(size_t size)
         die_msg("shmget: a segment of %zu bytes is outside this system's limits "
                 "(EINVAL; kernel.shmmax is %s): use a smaller -s or -S", size, max);
     }
+    if (errno == ENOMEM)
+        die_msg("shmget: a segment of %zu bytes is more memory than the system will commit "
+                "(ENOMEM): use a smaller -s or -S", size);
     if (errno == ENOSPC)
         die("shmget: the system's shared memory limits are reached (kernel.shmall, "
             "kernel.shmmni; see ipcs -l)");

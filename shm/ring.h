@@ -19,7 +19,8 @@
  * slot the reader has not finished, and the reader never reads a slot the writer
  * has not finished: nothing lost, duplicated, reordered or torn.  Several tokens
  * are moved per read() when several are waiting, and the reader gives credits
- * back in batches, so a busy ring costs well under two system calls a message.
+ * back in batches of SLOTS/4: on a busy ring the writer makes one write(2) per
+ * message and a fraction of a read(2), the reader a fraction of each.
  *
  * Nothing in the segment or on the FIFOs is trusted: the writer validates the
  * geometry against the kernel's size of the segment, the reader validates each
