@@ -417,6 +417,8 @@ int main(int argc, char *argv[])
                 signal_name(stop_signal));
             return 0;
         }
+        if (errno == EINVAL)
+            die_msg("open the FIFOs: %s", ring.problem);
         die("open the FIFOs");
     }
     say("the writer is here: \"filled\" FIFO fd %d, \"free\" FIFO fd %d",

@@ -223,6 +223,21 @@ stress() {
     no_fifos_left
 }
 
+@test "shm: SIGINT to the writer mid-stream: it stops at once; the reader reports it, leaves nothing" {
+    start_reader
+    start writer "$BIN/shm/writer" -d 20 $(seq 1000)
+    wait_for_line "$OUT/reader.out" 'says: 3$'
+    kill -INT "$(pid_of writer writer)"
+    wait_bg writer
+    [ "$status" -eq 1 ]
+    grep -qE '^shm/writer: caught SIGINT after [0-9]+ messages: stopping$' "$OUT/writer.err"
+    wait_bg reader
+    [ "$status" -eq 1 ]
+    grep -qE '^shm/reader: the writer vanished mid-stream' "$OUT/reader.err"
+    [ -z "$(shm_line)" ]
+    no_fifos_left
+}
+
 @test "shm: SIGKILL to the reader: the next reader finds the stale segment, replaces it, works" {
     start_reader
     old=$(shm_id)
