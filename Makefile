@@ -19,6 +19,9 @@ PROGRAMS += pipe/demo pipe/cases pipe/atomic pipe/pipeline
 # fifo/: named pipes
 
 # shm/: System V shared memory
+PROGRAMS += shm/reader shm/writer
+EXTRA_shm/reader := shm/ring shm/gen
+EXTRA_shm/writer := shm/ring shm/gen
 
 # procpool/: a process pool
 

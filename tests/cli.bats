@@ -13,6 +13,8 @@ pipe/demo        -n                -                             yes
 pipe/cases       -d                empty                         yes
 pipe/atomic      -n                -                             yes
 pipe/pipeline    -                 -                             no
+shm/reader       -s                -                             yes
+shm/writer       -n                -                             no
 '
 
 row_of() {

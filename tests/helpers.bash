@@ -175,3 +175,19 @@ ipcrm_lines() {
 strip_pids() {
     sed -E 's/^\[([a-z]+[0-9]*) [0-9]+\] /[\1] /'
 }
+
+# ---- added for shm/ ----
+
+# wait_until WHAT CMD...: poll until CMD succeeds, at most $T seconds; on timeout
+# fail, saying what was awaited.
+wait_until() {
+    local what=$1 deadline=$((SECONDS + T))
+    shift
+    until "$@"; do
+        if ((SECONDS >= deadline)); then
+            echo "timed out waiting for $what" >&2
+            return 1
+        fi
+        sleep 0.01
+    done
+}

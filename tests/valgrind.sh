@@ -52,6 +52,29 @@ scenario_pipe_pipeline() {
         return 1
     $VG "$ROOT/pipe/pipeline" 'true' no-such-command-here
     (($? == 127))
+# shm_round WRITER_ARGS...: a reader in the background, then a writer, both
+# under valgrind; the reader is polled for (with a deadline) before the writer starts.
+shm_round() {
+    local deadline=$((SECONDS + 60)) reader rc=0
+    $VG "$ROOT/shm/reader" >"$logs/reader.out" &
+    reader=$!
+    until grep -q 'waiting for shm/writer' "$logs/reader.out" 2>/dev/null; do
+        if ((SECONDS >= deadline)) || ! kill -0 "$reader" 2>/dev/null; then
+            kill "$reader" 2>/dev/null
+            wait "$reader"
+            return 1
+        fi
+        sleep 0.05
+    done
+    $VG "$ROOT/shm/writer" "$@" || rc=1
+    wait "$reader" || rc=1
+    return $rc
+}
+
+scenario_shm_reader_writer() {
+    shm_round "first message" second third &&
+        shm_round -n 300 &&
+        shm_round -u -n 300
 }
 
 # fd_leaks LOG: the "Open file descriptor N" blocks of LOG, N > 2, that the
