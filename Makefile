@@ -14,11 +14,14 @@ TEST_TIMEOUT ?= 900
 PROGRAMS :=
 
 # pipe/: anonymous pipes
-PROGRAMS += pipe/demo
+PROGRAMS += pipe/demo pipe/cases pipe/atomic pipe/pipeline
 
 # fifo/: named pipes
 
 # shm/: System V shared memory
+PROGRAMS += shm/reader shm/writer
+EXTRA_shm/reader := shm/ring shm/gen
+EXTRA_shm/writer := shm/ring shm/gen
 
 # procpool/: a process pool
 
@@ -53,6 +56,7 @@ $(OBJ)/%.o: %.c
 # `make check` builds a second, sanitized set under build/check/, never mixed with
 # the normal objects, and runs the whole suite against it.
 $(CHECK_PROGRAMS): $(CHECKDIR)/%: $(CHECKDIR)/obj/%.o $$(addprefix $(CHECKDIR)/obj/,$$(addsuffix .o,$$(EXTRA_$$*))) $(CHECKDIR)/obj/common/common.o
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 
 $(CHECKDIR)/obj/%.o: %.c
