@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -31,7 +32,7 @@ static const char usage[] =
     "PROCS processes each add 1 to one counter in shared memory INCREMENTS times;\n"
     "the counter should end at PROCS x INCREMENTS.\n"
     "  -p PROCS       how many processes (default 2)\n"
-    "  -n INCREMENTS  additions per process (default 1000000; 10000 with -m sem,\n"
+    "  -n INCREMENTS  additions per process (default 10000000; 10000 with -m sem,\n"
     "                 where each addition costs two system calls)\n"
     "  -m none        no protection: updates get lost (the default)\n"
     "  -m sem         a System V semaphore around each addition: P, add, V\n"
@@ -48,6 +49,7 @@ enum { PROCS_MAX = 256 };
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the shared counter needs lock-free atomics");
 struct shared {
     _Atomic long long counter;
+    _Atomic long ready;           /* workers at the starting line */
 };
 
 /* semctl()'s fourth argument: POSIX leaves it to the caller to declare. */
@@ -89,6 +91,28 @@ static void semaphore(int delta)
             die_child("semop %s", delta < 0 ? "P" : "V");
 }
 
+/* The pipe wakes every worker at once, but on a busy machine the scheduler may
+ * still run them one after the other, and a race needs them to overlap.  So
+ * each one also waits, spinning, until all have arrived.  The spin gives up
+ * after a second or two, so that a worker killed before it arrives cannot hang the
+ * others. */
+static void line_up(void)
+{
+    struct timespec start, now;
+    if (clock_gettime(CLOCK_MONOTONIC, &start) == -1)
+        die_child("clock_gettime");
+    atomic_fetch_add(&shared->ready, 1);
+    for (long spins = 1; atomic_load(&shared->ready) < procs; spins++) {
+        sched_yield();            /* let the latecomers have this CPU */
+        if (spins % 1024 == 0) {
+            if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+                die_child("clock_gettime");
+            if (now.tv_sec - start.tv_sec >= 2)
+                break;
+        }
+    }
+}
+
 static noreturn void work(int gun)
 {
     /* Wait for the starting gun: read() returns 0 when the parent closes the
@@ -101,6 +125,7 @@ static noreturn void work(int gun)
         die_child("read the starting pipe");
     if (traced(close(gun), "close(%d)", gun) == -1)
         die_child("close");
+    line_up();
 
     for (long i = 0; i < increments; i++) {
         switch (mode) {
@@ -415,7 +440,7 @@ int main(int argc, char *argv[])
     if (optind < argc)
         extra_operand(argv[optind]);
     if (increments == -1)
-        increments = mode == SEM ? 10000 : 1000000;
+        increments = mode == SEM ? 10000 : 10000000;
 
     key_t key = ipc_key(KEY_SEM);
     if (clean)
@@ -440,6 +465,7 @@ int main(int argc, char *argv[])
     trace("shmat(%d) = %p", shmid, at);
     shared = at;
     atomic_store(&shared->counter, 0);
+    atomic_store(&shared->ready, 0);
     say("the counter: segment shmid %d (key 0x%08x), starting at 0", shmid, (unsigned)key);
     if (mode == SEM) {
         semid = make_set(key);

@@ -213,7 +213,7 @@ EXPECTED
     grep -qE "^\[client $cpid\] msgget\($key, 0\) = $msqid$" <<<"$stderr"
     grep -qE "^\[client $cpid\] msgsnd\($msqid, type 1, 22\) = 0$" <<<"$stderr"
     grep -qE "^\[client $cpid\] msgrcv\($msqid, type $cpid\) = 22$" <<<"$stderr"
-    ! grep -q ' = ' <<<"$output"
+    [[ $output != *' = '* ]]
     stop_server
     grep -qE "^\[server [0-9]+\] msgrcv\($msqid, type 1\) = 22$" "$OUT/server.err"
     grep -qE "^\[server [0-9]+\] msgsnd\($msqid, type $cpid, 22, IPC_NOWAIT\) = 0$" "$OUT/server.err"
