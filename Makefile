@@ -21,6 +21,7 @@ PROGRAMS += pipe/demo
 # shm/: System V shared memory
 
 # procpool/: a process pool
+PROGRAMS += procpool/pool procpool/worker
 
 # msgq/: System V message queues
 

@@ -10,6 +10,8 @@ load helpers
 # ("-" for none).  A program missing here fails the first test.
 ROWS='
 pipe/demo        -n                -                             yes
+procpool/pool    -n                -                             yes
+procpool/worker  -i                -                             yes
 '
 
 row_of() {
