@@ -50,6 +50,7 @@ $(OBJ)/%.o: %.c
 # `make check` builds a second, sanitized set under build/check/, never mixed with
 # the normal objects, and runs the whole suite against it.
 $(CHECK_PROGRAMS): $(CHECKDIR)/%: $(CHECKDIR)/obj/%.o $$(addprefix $(CHECKDIR)/obj/,$$(addsuffix .o,$$(EXTRA_$$*))) $(CHECKDIR)/obj/common/common.o
+	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 
 $(CHECKDIR)/obj/%.o: %.c
