@@ -73,7 +73,7 @@ static long dispatched, completed, redispatched, deaths, replaced, clean_exits;
 static bool failed, gave_up, shutting_down, started, results_eof;
 static int res_rd = -1, res_wr = -1;            /* the results pipe */
 static char worker_path[PATH_MAX];
-static sigset_t wait_mask;                      /* the signal mask while waiting */
+static sigset_t orig_mask, wait_mask;           /* as we started; while waiting */
 static volatile sig_atomic_t child_exited;
 
 /* ---- small tools ---- */
@@ -139,7 +139,8 @@ static void find_worker(void)
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n == -1)
         die("readlink /proc/self/exe");
-    self[n] = '\0';
+    else
+        self[n] = '\0';
     char *slash = strrchr(self, '/');
     if (slash != NULL)
         *slash = '\0';
@@ -244,7 +245,7 @@ static noreturn void become_worker(int i, int rfd, int wfd)
     /* The pool's handlers and blocked signals are not the worker's. */
     default_stop_signals();
     if (signal(SIGCHLD, SIG_DFL) == SIG_ERR || signal(SIGPIPE, SIG_DFL) == SIG_ERR ||
-        sigprocmask(SIG_SETMASK, &wait_mask, NULL) == -1)
+        sigprocmask(SIG_SETMASK, &orig_mask, NULL) == -1)
         die_child("signal");
 
     /* fork() gave this child the pool's write end of every other worker's pipe.
@@ -456,7 +457,7 @@ static void worker_exited(int i, int status)
     }
     deaths++;
     char then[64];
-    snprintf(then, sizeof then, " with %d unfinished tasks", w->npending);
+    snprintf(then, sizeof then, " with %d task%s unfinished", w->npending, w->npending == 1 ? "" : "s");
     describe_exit(i, pid, status, then);
     w->barren = w->done == 0 ? w->barren + 1 : 0;
     if (w->barren >= GIVE_UP_AFTER) {
@@ -644,105 +645,10 @@ static void shut_down(void)
             "close them in each child (the default), or close every write end before waiting");
 }
 
-int main(int argc, char *argv[])
+/* The summary line, and exit 0 only if every task was completed exactly once
+ * and every worker exited cleanly at the end. */
+static int summary(void)
 {
-    prog_init("procpool/pool", "pool", usage);
-    static const struct option longopts[] = {   /* getopt_long: a GNU extension */
-        { "leaky", no_argument, NULL, 0 },
-        { NULL, 0, NULL, 0 },
-    };
-    bool seeded = false;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":w:n:s:S:d:vfh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 0: leaky = true; break;
-        case 'w': nworkers = parse_number("-w", optarg, 1, 256); break;
-        case 'n': ntasks = parse_number("-n", optarg, 0, 1000000); break;
-        case 's':
-            if (strcmp(optarg, "rr") != 0 && strcmp(optarg, "random") != 0)
-                usage_error("-s: '%s' is not rr or random", optarg);
-            pick_random = strcmp(optarg, "random") == 0;
-            break;
-        case 'S': rng_state = (uint64_t)parse_number("-S", optarg, 0, 4294967295L); seeded = true; break;
-        case 'd': delay = parse_number("-d", optarg, 0, 60000); break;
-        case 'v': verbose = true; break;
-        case 'f': show_fds = true; break;
-        case 'h': usage_help();
-        default: bad_option(c, argv);
-        }
-    }
-    if (optind < argc)
-        extra_operand(argv[optind]);
-    if (!seeded)
-        rng_state = ((uint64_t)time(NULL) ^ (uint64_t)getpid()) & 0xffffffffu;
-    unsigned long seed = (unsigned long)rng_state;
-
-    find_worker();
-    hide_inherited_fds();
-    workers = calloc((size_t)nworkers, sizeof *workers);
-    task_code = calloc((size_t)ntasks + 1, 1);
-    task_done = calloc((size_t)ntasks + 1, 1);
-    if (workers == NULL || task_code == NULL || task_done == NULL)
-        die("calloc");
-    for (int i = 0; i < nworkers; i++)
-        workers[i].fd = -1;
-
-    /* SIGPIPE ignored: a dead worker is an EPIPE to handle, not our death.
-     * SIGCHLD and the stop signals are blocked except inside pselect(). */
-    struct sigaction sa = { .sa_handler = on_sigchld, .sa_flags = SA_NOCLDSTOP };
-    sigemptyset(&sa.sa_mask);
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || sigaction(SIGCHLD, &sa, NULL) == -1)
-        die("sigaction");
-    catch_stop_signals();
-    sigset_t blocked;
-    sigemptyset(&blocked);
-    sigaddset(&blocked, SIGCHLD);
-    sigaddset(&blocked, SIGINT);
-    sigaddset(&blocked, SIGTERM);
-    sigaddset(&blocked, SIGHUP);
-    if (sigprocmask(SIG_BLOCK, &blocked, &wait_mask) == -1)
-        die("sigprocmask");
-    sigdelset(&wait_mask, SIGCHLD);
-    sigdelset(&wait_mask, SIGINT);
-    sigdelset(&wait_mask, SIGTERM);
-    sigdelset(&wait_mask, SIGHUP);
-    if (atexit(reap_on_exit) != 0)
-        die_msg("atexit failed");
-
-    int rp[2];
-    if (pipe(rp) == -1)
-        die("pipe");
-    trace("pipe([%d, %d]) = 0", rp[0], rp[1]);
-    res_rd = rp[0];
-    res_wr = rp[1];
-    struct stat st;
-    if (fstat(res_rd, &st) == -1 || fcntl(res_rd, F_SETFL, O_NONBLOCK) == -1)
-        die("results pipe");
-    say("results pipe pipe:[%lu]: every worker writes fd %d, the pool reads fd %d",
-        (unsigned long)st.st_ino, res_wr, res_rd);
-    if (leaky)
-        say("--leaky: the workers keep the write ends they inherit (the notes' bug)");
-    for (int i = 0; i < nworkers; i++)
-        start_worker(i);
-    while (!all_ready() && !stop_signal && !gave_up) {
-        if (child_exited)
-            reap_workers();
-        else
-            wait_events(-1);
-    }
-    started = true;
-    if (show_fds && !stop_signal && !gave_up) {
-        say("the pool's fds:");
-        print_fds(0, NULL);
-        for (int i = 0; i < nworkers; i++)
-            show_worker_fds(i);
-    }
-    say("dispatching %ld tasks %s over %ld workers (seed %lu: -S %lu repeats this run)", ntasks,
-        pick_random ? "at random" : "round-robin", nworkers, seed, seed);
-    dispatch_all();
-    shut_down();
-
     if (deaths > 0)
         say("%ld workers died during the run, %ld were replaced, %ld tasks were re-dispatched", deaths,
             replaced, redispatched);
@@ -765,4 +671,117 @@ int main(int argc, char *argv[])
     if (clean_exits != size)
         die_msg("%ld of %ld workers did not exit cleanly", size - clean_exits, size);
     return 0;
+}
+
+/* SIGPIPE ignored: a dead worker is an EPIPE to handle, not our death.
+ * SIGCHLD and the stop signals are blocked except inside pselect(). */
+static void setup_signals(void)
+{
+    struct sigaction sa = { .sa_handler = on_sigchld, .sa_flags = SA_NOCLDSTOP };
+    sigemptyset(&sa.sa_mask);
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || sigaction(SIGCHLD, &sa, NULL) == -1)
+        die("sigaction");
+    catch_stop_signals();
+    static const int waited_for[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP };
+    sigset_t blocked;
+    sigemptyset(&blocked);
+    for (size_t k = 0; k < sizeof waited_for / sizeof waited_for[0]; k++)
+        sigaddset(&blocked, waited_for[k]);
+    if (sigprocmask(SIG_BLOCK, &blocked, &orig_mask) == -1)
+        die("sigprocmask");
+    wait_mask = orig_mask;
+    for (size_t k = 0; k < sizeof waited_for / sizeof waited_for[0]; k++)
+        sigdelset(&wait_mask, waited_for[k]);
+}
+
+/* One pipe for every worker's results; the pool's end does not block, so it
+ * can be drained to empty. */
+static void open_results_pipe(void)
+{
+    int rp[2];
+    if (pipe(rp) == -1)
+        die("pipe");
+    trace("pipe([%d, %d]) = 0", rp[0], rp[1]);
+    res_rd = rp[0];
+    res_wr = rp[1];
+    struct stat st;
+    if (fstat(res_rd, &st) == -1 || fcntl(res_rd, F_SETFL, O_NONBLOCK) == -1)
+        die("results pipe");
+    say("results pipe pipe:[%lu]: every worker writes fd %d, the pool reads fd %d",
+        (unsigned long)st.st_ino, res_wr, res_rd);
+}
+
+int main(int argc, char *argv[])
+{
+    prog_init("procpool/pool", "pool", usage);
+    static const struct option longopts[] = {   /* getopt_long: a GNU extension */
+        { "leaky", no_argument, NULL, 0 },
+        { NULL, 0, NULL, 0 },
+    };
+    bool seeded = false;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":w:n:s:S:d:vfh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 0: leaky = true; break;
+        case 'w': nworkers = parse_number("-w", optarg, 1, 256); break;
+        case 'n': ntasks = parse_number("-n", optarg, 0, 1000000); break;
+        case 's':
+            if (strcmp(optarg, "rr") != 0 && strcmp(optarg, "random") != 0)
+                usage_error("-s: '%s' is not rr or random", optarg);
+            pick_random = strcmp(optarg, "random") == 0;
+            break;
+        case 'S': rng_state = (uint64_t)parse_number("-S", optarg, 0, INT32_MAX); seeded = true; break;
+        case 'd': delay = parse_number("-d", optarg, 0, 60000); break;
+        case 'v': verbose = true; break;
+        case 'f': show_fds = true; break;
+        case 'h': usage_help();
+        default: bad_option(c, argv);
+        }
+    }
+    if (optind < argc)
+        extra_operand(argv[optind]);
+    if (!seeded)
+        rng_state = ((uint64_t)time(NULL) ^ (uint64_t)getpid()) & INT32_MAX;
+    unsigned long seed = (unsigned long)rng_state;
+
+    find_worker();
+    hide_inherited_fds();
+    workers = calloc((size_t)nworkers, sizeof *workers);
+    task_code = calloc((size_t)ntasks + 1, 1);
+    task_done = calloc((size_t)ntasks + 1, 1);
+    if (workers == NULL || task_code == NULL || task_done == NULL)
+        die("calloc");
+    for (int i = 0; i < nworkers; i++)
+        workers[i].fd = -1;
+
+    setup_signals();
+    if (atexit(reap_on_exit) != 0)
+        die_msg("atexit failed");
+
+    open_results_pipe();
+    if (leaky)
+        say("--leaky: the workers keep the write ends they inherit (the notes' bug)");
+    for (int i = 0; i < nworkers; i++)
+        start_worker(i);
+    while (!all_ready() && !stop_signal && !gave_up) {
+        if (child_exited)
+            reap_workers();
+        else
+            wait_events(-1);
+    }
+    started = true;
+    if (!stop_signal && !gave_up) {
+        if (show_fds) {
+            say("the pool's fds:");
+            print_fds(0, NULL);
+            for (int i = 0; i < nworkers; i++)
+                show_worker_fds(i);
+        }
+        say("dispatching %ld tasks %s over %ld workers (seed %lu: -S %lu repeats this run)", ntasks,
+            pick_random ? "at random" : "round-robin", nworkers, seed, seed);
+        dispatch_all();
+    }
+    shut_down();
+    return summary();
 }

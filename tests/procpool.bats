@@ -99,9 +99,9 @@ current_workers() {
     done
     [ "$(wc -l <"$OUT/run.42.0")" -eq 40 ]
     diff "$OUT/run.42.0" "$OUT/run.42.1"
-    ! diff -q "$OUT/run.42.0" "$OUT/run.43.2" >/dev/null
+    [ "$(cat "$OUT/run.42.0")" != "$(cat "$OUT/run.43.2")" ]
     # Random: not the round-robin order, and more than one worker used.
-    ! awk '{ split($5, w, "worker"); if (w[2] != (NR - 1) % 4) exit 1 }' "$OUT/run.42.0"
+    [ "$(awk '{ split($5, w, "worker"); if (w[2] != (NR - 1) % 4) off++ } END { print off + 0 }' "$OUT/run.42.0")" -gt 0 ]
     [ "$(awk '{ print $5 }' "$OUT/run.42.0" | sort -u | wc -l)" -gt 1 ]
 }
 
@@ -199,7 +199,7 @@ current_workers() {
 @test "procpool/pool: without --leaky the notes' close-then-wait order just works" {
     run_t "$BIN/procpool/pool" -w 3 -n 3
     [ "$status" -eq 0 ]
-    ! grep -q 'still has' <<<"$output"
+    [ "$(grep -c 'still has' <<<"$output")" -eq 0 ]
     # close worker K's pipe, worker K exits, then the next: strictly in that order.
     pool_lines | grep -E '^(closing fd [0-9]+, worker[0-9]|worker[0-9] \(pid [0-9]+\) exited)' |
         sed -E 's/^closing fd [0-9]+, (worker[0-9]).*/close \1/; s/^(worker[0-9]) .*/exit \1/' >"$OUT/order"
@@ -210,7 +210,7 @@ current_workers() {
 @test "procpool/pool: workers that die (test aid PROCPOOL_DIE_AFTER) are replaced, no task lost" {
     PROCPOOL_DIE_AFTER=3 run_t "$BIN/procpool/pool" -w 4 -n 60
     [ "$status" -eq 0 ]
-    killed=$(pool_lines | grep -cE '^worker[0-3] \(pid [0-9]+\) was killed by signal 9 \(SIGKILL\) with [0-9]+ unfinished tasks$')
+    killed=$(pool_lines | grep -cE '^worker[0-3] \(pid [0-9]+\) was killed by signal 9 \(SIGKILL\) with [0-9]+ tasks? unfinished$')
     [ "$killed" -ge 4 ]
     pool_lines | grep -qE '^re-dispatching task [0-9]+ '
     pool_lines | grep -qE "^$killed workers died during the run, $killed were replaced, [0-9]+ tasks were re-dispatched$"
@@ -222,7 +222,7 @@ current_workers() {
     PROCPOOL_DIE_AFTER=2:1 run_t "$BIN/procpool/pool" -w 3 -n 30
     [ "$status" -eq 0 ]
     [ "$(pool_lines | grep -cE '^worker2 \(pid [0-9]+\) was killed by signal 9')" -ge 5 ]
-    ! pool_lines | grep -qE '^worker[01] \(pid [0-9]+\) was killed'
+    [ "$(pool_lines | grep -cE '^worker[01] \(pid [0-9]+\) was killed')" -eq 0 ]
     every_task_once 30
     summary_is "30 tasks dispatched, 30 completed, 3 workers exited cleanly"
 }
@@ -280,7 +280,7 @@ wait_for_more() {
     wait_state "$victim" T
     wait_for_more "$OUT/pool.out" "-> worker1 (pid $victim)" "$(grep -cF -- "-> worker1 (pid $victim)" "$OUT/pool.out")"
     kill -KILL "$victim"
-    wait_for_line "$OUT/pool.out" "worker1 \(pid $victim\) was killed by signal 9 \(SIGKILL\) with [1-9][0-9]* unfinished tasks"
+    wait_for_line "$OUT/pool.out" "worker1 \(pid $victim\) was killed by signal 9 \(SIGKILL\) with [1-9][0-9]* tasks? unfinished"
     wait_for_line "$OUT/pool.out" '^\[pool [0-9]+\] started worker1 \(pid [0-9]+\)'
     # Reaped at once: no zombie under the pool while it goes on.
     [ -z "$(zombies_of "$pool")" ]
@@ -313,7 +313,9 @@ wait_for_more() {
     start_bg pool "$BIN/procpool/pool" -w 3 -n 1000 -d 20
     wait_for_line "$OUT/pool.out" '^\[pool [0-9]+\] task 4 \('
     output=$(cat "$OUT/pool.out")
-    kill -INT "$(bg_child pool)" $(current_workers | cut -d' ' -f2)
+    mapfile -t pids < <(current_workers | cut -d' ' -f2)
+    [ "${#pids[@]}" -eq 3 ]
+    kill -INT "$(bg_child pool)" "${pids[@]}"
     wait_bg pool
     [ "$status" -eq 1 ]
     output=$(cat "$OUT/pool.out")
@@ -385,7 +387,7 @@ gone() {
     [ "$(grep -cE '^\[pool [0-9]+\] write\([0-9]+, 4\) = 4$' <<<"$stderr")" -eq 2 ]
     [ "$(grep -cE '^\[worker[01] [0-9]+\] read\(0, 4\) = 4$' <<<"$stderr")" -eq 2 ]
     grep -qE '^\[pool [0-9]+\] waitpid\(-1\) = [0-9]+$' <<<"$stderr"
-    ! grep -qE '\) = ' <<<"$output"
+    [ "$(grep -cE '\) = ' <<<"$output")" -eq 0 ]
 }
 
 @test "procpool/pool -d: paces the dispatches" {
@@ -397,8 +399,9 @@ gone() {
 }
 
 @test "procpool/pool: bad -w, -s, -S, -d and --leaky=x are usage errors" {
-    for args in "-w 0" "-w 257" "-s fifo" "-S -1" "-S 4294967296" "-d 60001" "--leaky=x"; do
-        run_t "$BIN/procpool/pool" $args
+    for args in "-w 0" "-w 257" "-s fifo" "-S -1" "-S 2147483648" "-d 60001" "--leaky=x"; do
+        read -ra words <<<"$args"
+        run_t "$BIN/procpool/pool" "${words[@]}"
         [ "$status" -eq 2 ]
         [ -z "$output" ]
         [[ $stderr == "procpool/pool: "* ]]
@@ -467,7 +470,7 @@ EOF
     run_t bash -c "dd bs=1 status=none <'$OUT/in' | '$BIN/procpool/worker' -i 3"
     [ "$status" -eq 0 ]
     [ "$(grep -cE '^\[worker3 [0-9]+\] running task [0-2]: ' <<<"$output")" -eq 10 ]
-    ! grep -qE 'unknown|truncated' <<<"$output"
+    [ "$(grep -cE 'unknown|truncated' <<<"$output")" -eq 0 ]
 }
 
 @test "procpool/worker -r FD: one fixed-size result record per task" {
