@@ -650,7 +650,7 @@ static void shut_down(void)
 static int summary(void)
 {
     if (deaths > 0)
-        say("%ld workers died during the run, %ld were replaced, %ld tasks were re-dispatched", deaths,
+        say("deaths during the run: %ld; replacements started: %ld; tasks re-dispatched: %ld", deaths,
             replaced, redispatched);
     say("%ld tasks dispatched, %ld completed, %ld workers exited cleanly", dispatched, completed,
         clean_exits);

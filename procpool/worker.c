@@ -239,7 +239,7 @@ int main(int argc, char *argv[])
         results_fd != -1 ? "the pool closed its write end" : "every writer closed the pipe", ran_total,
         ran_total == 1 ? "" : "s");
     if (bad > 0) {
-        say("%lu bad task codes received", bad);
+        say("%lu bad task code%s received", bad, bad == 1 ? "" : "s");
         return 1;
     }
     return 0;

@@ -213,7 +213,7 @@ current_workers() {
     killed=$(pool_lines | grep -cE '^worker[0-3] \(pid [0-9]+\) was killed by signal 9 \(SIGKILL\) with [0-9]+ tasks? unfinished$')
     [ "$killed" -ge 4 ]
     pool_lines | grep -qE '^re-dispatching task [0-9]+ '
-    pool_lines | grep -qE "^$killed workers died during the run, $killed were replaced, [0-9]+ tasks were re-dispatched$"
+    pool_lines | grep -qE "^deaths during the run: $killed; replacements started: $killed; tasks re-dispatched: [0-9]+$"
     every_task_once 60
     summary_is "60 tasks dispatched, 60 completed, 4 workers exited cleanly"
 }
