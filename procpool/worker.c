@@ -36,7 +36,7 @@ static const char usage[] =
     "Test aid: PROCPOOL_DIE_AFTER=K (or INDEX:K) makes every worker (or worker INDEX) kill itself\n"
     "with SIGKILL when a task arrives after it has run K, as if it were killed from outside.\n";
 
-static long index_ = -1;         /* -i; -1: alone, not part of a pool */
+static long worker_index = -1;         /* -i; -1: alone, not part of a pool */
 static int results_fd = -1;      /* -r */
 static unsigned long ran[TASK_COUNT], ran_total;
 
@@ -138,7 +138,7 @@ static void send_result(uint32_t kind, uint32_t code, uint32_t value)
     if (results_fd == -1)
         return;
     struct result r = {
-        .kind = kind, .worker = (uint32_t)(index_ < 0 ? 0 : index_), .pid = (uint32_t)getpid(),
+        .kind = kind, .worker = (uint32_t)(worker_index < 0 ? 0 : worker_index), .pid = (uint32_t)getpid(),
         .seq = (uint32_t)ran_total, .code = code, .value = value,
     };
     /* One write(2) of fewer than PIPE_BUF bytes: atomic, never mixed with another
@@ -164,7 +164,7 @@ static long die_after(void)
     }
     if (*end != '\0' || k < 0)
         die_msg("PROCPOOL_DIE_AFTER='%s': expected K or INDEX:K", env);
-    return (who == -1 || who == index_) ? k : -1;
+    return (who == -1 || who == worker_index) ? k : -1;
 }
 
 int main(int argc, char *argv[])
@@ -174,7 +174,7 @@ int main(int argc, char *argv[])
     int c;
     while ((c = getopt(argc, argv, ":i:r:vh")) != -1) {
         switch (c) {
-        case 'i': index_ = parse_number("-i", optarg, 0, 9999); break;
+        case 'i': worker_index = parse_number("-i", optarg, 0, 9999); break;
         case 'r': results_fd = (int)parse_number("-r", optarg, 1, 1 << 20); break;
         case 'v': verbose = true; break;
         case 'h': usage_help();
@@ -183,8 +183,8 @@ int main(int argc, char *argv[])
     }
     if (optind < argc)
         extra_operand(argv[optind]);
-    if (index_ >= 0)
-        set_role("worker%ld", index_);
+    if (worker_index >= 0)
+        set_role("worker%ld", worker_index);
     if (results_fd != -1) {
         int flags = fcntl(results_fd, F_GETFL);
         if (flags == -1)
