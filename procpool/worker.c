@@ -36,7 +36,7 @@ static const char usage[] =
     "Test aid: PROCPOOL_DIE_AFTER=K (or INDEX:K) makes every worker (or worker INDEX) kill itself\n"
     "with SIGKILL when a task arrives after it has run K, as if it were killed from outside.\n";
 
-static long worker_index = -1;         /* -i; -1: alone, not part of a pool */
+static long worker_index = -1;   /* -i; -1: alone, not part of a pool */
 static int results_fd = -1;      /* -r */
 static unsigned long ran[TASK_COUNT], ran_total;
 
@@ -138,8 +138,12 @@ static void send_result(uint32_t kind, uint32_t code, uint32_t value)
     if (results_fd == -1)
         return;
     struct result r = {
-        .kind = kind, .worker = (uint32_t)(worker_index < 0 ? 0 : worker_index), .pid = (uint32_t)getpid(),
-        .seq = (uint32_t)ran_total, .code = code, .value = value,
+        .kind = kind,
+        .worker = (uint32_t)(worker_index < 0 ? 0 : worker_index),
+        .pid = (uint32_t)getpid(),
+        .seq = (uint32_t)ran_total,
+        .code = code,
+        .value = value,
     };
     /* One write(2) of fewer than PIPE_BUF bytes: atomic, never mixed with another
      * worker's record, never split. */
