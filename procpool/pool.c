@@ -35,7 +35,8 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: procpool/pool [-w WORKERS] [-n TASKS] [-s rr|random] [-S SEED] [-d MS] [-v] [-f] [--leaky]\n"
+    "usage: procpool/pool [-w WORKERS] [-n TASKS] [-s rr|random] [-S SEED] [-d MS] [-v] [-f]"
+    " [--leaky]\n"
     "Starts WORKERS procpool/worker processes, one pipe each, and dispatches TASKS task codes.\n"
     "  -w WORKERS  how many workers (default 5)\n"
     "  -n TASKS    how many tasks (default 10)\n"
@@ -147,7 +148,8 @@ static void find_worker(void)
     if (snprintf(worker_path, sizeof worker_path, "%s/worker", self) >= (int)sizeof worker_path)
         die_msg("path too long: %s/worker", self);
     if (access(worker_path, X_OK) == -1)
-        die_msg("%s: %s (the worker must sit next to the pool: run make)", worker_path, strerror(errno));
+        die_msg("%s: %s (the worker must sit next to the pool: run make)", worker_path,
+                strerror(errno));
 }
 
 /* Fds the pool inherited from whoever started it are none of the workers'
@@ -264,12 +266,13 @@ static noreturn void become_worker(int i, int rfd, int wfd)
         count++;
     }
     if (count > 0)
-        say("%s the write ends of the other workers' pipes (fds%s)", leaky ? "--leaky: kept" : "closed",
-            list);
+        say("%s the write ends of the other workers' pipes (fds%s)",
+            leaky ? "--leaky: kept" : "closed", list);
 
     /* Its own write end too: a worker holding it would be a writer of its own
      * pipe and never see end of file.  And the results pipe's read end. */
-    if (traced(close(wfd), "close(%d)", wfd) == -1 || traced(close(res_rd), "close(%d)", res_rd) == -1)
+    if (traced(close(wfd), "close(%d)", wfd) == -1 ||
+        traced(close(res_rd), "close(%d)", res_rd) == -1)
         die_child("close");
     if (rfd != STDIN_FILENO) {
         if (traced(dup2(rfd, STDIN_FILENO), "dup2(%d, 0)", rfd) == -1)
@@ -306,8 +309,8 @@ static void start_worker(int i)
      * reader, hiding the worker's death from write() (no EPIPE). */
     close_fd(&p[0]);
     workers[i] = (struct worker){ .pid = pid, .fd = p[1], .ino = (unsigned long)st.st_ino };
-    say("started worker%d (pid %ld): it reads pipe:[%lu] as stdin, the pool writes it through fd %d",
-        i, (long)pid, workers[i].ino, p[1]);
+    say("started worker%d (pid %ld): it reads pipe:[%lu] as stdin, "
+        "the pool writes it through fd %d", i, (long)pid, workers[i].ino, p[1]);
 }
 
 /* ---- dispatching ---- */
@@ -322,7 +325,8 @@ static void send_task(long t, int i, bool again)
     /* SIGPIPE is ignored: a worker that is gone makes write() fail with EPIPE
      * instead of killing the pool.  The task stays pending; SIGCHLD follows and
      * the dead worker's tasks are sent again. */
-    if (traced(write_all(w->fd, &code, sizeof code), "write(%d, %zu)", w->fd, sizeof code) == -1) {
+    ssize_t n = write_all(w->fd, &code, sizeof code);
+    if (traced(n, "write(%d, %zu)", w->fd, sizeof code) == -1) {
         if (errno != EPIPE)
             die("write to worker%d's pipe", i);
         say("write to worker%d: EPIPE, nobody reads its pipe any more", i);
@@ -369,7 +373,8 @@ static void handle_record(const struct result *r)
         say("task %ld completed twice!", t);
         failed = true;
     }
-    say("task %ld done by worker%d (pid %ld): result %lu", t, i, (long)w->pid, (unsigned long)r->value);
+    say("task %ld done by worker%d (pid %ld): result %lu", t, i, (long)w->pid,
+        (unsigned long)r->value);
 }
 
 /* Read what the results pipe holds (it is non-blocking): one read(), or with
@@ -434,7 +439,8 @@ static void wait_events(long timeout)
 static bool describe_exit(int i, pid_t pid, int status, const char *then)
 {
     if (WIFEXITED(status))
-        say("worker%d (pid %ld) exited with status %d%s", i, (long)pid, WEXITSTATUS(status), then);
+        say("worker%d (pid %ld) exited with status %d%s", i, (long)pid, WEXITSTATUS(status),
+            then);
     else
         say("worker%d (pid %ld) was killed by signal %d (%s)%s", i, (long)pid, WTERMSIG(status),
             signal_name(WTERMSIG(status)), then);
@@ -457,7 +463,8 @@ static void worker_exited(int i, int status)
     }
     deaths++;
     char then[64];
-    snprintf(then, sizeof then, " with %d task%s unfinished", w->npending, w->npending == 1 ? "" : "s");
+    snprintf(then, sizeof then, " with %d task%s unfinished", w->npending,
+             w->npending == 1 ? "" : "s");
     describe_exit(i, pid, status, then);
     w->barren = w->done == 0 ? w->barren + 1 : 0;
     if (w->barren >= GIVE_UP_AFTER) {
@@ -550,7 +557,8 @@ static void dispatch_all(void)
         if (t <= ntasks) {
             if (target == -1) {   /* drawn once per task, so -S replays the run */
                 task_code[t] = (uint8_t)rng_below(TASK_COUNT);
-                target = pick_random ? (int)rng_below((uint32_t)nworkers) : (int)((t - 1) % nworkers);
+                target = pick_random ? (int)rng_below((uint32_t)nworkers)
+                                     : (int)((t - 1) % nworkers);
             }
             long due = next_at - now_ms();
             if (due > 0) {
@@ -597,7 +605,8 @@ static bool close_then_wait(int i)
         }
         say("worker%d (pid %ld) has not exited after 1 second: its read() is still blocked", i,
             (long)w->pid);
-        say("worker%d still has %d writers: the later workers inherited its write end", i, writers);
+        say("worker%d still has %d writers: the later workers inherited its write end", i,
+            writers);
         count_writers(i, true);
         return false;
     }
@@ -633,7 +642,8 @@ static void shut_down(void)
     } else if (gave_up) {
         say("closing every write end, then reaping the workers");
     } else {
-        say("all %ld tasks completed: closing each worker's write end, then waiting for it", ntasks);
+        say("all %ld tasks completed: closing each worker's write end, then waiting for it",
+            ntasks);
         for (int i = 0; i < nworkers && !stuck; i++)
             stuck = !close_then_wait(i);
         if (stuck && !stop_signal)
@@ -650,8 +660,8 @@ static void shut_down(void)
 static int summary(void)
 {
     if (deaths > 0)
-        say("deaths during the run: %ld; replacements started: %ld; tasks re-dispatched: %ld", deaths,
-            replaced, redispatched);
+        say("deaths during the run: %ld; replacements started: %ld; tasks re-dispatched: %ld",
+            deaths, replaced, redispatched);
     say("%ld tasks dispatched, %ld completed, %ld workers exited cleanly", dispatched, completed,
         clean_exits);
     bool once = dispatched == ntasks && completed == ntasks;
@@ -731,7 +741,10 @@ int main(int argc, char *argv[])
                 usage_error("-s: '%s' is not rr or random", optarg);
             pick_random = strcmp(optarg, "random") == 0;
             break;
-        case 'S': rng_state = (uint64_t)parse_number("-S", optarg, 0, INT32_MAX); seeded = true; break;
+        case 'S':
+            rng_state = (uint64_t)parse_number("-S", optarg, 0, INT32_MAX);
+            seeded = true;
+            break;
         case 'd': delay = parse_number("-d", optarg, 0, 60000); break;
         case 'v': verbose = true; break;
         case 'f': show_fds = true; break;
@@ -778,8 +791,8 @@ int main(int argc, char *argv[])
             for (int i = 0; i < nworkers; i++)
                 show_worker_fds(i);
         }
-        say("dispatching %ld tasks %s over %ld workers (seed %lu: -S %lu repeats this run)", ntasks,
-            pick_random ? "at random" : "round-robin", nworkers, seed, seed);
+        say("dispatching %ld tasks %s over %ld workers (seed %lu: -S %lu repeats this run)",
+            ntasks, pick_random ? "at random" : "round-robin", nworkers, seed, seed);
         dispatch_all();
     }
     shut_down();

@@ -29,12 +29,12 @@ static const char usage[] =
     "  1 print-log          print a log line with this worker's task counters\n"
     "  2 push-video-stream  push 24 frames of 1 KiB and checksum the stream with cksum's CRC\n"
     "  -i INDEX  its index in the pool: it calls itself workerINDEX (procpool/pool sets it)\n"
-    "  -r FD     write a result record for each task to FD (procpool/pool passes its results pipe)\n"
+    "  -r FD     write a result record for each task to FD (the pool passes its results pipe)\n"
     "  -v        trace every system call on stderr\n"
     "  -h        show this help\n"
-    "Try: printf '\\001\\000\\000\\000' | procpool/worker   (task 1, on a little-endian machine)\n"
-    "Test aid: PROCPOOL_DIE_AFTER=K (or INDEX:K) makes every worker (or worker INDEX) kill itself\n"
-    "with SIGKILL when a task arrives after it has run K, as if it were killed from outside.\n";
+    "Try: printf '\\001\\000\\000\\000' | procpool/worker  (task 1, little-endian machines)\n"
+    "PROCPOOL_DIE_AFTER=K (or INDEX:K) makes every worker (or worker INDEX)\n"
+    "kill itself with SIGKILL when a task arrives after it has run K (a test aid).\n";
 
 static long worker_index = -1;   /* -i; -1: alone, not part of a pool */
 static int results_fd = -1;      /* -r */
@@ -93,7 +93,8 @@ static uint32_t task_download(char *report, size_t size)
  * "running task" lines the worker printed before. */
 static uint32_t task_print_log(char *report, size_t size)
 {
-    snprintf(report, size, "tasks run so far: %lu (%lu download, %lu print-log, %lu push-video-stream)",
+    snprintf(report, size,
+             "tasks run so far: %lu (%lu download, %lu print-log, %lu push-video-stream)",
              ran_total, ran[TASK_DOWNLOAD], ran[TASK_PRINT_LOG], ran[TASK_PUSH_VIDEO]);
     return (uint32_t)ran_total;
 }
@@ -147,7 +148,8 @@ static void send_result(uint32_t kind, uint32_t code, uint32_t value)
     };
     /* One write(2) of fewer than PIPE_BUF bytes: atomic, never mixed with another
      * worker's record, never split. */
-    if (traced(write_all(results_fd, &r, sizeof r), "write(%d, %zu)", results_fd, sizeof r) == -1) {
+    ssize_t n = write_all(results_fd, &r, sizeof r);
+    if (traced(n, "write(%d, %zu)", results_fd, sizeof r) == -1) {
         if (errno == EPIPE)
             die("write to the results pipe (is the pool gone?)");
         die("write to the results pipe");
@@ -212,7 +214,8 @@ int main(int argc, char *argv[])
         uint32_t code;
         /* A pipe is a byte stream: read_full() gathers the 4 bytes even if they
          * arrive in pieces; fewer than 4 means end of file came first. */
-        ssize_t n = traced(read_full(STDIN_FILENO, &code, sizeof code), "read(0, %zu)", sizeof code);
+        ssize_t n = read_full(STDIN_FILENO, &code, sizeof code);
+        traced(n, "read(0, %zu)", sizeof code);
         if (n == -1 && stop_signal) {
             say("stopped by %s after %lu tasks", signal_name(stop_signal), ran_total);
             return 0;
@@ -233,14 +236,16 @@ int main(int argc, char *argv[])
             continue;
         }
         if (fatal_task >= 0 && (long)ran_total >= fatal_task) {
-            say("test aid PROCPOOL_DIE_AFTER: killing myself with SIGKILL after %lu tasks", ran_total);
+            say("test aid PROCPOOL_DIE_AFTER: killing myself with SIGKILL after %lu tasks",
+                ran_total);
             raise(SIGKILL);
         }
         uint32_t value = run_task(code);
         send_result(RESULT_DONE, code, value);
     }
-    say("read() returned 0: end of file, %s; ran %lu task%s, exiting",
-        results_fd != -1 ? "the pool closed its write end" : "every writer closed the pipe", ran_total,
+    const char *who = results_fd != -1 ? "the pool closed its write end"
+                                       : "every writer closed the pipe";
+    say("read() returned 0: end of file, %s; ran %lu task%s, exiting", who, ran_total,
         ran_total == 1 ? "" : "s");
     if (bad > 0) {
         say("%lu bad task code%s received", bad, bad == 1 ? "" : "s");
