@@ -24,6 +24,7 @@ EXTRA_shm/reader := shm/ring shm/gen
 EXTRA_shm/writer := shm/ring shm/gen
 
 # procpool/: a process pool
+PROGRAMS += procpool/pool procpool/worker
 
 # msgq/: System V message queues
 PROGRAMS += msgq/server msgq/client

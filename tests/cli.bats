@@ -15,6 +15,8 @@ pipe/atomic      -n                -                             yes
 pipe/pipeline    -                 -                             no
 shm/reader       -s                -                             yes
 shm/writer       -n                -                             no
+procpool/pool    -n                -                             yes
+procpool/worker  -i                -                             yes
 msgq/server      -d                -                             yes
 msgq/client      -d                -                             no
 sem/race         -n                -                             yes

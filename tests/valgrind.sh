@@ -52,6 +52,8 @@ scenario_pipe_pipeline() {
         return 1
     $VG "$ROOT/pipe/pipeline" 'true' no-such-command-here
     (($? == 127))
+}
+
 # shm_round WRITER_ARGS...: a reader in the background, then a writer, both
 # under valgrind; the reader is polled for (with a deadline) before the writer starts.
 shm_round() {
@@ -75,6 +77,20 @@ scenario_shm_reader_writer() {
     shm_round "first message" second third &&
         shm_round -n 300 &&
         shm_round -u -n 300
+}
+
+# The pool execs its workers: valgrind follows them (--trace-children).  The
+# default run, the --leaky run and its recovery, and workers that die and are
+# replaced (PROCPOOL_DIE_AFTER, a test aid).
+scenario_procpool_pool() {
+    $VG "$ROOT/procpool/pool" -S 1 &&
+        $VG "$ROOT/procpool/pool" --leaky -w 3 -n 6 &&
+        PROCPOOL_DIE_AFTER=2 $VG "$ROOT/procpool/pool" -w 2 -n 8
+}
+
+# Alone: two task codes 0 (all-zero bytes: the same in either byte order), EOF.
+scenario_procpool_worker() {
+    head -c 8 /dev/zero | $VG "$ROOT/procpool/worker"
 }
 
 # The server in the background, clients (arguments, stdin, -q) once it is ready.
