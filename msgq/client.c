@@ -225,10 +225,11 @@ int main(int argc, char *argv[])
                 (unsigned)key, strerror(errno));
     if (msqid == -1)
         die("msgget key 0x%08x", (unsigned)key);
-    char path[PATH_MAX];
-    if (!msgq_record_read(&server) || server.msqid != msqid)
+    if (!msgq_record_read(&server) || server.msqid != msqid) {
+        char path[PATH_MAX];
         die_msg("queue %d (key 0x%08x) has no server on record in %s (start msgq/server "
                 "first)", msqid, (unsigned)key, msgq_record_path(path, sizeof path));
+    }
     if (!msgq_server_alive(&server))
         die_msg("msgq/server %ld is gone (killed?); its queue %d is left over (start "
                 "msgq/server first: it removes a stale queue)", (long)server.pid, msqid);

@@ -84,7 +84,6 @@ static void remove_if_stale(int id, key_t key)
 {
     struct msqid_ds ds;
     struct msgq_record rec;
-    char path[PATH_MAX];
     stat_queue(id, &ds);
     bool recorded = msgq_record_read(&rec) && rec.msqid == id;
     if (is_ours(&ds) && recorded && !msgq_server_alive(&rec)) {
@@ -101,12 +100,14 @@ static void remove_if_stale(int id, key_t key)
         die_msg("another server (pid %ld) is already serving queue %d (key 0x%08x); "
                 "stop it first: kill %ld", (long)rec.pid, id, (unsigned)key, (long)rec.pid);
     char why[PATH_MAX + 64];
-    if (!is_ours(&ds))
+    if (!is_ours(&ds)) {
         snprintf(why, sizeof why, "owner uid %ld, mode 0%o: not ours",
                  (long)ds.msg_perm.uid, (unsigned)(ds.msg_perm.mode & 0777));
-    else
+    } else {
+        char path[PATH_MAX];
         snprintf(why, sizeof why, "no record of its server in %s",
                  msgq_record_path(path, sizeof path));
+    }
     die_msg("a queue with key 0x%08x already exists (msqid %d) and is not provably "
             "stale (%s); if no msgq/server is running, remove it with: ipcrm -q %d",
             (unsigned)key, id, why, id);

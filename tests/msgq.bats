@@ -26,16 +26,9 @@ stop_server() {
     [ "$status" -eq 0 ]
 }
 
-# wait_for_queue: poll until the server has created its queue and its record.
-wait_for_queue() {
-    local deadline=$((SECONDS + T))
-    until [[ -s $IPC_DEMO_DIR/msgq.pid && -n $(our_queue) ]]; do
-        if ((SECONDS >= deadline)); then
-            echo "timed out waiting for the queue" >&2
-            return 1
-        fi
-        sleep 0.02
-    done
+# queue_ready: the server has created its queue and written its record.
+queue_ready() {
+    [[ -s $IPC_DEMO_DIR/msgq.pid && -n $(our_queue) ]]
 }
 
 # our_queue: the ipcs -q line of this test's queue, empty when there is none.
@@ -436,7 +429,7 @@ EXPECTED
 
 @test "msgq/server writing into a closed pipe still removes its queue" {
     start_bg server bash -c '"$1" | head -1' _ "$BIN/msgq/server"
-    wait_for_queue
+    wait_until "the server's queue" queue_ready
     # The server goes on without a reader of its output: it still answers.
     run_t "$BIN/msgq/client" hi
     [ "$status" -eq 0 ]

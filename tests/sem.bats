@@ -11,9 +11,7 @@ teardown() {
     for pid in "${STRAYS[@]}"; do
         kill -KILL "$pid" 2>/dev/null || true
     done
-    for pid in "${STRAYS[@]}"; do
-        wait_dead "$pid" || true
-    done
+    wait_dead "${STRAYS[@]}" || true
     stop_all_bg
     check_leftovers
 }
@@ -29,16 +27,18 @@ children_of() {
     done
 }
 
-# wait_dead PID: poll until PID has exited (gone, or a zombie nobody reaped yet).
+# dead PID: PID has exited (gone, or a zombie nobody has reaped yet).
+dead() {
+    local state
+    state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || return 0
+    [[ $state == Z* ]]
+}
+
+# wait_dead PID...: poll until each PID has exited.
 wait_dead() {
-    local deadline=$((SECONDS + T)) state
-    while read -r _ _ state _ < <(sed 's/^.*) /x x /' "/proc/$1/stat" 2>/dev/null || true) &&
-          [[ $state != Z ]]; do
-        if ((SECONDS >= deadline)); then
-            echo "process $1 did not exit" >&2
-            return 1
-        fi
-        sleep 0.02
+    local pid
+    for pid in "$@"; do
+        wait_until "process $pid to exit" dead "$pid" || return 1
     done
 }
 
@@ -53,13 +53,23 @@ no_lost_line() {
 }
 
 # start_race ARGS...: sem/race in the background, its workers started; sets
-# $parent and $workers.
+# $parent and the array $workers.
 start_race() {
     start_bg race "$BIN/sem/race" "$@"
     wait_for_line "$OUT/race.out" '^\[parent [0-9]+\] started [0-9]+ workers?,'
     parent=$(bg_child race)
-    workers=$(children_of "$parent")
-    [ -n "$workers" ]
+    mapfile -t workers < <(children_of "$parent")
+    [ "${#workers[@]}" -gt 0 ]
+}
+
+# kill_whole_run: a -m sem run, its parent and workers killed with SIGKILL:
+# nothing can clean up.
+kill_whole_run() {
+    start_race -m sem -n 1000000
+    kill -KILL "$parent" "${workers[@]}"
+    STRAYS+=("${workers[@]}")
+    wait_bg race
+    wait_dead "${workers[@]}"
 }
 
 # ---- the three modes ----
@@ -89,7 +99,7 @@ start_race() {
     (($(nproc) >= 2)) || skip "one CPU: the workers only race at a context switch"
     # Whether the two overlap is up to the scheduler: a busy machine may run
     # them one after the other now and then, so this asks for one loss in ten.
-    for attempt in $(seq 10); do
+    for _ in $(seq 10); do
         run_t "$BIN/sem/race" -m none
         [ "$status" -eq 0 ]
         read -r expected got < <(counts)
@@ -103,7 +113,7 @@ start_race() {
 }
 
 @test "sem/race -m sem is exact, run after run, with 4 processes" {
-    for run in 1 2 3 4 5; do
+    for _ in 1 2 3 4 5; do
         run_t "$BIN/sem/race" -p 4 -n 2000 -m sem
         [ "$status" -eq 0 ]
         [ -z "$stderr" ]
@@ -117,7 +127,7 @@ start_race() {
 }
 
 @test "sem/race -m atomic is exact, run after run, with 4 processes" {
-    for run in $(seq 10); do
+    for _ in $(seq 10); do
         run_t "$BIN/sem/race" -p 4 -n 200000 -m atomic
         [ "$status" -eq 0 ]
         [ "$(counts)" = "800000 800000" ]
@@ -182,14 +192,14 @@ start_race() {
         grep -qxF "sem/race: caught SIG$sig: stopped the workers" "$OUT/race.err"
         grep -qE '^\[parent [0-9]+\] removed the semaphore set \(semid [0-9]+\)$' "$OUT/race.out"
         grep -qE '^\[parent [0-9]+\] removed the segment \(shmid [0-9]+\)$' "$OUT/race.out"
-        for w in $workers; do [ ! -e "/proc/$w" ]; done   # stopped and reaped
+        for w in "${workers[@]}"; do [ ! -e "/proc/$w" ]; done   # stopped and reaped
         [ -z "$(ipc_objects_for m)" ]
     done
 }
 
 @test "sem/race: a worker killed inside the run does not lock the others out (SEM_UNDO)" {
     start_race -m sem -p 2 -n 1000000
-    victim=$(head -1 <<<"$workers")
+    victim=${workers[0]}
     kill -KILL "$victim"
     wait_bg race                                # bounded by timeout: a hang fails
     [ "$status" -eq 1 ]
@@ -203,11 +213,7 @@ start_race() {
 }
 
 @test "sem/race: after a SIGKILL of the whole run, the next run removes the leftovers" {
-    start_race -m sem -n 1000000
-    kill -KILL "$parent" $workers
-    STRAYS+=($workers)
-    wait_bg race
-    for w in $workers; do wait_dead "$w"; done
+    kill_whole_run
     [ "$(ipc_objects_for m | wc -l)" -eq 2 ]    # the segment and the semaphore set
     shmid=$(ipcs -m | awk -v k="$(ipc_key m)" '$1 == k { print $2 }')
     semid=$(ipcs -s | awk -v k="$(ipc_key m)" '$1 == k { print $2 }')
@@ -220,11 +226,7 @@ start_race() {
 }
 
 @test "sem/race --cleanup removes a killed run's segment and semaphore set" {
-    start_race -m sem -n 1000000
-    kill -KILL "$parent" $workers
-    STRAYS+=($workers)
-    wait_bg race
-    for w in $workers; do wait_dead "$w"; done
+    kill_whole_run
     run_t "$BIN/sem/race" --cleanup
     [ "$status" -eq 0 ]
     grep -qE "^\[parent [0-9]+\] removed segment [0-9]+ \(key $(ipc_key m)\)$" <<<"$output"
@@ -238,7 +240,7 @@ start_race() {
 @test "sem/race refuses a leftover still in use, with the exact ipcrm command" {
     # The parent dies; its workers go on, attached (-m sem: a long run).
     start_race -m sem -n 1000000
-    STRAYS+=($workers)
+    STRAYS+=("${workers[@]}")
     kill -KILL "$parent"
     wait_bg race
     shmid=$(ipcs -m | awk -v k="$(ipc_key m)" '$1 == k { print $2 }')
@@ -257,8 +259,8 @@ start_race() {
     [ "$(ipc_objects_for m | wc -l)" -eq 1 ]
     # ... and once the workers are gone, the next run finds the semaphore set
     # unused and removes it.
-    kill -KILL $workers
-    for w in $workers; do wait_dead "$w"; done
+    kill -KILL "${workers[@]}"
+    wait_dead "${workers[@]}"
     run_t "$BIN/sem/race" -m sem -n 10
     [ "$status" -eq 0 ]
     grep -qE "^\[parent [0-9]+\] found semaphore set [0-9]+ left by a killed run \(nobody uses it\): removing it$" <<<"$output"
