@@ -46,7 +46,8 @@ enum { PROCS_MAX = 256 };
 
 /* The segment holds the counter.  C11 atomics work between processes only
  * when they are lock-free: then they are plain instructions on the memory. */
-_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the shared counter needs lock-free atomics");
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_LONG_LOCK_FREE == 2,
+               "sharing atomics between processes needs lock-free ones");
 struct shared {
     _Atomic long long counter;
     _Atomic long ready;           /* workers at the starting line */
@@ -94,7 +95,7 @@ static void semaphore(int delta)
 /* The pipe wakes every worker at once, but on a busy machine the scheduler may
  * still run them one after the other, and a race needs them to overlap.  So
  * each one also waits, spinning, until all have arrived.  The spin gives up
- * after a second or two, so that a worker killed before it arrives cannot hang the
+ * after a second or two: a worker killed before it arrives cannot hang the
  * others. */
 static void line_up(void)
 {
@@ -180,8 +181,8 @@ static int reap_workers(void)
             continue;
         }
         failed++;
-        if (stopping)             /* we stopped it: nothing to report */
-            ;
+        if (stopping)             /* we stopped it ourselves: nothing to report */
+            trace("worker%ld (pid %ld) stopped", i + 1, (long)workers[i]);
         else if (WIFEXITED(status))
             say("worker%ld (pid %ld) exited with status %d", i + 1, (long)workers[i],
                 WEXITSTATUS(status));
@@ -234,18 +235,25 @@ static bool set_stale(int id)
     return true;
 }
 
-static void remove_segment(int id)
+/* These two only warn: clean_up() runs them at exit, where dying is not allowed. */
+static bool remove_segment(int id)
 {
     if (traced(shmctl(id, IPC_RMID, NULL), "shmctl(%d, IPC_RMID)", id) == -1 &&
-        errno != EINVAL && errno != EIDRM)
-        die("shmctl %d IPC_RMID", id);
+        errno != EINVAL && errno != EIDRM) {
+        warn_sys("shmctl %d IPC_RMID", id);
+        return false;
+    }
+    return true;
 }
 
-static void remove_set(int id)
+static bool remove_set(int id)
 {
     if (traced(semctl(id, 0, IPC_RMID), "semctl(%d, IPC_RMID)", id) == -1 &&
-        errno != EINVAL && errno != EIDRM)
-        die("semctl %d IPC_RMID", id);
+        errno != EINVAL && errno != EIDRM) {
+        warn_sys("semctl %d IPC_RMID", id);
+        return false;
+    }
+    return true;
 }
 
 static int make_segment(key_t key)
@@ -306,19 +314,15 @@ static void clean_up(void)
             while (waitpid(workers[i], NULL, 0) == -1 && errno == EINTR)
                 ;
     started = 0;
-    if (semid != -1) {
-        remove_set(semid);
+    if (semid != -1 && remove_set(semid))
         say("removed the semaphore set (semid %d)", semid);
-        semid = -1;
-    }
+    semid = -1;
     if (shared != NULL && traced(shmdt(shared), "shmdt()") == -1)
         warn_sys("shmdt");
     shared = NULL;
-    if (shmid != -1) {
-        remove_segment(shmid);
+    if (shmid != -1 && remove_segment(shmid))
         say("removed the segment (shmid %d)", shmid);
-        shmid = -1;
-    }
+    shmid = -1;
 }
 
 /* --cleanup: remove what a killed run left behind, never what a run uses. */
@@ -334,7 +338,8 @@ static int cleanup(key_t key)
             die_msg("segment %d (key 0x%08x) is in use or not ours (%lu attached, creator "
                     "pid %ld): not removed", id, (unsigned)key,
                     (unsigned long)ds.shm_nattch, (long)ds.shm_cpid);
-        remove_segment(id);
+        if (!remove_segment(id))
+            return 1;
         say("removed segment %d (key 0x%08x)", id, (unsigned)key);
         found = true;
     }
@@ -345,7 +350,8 @@ static int cleanup(key_t key)
         if (!set_stale(id))
             die_msg("semaphore set %d (key 0x%08x) is in use or not ours: not removed", id,
                     (unsigned)key);
-        remove_set(id);
+        if (!remove_set(id))
+            return 1;
         say("removed semaphore set %d (key 0x%08x)", id, (unsigned)key);
         found = true;
     }
