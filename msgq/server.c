@@ -369,6 +369,6 @@ int main(int argc, char *argv[])
     serve();
     if (stop_signal)
         say("caught %s: stopping", signal_name(stop_signal));
-    say("served %ld requests", served);
+    say("served %ld request%s", served, served == 1 ? "" : "s");
     return 0;                     /* remove_queue() runs at exit */
 }
