@@ -10,6 +10,8 @@ load helpers
 # ("-" for none).  A program missing here fails the first test.
 ROWS='
 pipe/demo        -n                -                             yes
+fifo/server      -d                -                             yes
+fifo/client      -d                -                             no
 '
 
 row_of() {
