@@ -102,13 +102,12 @@ static void block_signals(int how)
         die("sigprocmask");
 }
 
-/* atexit: every exit() once the FIFO may be ours -- the normal end and errors. */
-static void cleanup(void)
+/* Remove the FIFO's name, if it is still ours.  Signals wait meanwhile, so
+ * that the handler does not do it a second time. */
+static void remove_fifo(void)
 {
-    block_signals(SIG_BLOCK);     /* the handler must not run the same cleanup */
+    block_signals(SIG_BLOCK);
     if (fifo_ours) {
-        /* Unlink first: a client arriving now gets "no such file", not a
-         * server that is about to close. */
         fifo_ours = 0;
         if (!still_ours())
             say("%s is no longer our FIFO: left as it is", path);
@@ -117,6 +116,16 @@ static void cleanup(void)
         else
             warn_sys("unlink %s", path);
     }
+    block_signals(SIG_UNBLOCK);
+}
+
+/* atexit: every exit() once the FIFO may be ours -- the normal end and errors.
+ * The name goes before the fds: a client arriving now gets "no such file",
+ * not a server that is about to close. */
+static void cleanup(void)
+{
+    remove_fifo();
+    block_signals(SIG_BLOCK);     /* from here on the handler has nothing to do */
     if (dummy_fd != -1 && traced(close(dummy_fd), "close(%d)", (int)dummy_fd) == -1)
         warn_sys("close");
     if (read_fd != -1 && traced(close(read_fd), "close(%d)", (int)read_fd) == -1)
@@ -213,6 +222,9 @@ int main(int argc, char *argv[])
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGINT);
+    sigaddset(&sa.sa_mask, SIGTERM);
+    sigaddset(&sa.sa_mask, SIGHUP);
     if (sigaction(SIGPIPE, &sa, NULL) == -1)
         die("sigaction");
     if (atexit(cleanup) != 0)
@@ -243,9 +255,16 @@ int main(int argc, char *argv[])
     }
 
     serve(fd);
-    if (keep)
+    if (keep) {
         say("read() returned 0 although we hold a write end: quitting");
-    else
-        say("read() returned 0: the client quit (every writer closed), so the server quits too");
-    return 0;                     /* cleanup() removes the FIFO and closes the fds */
+        return 0;                 /* cleanup() removes the FIFO and closes the fds */
+    }
+    say("read() returned 0: the client quit (every writer closed), so the server quits too");
+    /* A client may have opened the FIFO after that last read() and before its
+     * name goes: its open() found us reading.  Remove the name -- nobody new can
+     * come now -- and read once more: 0 at once if there is no such latecomer,
+     * its lines otherwise. */
+    remove_fifo();
+    serve(fd);
+    return 0;                     /* cleanup() closes the fd */
 }
