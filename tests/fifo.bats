@@ -430,11 +430,12 @@ client_input() {
 @test "fifo/server: its standard output closed (SIGPIPE) still removes the FIFO, exit 1" {
     # The reader of the server's stdout takes one line, then closes the pipe
     # for good and says so.
-    start_bg server bash -c '"$1" | { head -n 1 >/dev/null; exec <&-; touch "$2"; }
+    start_bg server bash -c '"$1" | { head -n 1 >/dev/null; exec <&-; echo closed >"$2"; }
         exit "${PIPESTATUS[0]}"' _ "$BIN/fifo/server" "$OUT/closed"
-    wait_for_fifo "$FIFO"
-    until [ -e "$OUT/closed" ]; do sleep 0.02; done
-    # The server's next line raises SIGPIPE, at the latest when a client arrives.
+    wait_for_line "$OUT/closed" '^closed$'
+    # The server's next line raises SIGPIPE: "waiting for a client" if it comes
+    # late enough, else "a client opened the FIFO" once this client arrives (or
+    # the client finds no FIFO: the server is gone already).
     timeout "$T" "$BIN/fifo/client" hello >/dev/null 2>&1 || true
     wait_bg server
     [ "$status" -eq 1 ]
