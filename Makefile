@@ -14,7 +14,7 @@ TEST_TIMEOUT ?= 900
 PROGRAMS :=
 
 # pipe/: anonymous pipes
-PROGRAMS += pipe/demo
+PROGRAMS += pipe/demo pipe/cases pipe/atomic pipe/pipeline
 
 # fifo/: named pipes
 PROGRAMS += fifo/server fifo/client
@@ -22,6 +22,9 @@ EXTRA_fifo/server := fifo/fifo_path
 EXTRA_fifo/client := fifo/fifo_path
 
 # shm/: System V shared memory
+PROGRAMS += shm/reader shm/writer
+EXTRA_shm/reader := shm/ring shm/gen
+EXTRA_shm/writer := shm/ring shm/gen
 
 # procpool/: a process pool
 

@@ -10,6 +10,11 @@ load helpers
 # ("-" for none).  A program missing here fails the first test.
 ROWS='
 pipe/demo        -n                -                             yes
+pipe/cases       -d                empty                         yes
+pipe/atomic      -n                -                             yes
+pipe/pipeline    -                 -                             no
+shm/reader       -s                -                             yes
+shm/writer       -n                -                             no
 fifo/server      -d                -                             yes
 fifo/client      -d                -                             no
 '
