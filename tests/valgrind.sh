@@ -85,6 +85,8 @@ scenario_pipe_pipeline() {
         return 1
     $VG "$ROOT/pipe/pipeline" 'true' no-such-command-here
     (($? == 127))
+}
+
 # shm_round WRITER_ARGS...: a reader in the background, then a writer, both
 # under valgrind; the reader is polled for (with a deadline) before the writer starts.
 shm_round() {
