@@ -461,3 +461,13 @@ int fifo_make(const char *path)
     errno = EEXIST;
     return -1;
 }
+
+/* ---- fifo/ ---- */
+
+void warn_msg(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vwarn(false, fmt, ap);
+    va_end(ap);
+}

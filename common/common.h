@@ -108,4 +108,8 @@ enum { KEY_SHM = 's', KEY_MSGQ = 'q', KEY_SEM = 'm', KEY_BENCH = 'b' };
  * (file, symlink, directory, someone else's FIFO), which is never touched. */
 int fifo_make(const char *path);
 
+/* ---- fifo/ ---- */
+
+void warn_msg(const char *fmt, ...);          /* "PROG: MESSAGE" on stderr, no errno; go on */
+
 #endif
