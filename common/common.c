@@ -462,6 +462,16 @@ int fifo_make(const char *path)
     return -1;
 }
 
+/* ---- fifo/ ---- */
+
+void warn_msg(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vwarn(false, fmt, ap);
+    va_end(ap);
+}
+
 /* ---- msgq/, sem/ ---- */
 
 unsigned long long process_start_time(pid_t pid)
@@ -494,12 +504,4 @@ unsigned long long process_start_time(pid_t pid)
         p++;
     }
     return strtoull(p, NULL, 10);
-}
-
-void warn_msg(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vwarn(false, fmt, ap);
-    va_end(ap);
 }

@@ -17,6 +17,8 @@ shm/reader       -s                -                             yes
 shm/writer       -n                -                             no
 procpool/pool    -n                -                             yes
 procpool/worker  -i                -                             yes
+fifo/server      -d                -                             yes
+fifo/client      -d                -                             no
 msgq/server      -d                -                             yes
 msgq/client      -d                -                             no
 sem/race         -n                -                             yes

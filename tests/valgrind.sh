@@ -24,6 +24,39 @@ scenario_pipe_demo() {
     $VG "$ROOT/pipe/demo"
 }
 
+# until_ok SECONDS CMD...: poll CMD until it succeeds, or fail after SECONDS.
+until_ok() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        ((SECONDS < deadline)) || { echo "timed out waiting for: $*" >&2; return 1; }
+        sleep 0.05
+    done
+}
+
+# fifo/: a conversation that ends with the client, then a -k server serving two
+# clients until SIGTERM (its signal handler's cleanup path).
+scenario_fifo_server_client() {
+    local fifo="$IPC_DEMO_DIR/fifo" server status
+    $VG "$ROOT/fifo/server" >"$logs/server.out" &
+    server=$!
+    until_ok 60 grep -q 'waiting for a client' "$logs/server.out" || return 1
+    $VG "$ROOT/fifo/client" one two three || return 1
+    wait "$server" || return 1
+    [[ ! -e $fifo ]] || return 1
+
+    $VG "$ROOT/fifo/server" -k >"$logs/server-k.out" &
+    server=$!
+    until_ok 60 grep -q 'waiting for a client' "$logs/server-k.out" || return 1
+    $VG "$ROOT/fifo/client" first || return 1
+    printf 'second\nthird\n' | $VG "$ROOT/fifo/client" || return 1
+    until_ok 60 grep -q 'client says: third' "$logs/server-k.out" || return 1
+    kill -TERM "$server"
+    wait "$server"
+    status=$?
+    [[ $status -eq 0 && ! -e $fifo ]]
+}
+
 scenario_pipe_cases() {
     $VG "$ROOT/pipe/cases" all >"$logs/cases.out" || return 1
     cat "$logs/cases.out"
