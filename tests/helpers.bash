@@ -191,3 +191,11 @@ wait_until() {
         sleep 0.01
     done
 }
+
+# ---- added for msgq/, sem/ ----
+
+# stopped PID: PID is stopped (its SIGSTOP has taken effect).
+stopped() {
+    local state
+    state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) && [[ $state == T* ]]
+}

@@ -323,19 +323,22 @@ EXPECTED
 }
 
 @test "msgq: a client killed while waiting: the server drops its reply" {
-    # -d: the server takes its first request out 2 s after it starts; by then
-    # the client is killed and reaped.
-    start_server -d 2000
+    # The server is stopped while the client sends, and continued only once
+    # the client is killed and reaped: it then takes out a request whose
+    # sender is gone.
+    start_server
+    spid=$(bg_child server)
+    kill -STOP "$spid"
+    wait_until "the server to stop" stopped "$spid"
     start_bg client "$BIN/msgq/client" orphan
     wait_for_line "$OUT/client.out" 'sent: orphan'
     cpid=$(bg_child client)
     kill -KILL "$cpid"
     wait_bg client
+    kill -CONT "$spid"
     wait_for_line "$OUT/server.out" "client $cpid is gone: reply dropped"
     [ "$(our_queue | awk '{ print $6 }')" = 0 ]  # no reply left for nobody
-    kill -TERM "$(bg_child server)"             # not -q: it would wait out -d
-    wait_bg server
-    [ "$status" -eq 0 ]
+    stop_server
     no_queue_left
 }
 

@@ -62,12 +62,6 @@ start_race() {
     [ "${#workers[@]}" -gt 0 ]
 }
 
-# stopped PID: PID is stopped (SIGSTOP has taken effect).
-stopped() {
-    local state
-    state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) && [[ $state == T* ]]
-}
-
 # kill_whole_run: a -m sem run, its parent and workers killed with SIGKILL:
 # nothing can clean up.
 kill_whole_run() {
@@ -260,8 +254,8 @@ kill_whole_run() {
 }
 
 @test "sem/race refuses a leftover still in use, with the exact ipcrm command" {
-    # The parent dies; its workers go on, attached (-m sem: a long run).
-    start_race -m sem -n 1000000
+    # The parent dies; its workers go on, attached (-m sem: a run of minutes).
+    start_race -m sem -n 100000000
     STRAYS+=("${workers[@]}")
     kill -KILL "$parent"
     wait_bg race
