@@ -16,13 +16,12 @@
  *    the workers share (see protocol.h).
  */
 #include "../common/common.h"
+#include "procfs.h"
 #include "protocol.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -73,7 +72,7 @@ static uint8_t *task_code, *task_done;          /* indexed by task number, 1..nt
 static long dispatched, completed, redispatched, deaths, replaced, clean_exits;
 static bool failed, gave_up, shutting_down, started, results_eof;
 static int res_rd = -1, res_wr = -1;            /* the results pipe */
-static char worker_path[PATH_MAX];
+static char *worker_path;
 static sigset_t orig_mask, wait_mask;           /* as we started; while waiting */
 static volatile sig_atomic_t child_exited;
 
@@ -130,112 +129,19 @@ static void on_sigchld(int signo)
     child_exited = 1;
 }
 
-/* ---- the workers' fds ---- */
-
-/* The worker sits next to the pool binary, whatever the current directory or
- * PATH.  /proc/self/exe is Linux-only. */
-static void find_worker(void)
-{
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n == -1)
-        die("readlink /proc/self/exe");
-    else
-        self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash != NULL)
-        *slash = '\0';
-    if (snprintf(worker_path, sizeof worker_path, "%s/worker", self) >= (int)sizeof worker_path)
-        die_msg("path too long: %s/worker", self);
-    if (access(worker_path, X_OK) == -1)
-        die_msg("%s: %s (the worker must sit next to the pool: run make)", worker_path,
-                strerror(errno));
-}
-
-/* Fds the pool inherited from whoever started it are none of the workers'
- * business: mark them close-on-exec, so a worker's fd table shows only what the
- * pool gives it.  (Our own pipes are not marked: closing them is the lesson.) */
-static void hide_inherited_fds(void)
-{
-    for (int fd = 0; fd <= 2; fd++)       /* and make sure no pipe lands on 0-2 */
-        if (fcntl(fd, F_GETFD) == -1 && errno == EBADF && open("/dev/null", O_RDWR) != fd)
-            die("open /dev/null");
-    DIR *d = opendir("/proc/self/fd");
-    if (d == NULL)
-        die("opendir /proc/self/fd");
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        int fd = atoi(e->d_name);
-        if (e->d_name[0] == '.' || fd <= 2 || fd == dirfd(d))
-            continue;
-        int flags = fcntl(fd, F_GETFD);
-        if (flags == -1 && errno == EBADF)
-            continue;             /* not ours to see (a debugger's, valgrind's) */
-        if (flags == -1 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == -1)
-            die("fcntl %d", fd);
-    }
-    closedir(d);
-}
-
-/* Is FD of PID the write end of a pipe?  /proc/PID/fdinfo/FD gives its open
- * flags in octal (Linux-only). */
-static bool is_write_end(pid_t pid, int fd)
-{
-    char path[96], info[512];
-    snprintf(path, sizeof path, "/proc/%ld/fdinfo/%d", (long)pid, fd);
-    int f = open(path, O_RDONLY | O_CLOEXEC);
-    if (f == -1)
-        return false;             /* closed, or the process is gone */
-    ssize_t n = read_full(f, info, sizeof info - 1);
-    close(f);
-    if (n <= 0)
-        return false;
-    info[n] = '\0';
-    const char *flags = strstr(info, "flags:");
-    return flags != NULL && (strtol(flags + 6, NULL, 8) & O_ACCMODE) == O_WRONLY;
-}
-
 /* How many write ends of worker I's task pipe the other workers hold; with
  * LIST, say who holds which. */
 static int count_writers(int i, bool list)
 {
-    char pipe_name[64];
-    snprintf(pipe_name, sizeof pipe_name, "pipe:[%lu]", workers[i].ino);
     int count = 0;
     for (int j = 0; j < nworkers; j++) {
         if (j == i || workers[j].pid == 0)
             continue;
-        char dir[64], path[128], target[64];
-        snprintf(dir, sizeof dir, "/proc/%ld/fd", (long)workers[j].pid);
-        DIR *d = opendir(dir);
-        if (d == NULL)
-            continue;             /* it just exited */
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (e->d_name[0] == '.')
-                continue;
-            int fd = atoi(e->d_name);
-            snprintf(path, sizeof path, "%s/%d", dir, fd);
-            ssize_t n = readlink(path, target, sizeof target - 1);
-            if (n == -1)
-                continue;
-            target[n] = '\0';
-            if (strcmp(target, pipe_name) != 0 || !is_write_end(workers[j].pid, fd))
-                continue;
-            count++;
-            if (list)
-                say("  worker%d (pid %ld) holds it as fd %d", j, (long)workers[j].pid, fd);
-        }
-        closedir(d);
+        char who[64];
+        snprintf(who, sizeof who, "worker%d (pid %ld)", j, (long)workers[j].pid);
+        count += write_ends_held(workers[j].pid, workers[i].ino, list ? who : NULL);
     }
     return count;
-}
-
-static void show_worker_fds(int i)
-{
-    char who[64];
-    snprintf(who, sizeof who, "worker%d (pid %ld):", i, (long)workers[i].pid);
-    print_fds(workers[i].pid, who);
 }
 
 /* ---- starting a worker ---- */
@@ -361,7 +267,7 @@ static void handle_record(const struct result *r)
     if (r->kind == RESULT_READY) {
         w->ready = true;
         if (show_fds && started)
-            show_worker_fds(i);
+            show_worker_fds(i, w->pid);
         return;
     }
     long t = w->pending[0];
@@ -758,7 +664,7 @@ int main(int argc, char *argv[])
         rng_state = ((uint64_t)time(NULL) ^ (uint64_t)getpid()) & INT32_MAX;
     unsigned long seed = (unsigned long)rng_state;
 
-    find_worker();
+    worker_path = find_worker();
     hide_inherited_fds();
     workers = calloc((size_t)nworkers, sizeof *workers);
     task_code = calloc((size_t)ntasks + 1, 1);
@@ -789,7 +695,7 @@ int main(int argc, char *argv[])
             say("the pool's fds:");
             print_fds(0, NULL);
             for (int i = 0; i < nworkers; i++)
-                show_worker_fds(i);
+                show_worker_fds(i, workers[i].pid);
         }
         say("dispatching %ld tasks %s over %ld workers (seed %lu: -S %lu repeats this run)",
             ntasks, pick_random ? "at random" : "round-robin", nworkers, seed, seed);
