@@ -209,7 +209,7 @@ static void dispatch_all(void)
             long due = next_at - now_ms();
             if (due > 0) {
                 wait = due;
-            } else if (workers[target].npending < WINDOW) {
+            } else if (workers[target].npending < WINDOW) {   /* see watch.h */
                 send_task(task, target, false);
                 t++;
                 dispatched++;

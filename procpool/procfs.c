@@ -18,7 +18,8 @@ char *find_worker(void)
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     if (n == -1)
         die("readlink /proc/self/exe");
-    self[n] = '\0';
+    else
+        self[n] = '\0';
     char *slash = strrchr(self, '/');
     if (slash != NULL)
         *slash = '\0';
