@@ -14,21 +14,24 @@
  *    replaced, and the tasks it had not completed are sent again, so every task is
  *    completed exactly once.  Completions come back on one results pipe that all
  *    the workers share (see protocol.h).
+ *
+ * This file is the lesson, top to bottom.  watch.c keeps the books (the results
+ * coming back, each worker's unfinished tasks, the wait for a result or a
+ * signal); procfs.c reads /proc to show what happens (-f, --leaky).
  */
 #include "../common/common.h"
+#include "procfs.h"
 #include "protocol.h"
+#include "watch.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -50,34 +53,21 @@ static const char usage[] =
     "              shutdown get stuck, be explained, and recover\n"
     "  -h          show this help\n";
 
-/* At most WINDOW tasks per worker are sent and not yet completed.  Without a
- * bound, the pool could block writing into a full task pipe while that worker
- * blocks writing into a full results pipe that only the pool drains. */
-enum { WINDOW = 8, GIVE_UP_AFTER = 3 };
+/* A slot whose workers die this many times in a row before completing a task
+ * makes the pool give up rather than spin. */
+enum { GIVE_UP_AFTER = 3 };
 
-struct worker {
-    pid_t pid;                  /* 0: no process (reaped) */
-    int fd;                     /* the pool's write end of its task pipe; -1: closed */
-    unsigned long ino;          /* the task pipe as /proc shows it: pipe:[ino] */
-    bool ready;
-    uint32_t done;              /* completions received from this process */
-    int barren;                 /* deaths in a row before completing anything */
-    long pending[WINDOW];       /* tasks sent and not completed, oldest first */
-    int npending;
-};
-
-static long nworkers = 5, ntasks = 10, delay;
+struct worker *workers;
+long nworkers = 5;
+static long ntasks = 10, delay;
 static bool pick_random, show_fds, leaky;
-static struct worker *workers;
-static uint8_t *task_code, *task_done;          /* indexed by task number, 1..ntasks */
-static long dispatched, completed, redispatched, deaths, replaced, clean_exits;
-static bool failed, gave_up, shutting_down, started, results_eof;
+static char *worker_path;
 static int res_rd = -1, res_wr = -1;            /* the results pipe */
-static char worker_path[PATH_MAX];
-static sigset_t orig_mask, wait_mask;           /* as we started; while waiting */
-static volatile sig_atomic_t child_exited;
+static long dispatched, redispatched, deaths, replaced, clean_exits;
+static bool gave_up, shutting_down;
 
-/* ---- small tools ---- */
+static noreturn void become_worker(int i, int rfd, int wfd);
+static void reap_workers(void);
 
 static long now_ms(void)
 {
@@ -96,14 +86,6 @@ static uint32_t rng_below(uint32_t n)
     return (uint32_t)(rng_state >> 33) % n;
 }
 
-static int slot_of(pid_t pid)
-{
-    for (int i = 0; i < nworkers; i++)
-        if (workers[i].pid == pid && pid != 0)
-            return i;
-    return -1;
-}
-
 static void close_fd(int *fd)
 {
     if (*fd == -1)
@@ -113,149 +95,46 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-/* Has a stop signal come?  Unblocking for a moment lets one that is waiting
- * behind the blocked mask run its handler. */
-static bool stopping(void)
+/* ---- starting a worker: pipe(), fork(), and in the child close, dup2, exec ---- */
+
+static void start_worker(int i)
 {
-    sigset_t blocked;
-    if (sigprocmask(SIG_SETMASK, &wait_mask, &blocked) == -1 ||
-        sigprocmask(SIG_SETMASK, &blocked, NULL) == -1)
-        die("sigprocmask");
-    return stop_signal != 0;
+    int p[2];
+    if (pipe(p) == -1)
+        die("pipe");
+    trace("pipe([%d, %d]) = 0", p[0], p[1]);
+    struct stat st;
+    if (fstat(p[1], &st) == -1)
+        die("fstat");
+    pid_t pid = fork();
+    if (pid == -1)
+        die("fork");
+    if (pid == 0)
+        become_worker(i, p[0], p[1]);
+    trace("fork() = %ld", (long)pid);
+    /* The read end is the worker's now; a copy kept here would be one more
+     * reader, hiding the worker's death from write() (no EPIPE). */
+    close_fd(&p[0]);
+    /* A new process in the slot: not ready, nothing sent, nothing done (the
+     * slot's deaths in a row still count). */
+    workers[i] = (struct worker){ .pid = pid, .fd = p[1], .ino = (unsigned long)st.st_ino,
+                                  .barren = workers[i].barren };
+    say("started worker%d (pid %ld): it reads pipe:[%lu] as stdin, "
+        "the pool writes it through fd %d", i, (long)pid, workers[i].ino, p[1]);
 }
-
-static void on_sigchld(int signo)
-{
-    (void)signo;
-    child_exited = 1;
-}
-
-/* ---- the workers' fds ---- */
-
-/* The worker sits next to the pool binary, whatever the current directory or
- * PATH.  /proc/self/exe is Linux-only. */
-static void find_worker(void)
-{
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n == -1)
-        die("readlink /proc/self/exe");
-    else
-        self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (slash != NULL)
-        *slash = '\0';
-    if (snprintf(worker_path, sizeof worker_path, "%s/worker", self) >= (int)sizeof worker_path)
-        die_msg("path too long: %s/worker", self);
-    if (access(worker_path, X_OK) == -1)
-        die_msg("%s: %s (the worker must sit next to the pool: run make)", worker_path,
-                strerror(errno));
-}
-
-/* Fds the pool inherited from whoever started it are none of the workers'
- * business: mark them close-on-exec, so a worker's fd table shows only what the
- * pool gives it.  (Our own pipes are not marked: closing them is the lesson.) */
-static void hide_inherited_fds(void)
-{
-    for (int fd = 0; fd <= 2; fd++)       /* and make sure no pipe lands on 0-2 */
-        if (fcntl(fd, F_GETFD) == -1 && errno == EBADF && open("/dev/null", O_RDWR) != fd)
-            die("open /dev/null");
-    DIR *d = opendir("/proc/self/fd");
-    if (d == NULL)
-        die("opendir /proc/self/fd");
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        int fd = atoi(e->d_name);
-        if (e->d_name[0] == '.' || fd <= 2 || fd == dirfd(d))
-            continue;
-        int flags = fcntl(fd, F_GETFD);
-        if (flags == -1 && errno == EBADF)
-            continue;             /* not ours to see (a debugger's, valgrind's) */
-        if (flags == -1 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == -1)
-            die("fcntl %d", fd);
-    }
-    closedir(d);
-}
-
-/* Is FD of PID the write end of a pipe?  /proc/PID/fdinfo/FD gives its open
- * flags in octal (Linux-only). */
-static bool is_write_end(pid_t pid, int fd)
-{
-    char path[96], info[512];
-    snprintf(path, sizeof path, "/proc/%ld/fdinfo/%d", (long)pid, fd);
-    int f = open(path, O_RDONLY | O_CLOEXEC);
-    if (f == -1)
-        return false;             /* closed, or the process is gone */
-    ssize_t n = read_full(f, info, sizeof info - 1);
-    close(f);
-    if (n <= 0)
-        return false;
-    info[n] = '\0';
-    const char *flags = strstr(info, "flags:");
-    return flags != NULL && (strtol(flags + 6, NULL, 8) & O_ACCMODE) == O_WRONLY;
-}
-
-/* How many write ends of worker I's task pipe the other workers hold; with
- * LIST, say who holds which. */
-static int count_writers(int i, bool list)
-{
-    char pipe_name[64];
-    snprintf(pipe_name, sizeof pipe_name, "pipe:[%lu]", workers[i].ino);
-    int count = 0;
-    for (int j = 0; j < nworkers; j++) {
-        if (j == i || workers[j].pid == 0)
-            continue;
-        char dir[64], path[128], target[64];
-        snprintf(dir, sizeof dir, "/proc/%ld/fd", (long)workers[j].pid);
-        DIR *d = opendir(dir);
-        if (d == NULL)
-            continue;             /* it just exited */
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (e->d_name[0] == '.')
-                continue;
-            int fd = atoi(e->d_name);
-            snprintf(path, sizeof path, "%s/%d", dir, fd);
-            ssize_t n = readlink(path, target, sizeof target - 1);
-            if (n == -1)
-                continue;
-            target[n] = '\0';
-            if (strcmp(target, pipe_name) != 0 || !is_write_end(workers[j].pid, fd))
-                continue;
-            count++;
-            if (list)
-                say("  worker%d (pid %ld) holds it as fd %d", j, (long)workers[j].pid, fd);
-        }
-        closedir(d);
-    }
-    return count;
-}
-
-static void show_worker_fds(int i)
-{
-    char who[64];
-    snprintf(who, sizeof who, "worker%d (pid %ld):", i, (long)workers[i].pid);
-    print_fds(workers[i].pid, who);
-}
-
-/* ---- starting a worker ---- */
 
 /* In the child, between fork() and exec(): it must not return into the pool. */
 static noreturn void become_worker(int i, int rfd, int wfd)
 {
     set_role("worker%d", i);
     /* The pool's handlers and blocked signals are not the worker's. */
-    default_stop_signals();
-    if (signal(SIGCHLD, SIG_DFL) == SIG_ERR || signal(SIGPIPE, SIG_DFL) == SIG_ERR ||
-        sigprocmask(SIG_SETMASK, &orig_mask, NULL) == -1)
-        die_child("signal");
+    unwatch_signals();
 
     /* fork() gave this child the pool's write end of every other worker's pipe.
      * Kept, each is one more writer: that worker's read() could never return 0
      * while this one lives.  The fix is to close them; --leaky keeps them. */
     char list[2048] = "";
     size_t len = 0;
-    int count = 0;
     for (int j = 0; j < nworkers; j++) {
         if (j == i || workers[j].fd == -1)
             continue;
@@ -263,9 +142,8 @@ static noreturn void become_worker(int i, int rfd, int wfd)
             die_child("close");
         if (len < sizeof list - 16)
             len += (size_t)snprintf(list + len, sizeof list - len, " %d", workers[j].fd);
-        count++;
     }
-    if (count > 0)
+    if (len > 0)
         say("%s the write ends of the other workers' pipes (fds%s)",
             leaky ? "--leaky: kept" : "closed", list);
 
@@ -290,151 +168,61 @@ static noreturn void become_worker(int i, int rfd, int wfd)
     _exit(127);
 }
 
-static void start_worker(int i)
-{
-    int p[2];
-    if (pipe(p) == -1)
-        die("pipe");
-    trace("pipe([%d, %d]) = 0", p[0], p[1]);
-    struct stat st;
-    if (fstat(p[1], &st) == -1)
-        die("fstat");
-    pid_t pid = fork();
-    if (pid == -1)
-        die("fork");
-    if (pid == 0)
-        become_worker(i, p[0], p[1]);
-    trace("fork() = %ld", (long)pid);
-    /* The read end is the worker's now; a copy kept here would be one more
-     * reader, hiding the worker's death from write() (no EPIPE). */
-    close_fd(&p[0]);
-    workers[i] = (struct worker){ .pid = pid, .fd = p[1], .ino = (unsigned long)st.st_ino };
-    say("started worker%d (pid %ld): it reads pipe:[%lu] as stdin, "
-        "the pool writes it through fd %d", i, (long)pid, workers[i].ino, p[1]);
-}
+/* ---- dispatching: 4 bytes into the chosen worker's pipe ---- */
 
-/* ---- dispatching ---- */
-
-static void send_task(long t, int i, bool again)
+static void send_task(struct task task, int i, bool again)
 {
     struct worker *w = &workers[i];
-    uint32_t code = task_code[t];
-    w->pending[w->npending++] = t;
-    say("%stask %ld (%s) -> worker%d (pid %ld)", again ? "re-dispatching " : "", t,
-        task_name(code), i, (long)w->pid);
+    w->pending[w->npending++] = task;           /* unfinished until its result comes */
+    say("%stask %ld (%s) -> worker%d (pid %ld)", again ? "re-dispatching " : "", task.number,
+        task_name(task.code), i, (long)w->pid);
     /* SIGPIPE is ignored: a worker that is gone makes write() fail with EPIPE
      * instead of killing the pool.  The task stays pending; SIGCHLD follows and
      * the dead worker's tasks are sent again. */
-    ssize_t n = write_all(w->fd, &code, sizeof code);
-    if (traced(n, "write(%d, %zu)", w->fd, sizeof code) == -1) {
+    ssize_t n = write_all(w->fd, &task.code, sizeof task.code);
+    if (traced(n, "write(%d, %zu)", w->fd, sizeof task.code) == -1) {
         if (errno != EPIPE)
             die("write to worker%d's pipe", i);
         say("write to worker%d: EPIPE, nobody reads its pipe any more", i);
     }
 }
 
-/* ---- the results pipe ---- */
-
-/* Nothing read from a pipe is trusted: the record must come from one of our
- * workers and complete the oldest task that worker has not completed yet. */
-static void handle_record(const struct result *r)
+static void dispatch_all(void)
 {
-    int i = slot_of((pid_t)r->pid);
-    struct worker *w = i == -1 ? NULL : &workers[i];
-    const char *bad = NULL;
-    if (w == NULL || r->worker != (uint32_t)i)
-        bad = "not from one of our workers";
-    else if (r->kind == RESULT_READY && w->ready)
-        bad = "ready twice";
-    else if (r->kind != RESULT_READY && r->kind != RESULT_DONE)
-        bad = "unknown kind";
-    else if (r->kind == RESULT_DONE && (w->npending == 0 || r->seq != w->done + 1 ||
-                                        r->code != task_code[w->pending[0]]))
-        bad = "does not match what was sent to that worker";
-    if (bad != NULL) {
-        say("bad result record (kind %lu, worker %lu, pid %lu, seq %lu, code %lu): %s; ignored",
-            (unsigned long)r->kind, (unsigned long)r->worker, (unsigned long)r->pid,
-            (unsigned long)r->seq, (unsigned long)r->code, bad);
-        failed = true;
-        return;
-    }
-    if (r->kind == RESULT_READY) {
-        w->ready = true;
-        if (show_fds && started)
-            show_worker_fds(i);
-        return;
-    }
-    long t = w->pending[0];
-    memmove(w->pending, w->pending + 1, (size_t)--w->npending * sizeof w->pending[0]);
-    w->done++;
-    w->barren = 0;
-    completed++;
-    if (task_done[t]++ != 0) {
-        say("task %ld completed twice!", t);
-        failed = true;
-    }
-    say("task %ld done by worker%d (pid %ld): result %lu", t, i, (long)w->pid,
-        (unsigned long)r->value);
-}
-
-/* Read what the results pipe holds (it is non-blocking): one read(), or with
- * DRAIN until it is empty.  Records are fixed-size; a read may still end in
- * the middle of one, so the rest is kept for the next read. */
-static void read_results(bool drain)
-{
-    static unsigned char buf[64 * sizeof(struct result)];
-    static size_t used;
-    if (results_eof)
-        return;
-    do {
-        ssize_t n = traced(read(res_rd, buf + used, sizeof buf - used), "read(%d, %zu)", res_rd,
-                           sizeof buf - used);
-        if (n == -1 && errno == EAGAIN)
-            return;
-        if (n == -1 && errno == EINTR)
+    long t = 1, next_at = now_ms();
+    struct task task = { 0, 0 };
+    int target = -1;
+    while (!stop_signal && !gave_up) {
+        if (child_exited) {
+            reap_workers();
             continue;
-        if (n == -1)
-            die("read from the results pipe");
-        if (n == 0) {
-            results_eof = true;
-            if (used != 0) {
-                say("%zu stray bytes at the end of the results pipe", used);
-                failed = true;
-            }
+        }
+        if (t > ntasks && !any_pending())
             return;
+        long wait = -1;
+        if (t <= ntasks) {
+            if (target == -1) {   /* drawn once per task, so -S replays the run */
+                task = (struct task){ t, rng_below(TASK_COUNT) };
+                target = pick_random ? (int)rng_below((uint32_t)nworkers)
+                                     : (int)((t - 1) % nworkers);
+            }
+            long due = next_at - now_ms();
+            if (due > 0) {
+                wait = due;
+            } else if (workers[target].npending < WINDOW) {   /* see watch.h */
+                send_task(task, target, false);
+                t++;
+                dispatched++;
+                target = -1;
+                next_at = now_ms() + delay;
+                continue;
+            }
         }
-        used += (size_t)n;
-        size_t off = 0;
-        for (; used - off >= sizeof(struct result); off += sizeof(struct result)) {
-            struct result r;
-            memcpy(&r, buf + off, sizeof r);
-            handle_record(&r);
-        }
-        memmove(buf, buf + off, used - off);
-        used -= off;
-    } while (drain);
+        wait_events(res_rd, wait);
+    }
 }
 
-/* Sleep until a result arrives, a signal is caught (SIGCHLD, a stop signal) or
- * TIMEOUT ms pass (-1: no limit).  Those signals are blocked everywhere else and
- * unblocked only inside pselect(), so none can slip in between a check and the
- * wait. */
-static void wait_events(long timeout)
-{
-    fd_set readable;
-    FD_ZERO(&readable);
-    if (!results_eof)
-        FD_SET(res_rd, &readable);
-    struct timespec ts = { timeout / 1000, (timeout % 1000) * 1000000L };
-    int n = pselect(results_eof ? 0 : res_rd + 1, &readable, NULL, NULL, timeout < 0 ? NULL : &ts,
-                    &wait_mask);
-    if (n == -1 && errno != EINTR)
-        die("pselect");
-    if (n > 0)
-        read_results(false);
-}
-
-/* ---- workers that exit ---- */
+/* ---- a worker that exits: reaped at once; during the run, replaced ---- */
 
 static bool describe_exit(int i, pid_t pid, int status, const char *then)
 {
@@ -453,7 +241,7 @@ static void worker_exited(int i, int status)
     pid_t pid = w->pid;
     /* Whatever it wrote before dying is in the results pipe now: count it
      * before deciding what it left unfinished. */
-    read_results(true);
+    read_results(res_rd, true);
     w->pid = 0;
     close_fd(&w->fd);
     if (shutting_down) {
@@ -475,12 +263,11 @@ static void worker_exited(int i, int status)
         return;
     /* Replace it, and send again what it had not completed: those codes died
      * with its pipe, read or not. */
-    long again[WINDOW];
-    int n = w->npending, barren = w->barren;
+    struct task again[WINDOW];
+    int n = w->npending;
     memcpy(again, w->pending, sizeof again);
     start_worker(i);
     replaced++;
-    w->barren = barren;
     for (int k = 0; k < n; k++)
         send_task(again[k], i, true);
     redispatched += n;
@@ -507,72 +294,21 @@ static void reap_workers(void)
     }
 }
 
-/* For an exit() anywhere (die() included): no worker is left unreaped.
- * Closing every write end first makes each worker see end of file. */
-static void reap_on_exit(void)
-{
-    if (workers == NULL)
-        return;
-    for (int i = 0; i < nworkers; i++)
-        if (workers[i].fd != -1)
-            close(workers[i].fd);
-    for (int i = 0; i < nworkers; i++) {
-        int status;
-        while (workers[i].pid != 0 && waitpid(workers[i].pid, &status, 0) == -1 && errno == EINTR)
-            ;
-        workers[i].pid = 0;
-    }
-}
+/* ---- shutdown: close, then reap ---- */
 
-/* ---- the run ---- */
-
-static bool all_ready(void)
+/* How many write ends of worker I's task pipe the other workers hold; with
+ * LIST, say who holds which. */
+static int count_writers(int i, bool list)
 {
-    for (int i = 0; i < nworkers; i++)
-        if (!workers[i].ready)
-            return false;
-    return true;
-}
-
-static bool any_pending(void)
-{
-    for (int i = 0; i < nworkers; i++)
-        if (workers[i].npending > 0)
-            return true;
-    return false;
-}
-
-static void dispatch_all(void)
-{
-    long t = 1, next_at = now_ms();
-    int target = -1;
-    while (!stop_signal && !gave_up) {
-        if (child_exited) {
-            reap_workers();
+    int count = 0;
+    for (int j = 0; j < nworkers; j++) {
+        if (j == i || workers[j].pid == 0)
             continue;
-        }
-        if (t > ntasks && !any_pending())
-            return;
-        long wait = -1;
-        if (t <= ntasks) {
-            if (target == -1) {   /* drawn once per task, so -S replays the run */
-                task_code[t] = (uint8_t)rng_below(TASK_COUNT);
-                target = pick_random ? (int)rng_below((uint32_t)nworkers)
-                                     : (int)((t - 1) % nworkers);
-            }
-            long due = next_at - now_ms();
-            if (due > 0) {
-                wait = due;
-            } else if (workers[target].npending < WINDOW) {
-                send_task(t++, target, false);
-                dispatched++;
-                target = -1;
-                next_at = now_ms() + delay;
-                continue;
-            }
-        }
-        wait_events(wait);
+        char who[64];
+        snprintf(who, sizeof who, "worker%d (pid %ld)", j, (long)workers[j].pid);
+        count += write_ends_held(workers[j].pid, workers[i].ino, list ? who : NULL);
     }
+    return count;
 }
 
 /* The notes' shutdown: close one worker's pipe, wait for that worker, next.
@@ -595,7 +331,7 @@ static bool close_then_wait(int i)
             return false;
         long left = deadline - now_ms();
         if (left > 0) {
-            wait_events(left);
+            wait_events(res_rd, left);
             continue;
         }
         int writers = count_writers(i, false);
@@ -622,12 +358,12 @@ static void close_all_then_reap(void)
             if (child_exited)
                 reap_workers();
             else
-                wait_events(-1);
+                wait_events(res_rd, -1);
         }
     }
     /* Every writer is gone: what is left in the results pipe, then end of file. */
     while (!results_eof)
-        read_results(true);
+        read_results(res_rd, true);
     close_fd(&res_rd);
 }
 
@@ -655,6 +391,25 @@ static void shut_down(void)
             "close them in each child (the default), or close every write end before waiting");
 }
 
+/* For an exit() anywhere (die() included): no worker is left unreaped.
+ * Closing every write end first makes each worker see end of file. */
+static void reap_on_exit(void)
+{
+    if (workers == NULL)
+        return;
+    for (int i = 0; i < nworkers; i++)
+        if (workers[i].fd != -1)
+            close(workers[i].fd);
+    for (int i = 0; i < nworkers; i++) {
+        int status;
+        while (workers[i].pid != 0 && waitpid(workers[i].pid, &status, 0) == -1 && errno == EINTR)
+            ;
+        workers[i].pid = 0;
+    }
+}
+
+/* ---- the summary, and the run ---- */
+
 /* The summary line, and exit 0 only if every task was completed exactly once
  * and every worker exited cleanly at the end. */
 static int summary(void)
@@ -664,44 +419,19 @@ static int summary(void)
             deaths, replaced, redispatched);
     say("%ld tasks dispatched, %ld completed, %ld workers exited cleanly", dispatched, completed,
         clean_exits);
-    bool once = dispatched == ntasks && completed == ntasks;
-    for (long t = 1; t <= ntasks && once; t++)
-        once = task_done[t] == 1;
-    long size = nworkers;
+    bool once = dispatched == ntasks && each_task_completed_once();
     free(workers);
     workers = NULL;               /* nothing left for reap_on_exit() */
-    free(task_code);
-    free(task_done);
+    results_free();
     if (gave_up)
         die_msg("workers kept dying before completing a task: gave up");
     if (stop_signal && !once)
         die_msg("stopped by %s before every task was completed", signal_name(stop_signal));
-    if (!once || failed)
+    if (!once || bad_results)
         die_msg("not every task was completed exactly once");
-    if (clean_exits != size)
-        die_msg("%ld of %ld workers did not exit cleanly", size - clean_exits, size);
+    if (clean_exits != nworkers)
+        die_msg("%ld of %ld workers did not exit cleanly", nworkers - clean_exits, nworkers);
     return 0;
-}
-
-/* SIGPIPE ignored: a dead worker is an EPIPE to handle, not our death.
- * SIGCHLD and the stop signals are blocked except inside pselect(). */
-static void setup_signals(void)
-{
-    struct sigaction sa = { .sa_handler = on_sigchld, .sa_flags = SA_NOCLDSTOP };
-    sigemptyset(&sa.sa_mask);
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || sigaction(SIGCHLD, &sa, NULL) == -1)
-        die("sigaction");
-    catch_stop_signals();
-    static const int waited_for[] = { SIGCHLD, SIGINT, SIGTERM, SIGHUP };
-    sigset_t blocked;
-    sigemptyset(&blocked);
-    for (size_t k = 0; k < sizeof waited_for / sizeof waited_for[0]; k++)
-        sigaddset(&blocked, waited_for[k]);
-    if (sigprocmask(SIG_BLOCK, &blocked, &orig_mask) == -1)
-        die("sigprocmask");
-    wait_mask = orig_mask;
-    for (size_t k = 0; k < sizeof waited_for / sizeof waited_for[0]; k++)
-        sigdelset(&wait_mask, waited_for[k]);
 }
 
 /* One pipe for every worker's results; the pool's end does not block, so it
@@ -758,17 +488,17 @@ int main(int argc, char *argv[])
         rng_state = ((uint64_t)time(NULL) ^ (uint64_t)getpid()) & INT32_MAX;
     unsigned long seed = (unsigned long)rng_state;
 
-    find_worker();
+    worker_path = find_worker();
     hide_inherited_fds();
     workers = calloc((size_t)nworkers, sizeof *workers);
-    task_code = calloc((size_t)ntasks + 1, 1);
-    task_done = calloc((size_t)ntasks + 1, 1);
-    if (workers == NULL || task_code == NULL || task_done == NULL)
+    if (workers == NULL)
         die("calloc");
     for (int i = 0; i < nworkers; i++)
         workers[i].fd = -1;
-
-    setup_signals();
+    results_init(ntasks);
+    /* SIGPIPE ignored: a dead worker is an EPIPE to handle, not our death.
+     * SIGCHLD tells us a worker exited. */
+    watch_signals();
     if (atexit(reap_on_exit) != 0)
         die_msg("atexit failed");
 
@@ -781,15 +511,15 @@ int main(int argc, char *argv[])
         if (child_exited)
             reap_workers();
         else
-            wait_events(-1);
+            wait_events(res_rd, -1);
     }
-    started = true;
+    fds_when_ready = show_fds;    /* a replacement's fds, from now on */
     if (!stop_signal && !gave_up) {
         if (show_fds) {
             say("the pool's fds:");
             print_fds(0, NULL);
             for (int i = 0; i < nworkers; i++)
-                show_worker_fds(i);
+                show_worker_fds(i, workers[i].pid);
         }
         say("dispatching %ld tasks %s over %ld workers (seed %lu: -S %lu repeats this run)",
             ntasks, pick_random ? "at random" : "round-robin", nworkers, seed, seed);
