@@ -42,28 +42,8 @@ static struct msgq_msg msg;       /* one buffer: one request in flight at a time
 /* ---- the server may die: a queue has no end of file ---- */
 
 /* A client waiting in msgrcv() is told nothing if the server is killed: the
- * queue stays, empty, forever.  So a timer interrupts the wait five times a
- * second (msgrcv() fails with EINTR), and the client looks whether the server
- * is still there. */
-static void on_alarm(int signo)
-{
-    (void)signo;
-}
-
-static void start_watchdog(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_alarm;
-    sa.sa_flags = 0;              /* no SA_RESTART: the wait must be interrupted */
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGALRM, &sa, NULL) == -1)
-        die("sigaction SIGALRM");
-    struct itimerval every = { { 0, 200000 }, { 0, 200000 } };
-    if (setitimer(ITIMER_REAL, &every, NULL) == -1)
-        die("setitimer");
-}
-
+ * queue stays, empty, forever.  So the tick (msgq.h) interrupts the wait and
+ * the client looks whether the server is still there. */
 static void check_server(void)
 {
     if (!msgq_server_alive(&server))
@@ -95,8 +75,9 @@ static void send_msg(size_t len)
 static ssize_t receive(bool gone_ok)
 {
     for (;;) {
-        ssize_t n = traced(msgrcv(msqid, &msg, MSGQ_RECV_SIZE, getpid(), MSG_NOERROR),
-                           "msgrcv(%d, type %ld)", msqid, (long)getpid());
+        ssize_t n = msgrcv(msqid, &msg, MSGQ_RECV_SIZE, getpid(), MSG_NOERROR);
+        if (n != -1 || errno != EINTR)    /* the tick's EINTRs would flood -v */
+            traced(n, "msgrcv(%d, type %ld)", msqid, (long)getpid());
         if (n == -1) {
             if (errno == EINTR) {
                 check_server();
@@ -238,7 +219,7 @@ int main(int argc, char *argv[])
     if (clock_gettime(CLOCK_REALTIME, &now) == -1)
         die("clock_gettime");
     run = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-    start_watchdog();
+    msgq_start_tick();
     say("queue %d of msgq/server %ld: my requests go in as type %d, my replies come "
         "back as type %ld", msqid, (long)server.pid, MSGQ_TO_SERVER, (long)getpid());
 

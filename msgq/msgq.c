@@ -6,6 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -79,4 +82,23 @@ long msgq_msgmax(void)
         return -1;
     buf[n] = '\0';
     return strtol(buf, NULL, 10);
+}
+
+static void on_tick(int signo)
+{
+    (void)signo;
+}
+
+void msgq_start_tick(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_tick;
+    sa.sa_flags = 0;              /* no SA_RESTART: the wait must be interrupted */
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGALRM, &sa, NULL) == -1)
+        die("sigaction SIGALRM");
+    struct itimerval every = { { 0, 200000 }, { 0, 200000 } };
+    if (setitimer(ITIMER_REAL, &every, NULL) == -1)
+        die("setitimer");
 }

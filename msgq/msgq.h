@@ -62,6 +62,12 @@ bool msgq_record_read(struct msgq_record *rec);     /* false: none, or malformed
 void msgq_record_remove(void);
 bool msgq_server_alive(const struct msgq_record *rec);
 
+/* msgrcv() has no timeout and no pselect()-like mask, so a timer interrupts
+ * it five times a second (EINTR): the client looks whether the server is still
+ * there, and a stop signal that lands just before the server's msgrcv() is seen
+ * within 200 ms instead of never. */
+void msgq_start_tick(void);
+
 /* The system's msgmax from /proc/sys/kernel/msgmax (Linux-only), or -1. */
 long msgq_msgmax(void);
 

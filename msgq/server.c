@@ -294,12 +294,13 @@ static void serve(void)
         /* With replies waiting for room, do not block on an empty queue:
          * without a request to take out, wait for room instead. */
         int flags = MSG_NOERROR | (pending_count > 0 ? IPC_NOWAIT : 0);
-        ssize_t n = traced(msgrcv(msqid, &req, MSGQ_RECV_SIZE, MSGQ_TO_SERVER, flags),
-                           "msgrcv(%d, type %d%s)", msqid, MSGQ_TO_SERVER,
-                           pending_count > 0 ? ", IPC_NOWAIT" : "");
+        ssize_t n = msgrcv(msqid, &req, MSGQ_RECV_SIZE, MSGQ_TO_SERVER, flags);
+        if (n != -1 || errno != EINTR)    /* the tick's EINTRs would flood -v */
+            traced(n, "msgrcv(%d, type %d%s)", msqid, MSGQ_TO_SERVER,
+                   pending_count > 0 ? ", IPC_NOWAIT" : "");
         if (n == -1) {
             if (errno == EINTR)
-                continue;         /* a stop signal: seen at the top */
+                continue;         /* a stop signal or the tick: seen at the top */
             if (errno == ENOMSG) {
                 send_pending(true);
                 continue;
@@ -343,6 +344,7 @@ int main(int argc, char *argv[])
         return 0;
     }
     catch_stop_signals();
+    msgq_start_tick();
     /* Output into a closed pipe (| head) must not kill us with the queue left. */
     signal(SIGPIPE, SIG_IGN);
     if (atexit(remove_queue) != 0)
