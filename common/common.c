@@ -461,3 +461,47 @@ int fifo_make(const char *path)
     errno = EEXIST;
     return -1;
 }
+
+/* ---- fifo/ ---- */
+
+void warn_msg(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vwarn(false, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- msgq/, sem/ ---- */
+
+unsigned long long process_start_time(pid_t pid)
+{
+    char path[64], buf[1024];
+    if (pid <= 0)
+        return 0;
+    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd == -1)
+        return 0;
+    ssize_t n = read_full(fd, buf, sizeof buf - 1);
+    (void)close(fd);              /* read-only: nothing can be lost */
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    /* "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses, so
+     * fields are counted from the last ')'.  STATE is field 3, the start time
+     * field 22. */
+    char *p = strrchr(buf, ')');
+    if (p == NULL || p[1] != ' ')
+        return 0;
+    p += 2;
+    if (*p == 'Z' || *p == 'X')
+        return 0;                 /* a zombie runs no code: it is gone */
+    for (int field = 3; field < 22; field++) {
+        p = strchr(p, ' ');
+        if (p == NULL)
+            return 0;
+        p++;
+    }
+    return strtoull(p, NULL, 10);
+}

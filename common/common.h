@@ -108,4 +108,15 @@ enum { KEY_SHM = 's', KEY_MSGQ = 'q', KEY_SEM = 'm', KEY_BENCH = 'b' };
  * (file, symlink, directory, someone else's FIFO), which is never touched. */
 int fifo_make(const char *path);
 
+/* ---- fifo/ ---- */
+
+void warn_msg(const char *fmt, ...);          /* "PROG: MESSAGE" on stderr, no errno; go on */
+
+/* ---- msgq/, sem/: is the creator of a leftover object still there? ---- */
+
+/* The start time of process PID (clock ticks since boot, from /proc/PID/stat:
+ * Linux-only), or 0 when there is no such process or it is a zombie.  Two
+ * readings that differ mean the pid was reused by another process. */
+unsigned long long process_start_time(pid_t pid);
+
 #endif

@@ -127,7 +127,6 @@ int ring_create(struct ring *r, key_t key, unsigned slots, size_t slot_size)
     r->slots = slots;
     r->slot_size = slot_size;
     r->stride = stride_for(slot_size);
-    r->credits = slots;
     /* A new segment is all zeroes: every slot header says "nothing yet". */
     struct ring_geometry g = {
         .magic = RING_MAGIC, .version = RING_VERSION,
@@ -182,7 +181,6 @@ static int validate(struct ring *r, size_t segment_size)
     r->slots = g.slots;
     r->slot_size = (size_t)g.slot_size;
     r->stride = (size_t)g.stride;
-    r->credits = g.slots;
     return 0;
 }
 
@@ -247,26 +245,52 @@ int ring_make_fifos(const char *filled, const char *free_path)
     return a + b;
 }
 
-static int open_fifo(const char *path, int flags, const char *how)
+/* A stop signal caught just before a blocking call would not interrupt it: look
+ * at the flag first. */
+static bool stopping(void)
+{
+    if (stop_signal)
+        errno = EINTR;
+    return stop_signal != 0;
+}
+
+/* O_NOFOLLOW: a symlink planted at the path is refused, not followed; and what
+ * opened must be a FIFO, not a file someone put there. */
+static int open_fifo(struct ring *r, const char *path, int flags, const char *how)
 {
     for (;;) {
-        int fd = (int)traced(open(path, flags | O_CLOEXEC), "open(\"%s\", %s)", path, how);
-        if (fd != -1 || errno != EINTR || stop_signal)
-            return fd;
+        if (stopping())
+            return -1;
+        int fd = (int)traced(open(path, flags | O_CLOEXEC | O_NOFOLLOW), "open(\"%s\", %s)",
+                             path, how);
+        if (fd == -1 && errno == EINTR && !stop_signal)
+            continue;
+        if (fd == -1)
+            return -1;
+        struct stat st;
+        if (fstat(fd, &st) == -1 || !S_ISFIFO(st.st_mode)) {
+            (void)close(fd);
+            return fail(r, EINVAL, "the path is not a FIFO");
+        }
+        return fd;
     }
 }
 
 int ring_open_reader(struct ring *r, const char *filled, const char *free_path)
 {
     /* The open rendezvous: a FIFO opened for reading waits for a writer. */
-    r->filled_fd = open_fifo(filled, O_RDONLY, "O_RDONLY");
+    r->filled_fd = open_fifo(r, filled, O_RDONLY, "O_RDONLY");
     if (r->filled_fd == -1)
         return -1;
-    r->free_fd = open_fifo(free_path, O_WRONLY, "O_WRONLY");
+    r->free_fd = open_fifo(r, free_path, O_WRONLY, "O_WRONLY");
     if (r->free_fd == -1)
         return -1;
     /* The writer published its flags before it opened the first FIFO. */
     r->flags = atomic_load(&r->hdr->flags);
+    /* The semaphore's initial value: every slot is free.  These credits go out
+     * with the first ring_receive(), so the writer fills nothing before then. */
+    r->owed = r->slots;
+    r->granted = 0;
     return 0;
 }
 
@@ -297,7 +321,7 @@ int ring_open_writer(struct ring *r, const char *filled, const char *free_path,
     atomic_store(&r->hdr->flags, flags);
     /* O_NONBLOCK: with no reader, open() fails at once with ENXIO instead of
      * waiting for one that may never come (a reader killed by SIGKILL). */
-    r->filled_fd = open_fifo(filled, O_WRONLY | O_NONBLOCK, "O_WRONLY|O_NONBLOCK");
+    r->filled_fd = open_fifo(r, filled, O_WRONLY | O_NONBLOCK, "O_WRONLY|O_NONBLOCK");
     if (r->filled_fd == -1) {
         int saved = errno;
         atomic_store(&r->hdr->writer, 0);
@@ -308,9 +332,12 @@ int ring_open_writer(struct ring *r, const char *filled, const char *free_path,
     if (fl == -1 || fcntl(r->filled_fd, F_SETFL, fl & ~O_NONBLOCK) == -1)
         return -1;
     /* The reader is between its two open()s: this one waits for its second. */
-    r->free_fd = open_fifo(free_path, O_RDONLY, "O_RDONLY");
+    r->free_fd = open_fifo(r, free_path, O_RDONLY, "O_RDONLY");
     if (r->free_fd == -1)
         return -1;
+    /* No credit yet: the first ring_claim() waits for the reader to hand over
+     * the ring (its first ring_receive() sends SLOTS credits). */
+    r->credits = 0;
     return 0;
 }
 
@@ -347,6 +374,8 @@ static ssize_t take_tokens(struct ring *r, int fd, size_t max)
     if (max > sizeof r->tokens)
         max = sizeof r->tokens;
     for (;;) {
+        if (stopping())
+            return -1;
         ssize_t n = traced(read(fd, r->tokens, max), "read(%d, %zu)", fd, max);
         if (n != -1 || errno != EINTR || stop_signal)
             return n;
@@ -355,6 +384,23 @@ static ssize_t take_tokens(struct ring *r, int fd, size_t max)
 
 /* ---- the writer ---- */
 
+/* Sleep in read() until at least one credit is there; take all that are. */
+static int take_credits(struct ring *r)
+{
+    ssize_t n = take_tokens(r, r->free_fd, r->slots);
+    if (n == -1)
+        return -1;
+    if (n == 0)
+        return fail(r, EPIPE, "the reader closed its side");
+    for (ssize_t i = 0; i < n; i++)
+        if (r->tokens[i] != TOKEN_CREDIT)
+            return fail(r, EPROTO, "a byte that is not a credit on the free-slot FIFO");
+    if ((size_t)n > r->slots - r->credits)
+        return fail(r, EPROTO, "more credits than slots");
+    r->credits += (unsigned)n;
+    return 0;
+}
+
 void *ring_claim(struct ring *r)
 {
     struct ring_slot *s = slot_at(r, r->seq);
@@ -362,27 +408,14 @@ void *ring_claim(struct ring *r)
         return payload(s);
     if (!(r->flags & RING_UNSYNC)) {
         /* P(): take a credit, sleeping in read() while there is none. */
-        while (r->credits == 0) {
-            ssize_t n = take_tokens(r, r->free_fd, r->slots);
-            if (n == -1)
+        while (r->credits == 0)
+            if (take_credits(r) == -1)
                 return NULL;
-            if (n == 0) {
-                fail(r, EPIPE, "the reader closed its side");
-                return NULL;
-            }
-            for (ssize_t i = 0; i < n; i++)
-                if (r->tokens[i] != TOKEN_CREDIT) {
-                    fail(r, EPROTO, "a byte that is not a credit on the free-slot FIFO");
-                    return NULL;
-                }
-            if ((size_t)n > r->slots - r->credits) {
-                fail(r, EPROTO, "more credits than slots");
-                return NULL;
-            }
-            r->credits += (unsigned)n;
-        }
         r->credits--;
+    } else if (!r->started && take_credits(r) == -1) {
+        return NULL;                       /* even racing, start when handed the ring */
     }
+    r->started = true;
     /* Mark the slot "being written" before touching the payload, so that a reader
      * racing us (RING_UNSYNC) can tell a torn read. */
     atomic_store_explicit(&s->seq, 0, memory_order_relaxed);
@@ -399,7 +432,9 @@ static int announce(struct ring *r, uint64_t seq, uint64_t len)
     r->seq++;
     r->claimed = false;
     /* V(): one byte says "one more slot is filled". */
-    return send_tokens(r->filled_fd, TOKEN_FILLED, 1);
+    if (send_tokens(r->filled_fd, TOKEN_FILLED, 1) == -1)
+        return errno == EPIPE ? fail(r, EPIPE, "the reader closed its FIFO") : -1;
+    return 0;
 }
 
 int ring_publish(struct ring *r, size_t len)
@@ -424,7 +459,7 @@ int ring_finish(struct ring *r)
             r->credits++;
     }
     if (send_tokens(r->filled_fd, TOKEN_END, 1) == -1)
-        return -1;
+        return errno == EPIPE ? fail(r, EPIPE, "the reader closed its FIFO") : -1;
     r->ended = true;
     /* The reader gives back every slot and closes: end of file here.  Waiting for
      * it means a writer that exits 0 knows its messages were all taken. */
@@ -456,7 +491,7 @@ static int send_credits(struct ring *r)
         return 0;
     unsigned n = r->owed;
     r->owed = 0;
-    r->outstanding -= n;
+    r->granted += n;
     if (send_tokens(r->free_fd, TOKEN_CREDIT, n) == -1) {
         /* The writer closed its side: it is gone.  The next ring_receive() tells
          * whether it finished (end token) or died (end of file). */
@@ -498,8 +533,11 @@ int ring_receive(struct ring *r, struct ring_msg *m)
     if (t != TOKEN_FILLED)
         return fail(r, EPROTO, "a byte that is not a token on the filled-slot FIFO");
     bool sync = !(r->flags & RING_UNSYNC);
-    if (sync && ++r->outstanding > r->slots)
-        return fail(r, EPROTO, "the writer filled more slots than it had credits");
+    if (sync) {
+        if (r->granted == 0)
+            return fail(r, EPROTO, "the writer filled more slots than it had credits");
+        r->granted--;
+    }
 
     struct ring_slot *s = slot_at(r, r->seq);
     m->seq = atomic_load_explicit(&s->seq, memory_order_acquire);

@@ -12,13 +12,15 @@
  *        +<-- "free" FIFO:   one byte (a credit) per slot given back -+
  *
  * A pipe's blocking read() is a counting semaphore: the bytes in the pipe are
- * the count, read() takes from it and sleeps while it is zero.  The writer starts
- * with SLOTS credits and fills a slot only while it holds one; the reader reads a
- * slot only after its "filled" byte arrived.  So the writer never overwrites a
+ * the count, read() takes from it and sleeps while it is zero.  The reader sets
+ * the initial value: its first ring_receive() sends SLOTS credits, so the
+ * writer's first ring_claim() waits for it.  The writer fills a slot only while
+ * it holds a credit; the reader reads a slot only after its "filled" byte arrived.  So the writer never overwrites a
  * slot the reader has not finished, and the reader never reads a slot the writer
  * has not finished: nothing lost, duplicated, reordered or torn.  Several tokens
  * are moved per read() when several are waiting, and the reader gives credits
- * back in batches, so a busy ring costs well under two system calls a message.
+ * back in batches of SLOTS/4: on a busy ring the writer makes one write(2) per
+ * message and a fraction of a read(2), the reader a fraction of each.
  *
  * Nothing in the segment or on the FIFOs is trusted: the writer validates the
  * geometry against the kernel's size of the segment, the reader validates each
@@ -61,8 +63,8 @@ enum {
 
 /* Flags the writer passes to ring_open_writer; the reader finds them in r->flags. */
 enum {
-    RING_UNSYNC = 1u << 0,       /* the writer ignores credits (the race, on purpose);
-                                    the reader then sends none */
+    RING_UNSYNC = 1u << 0,       /* the writer ignores credits once handed the ring
+                                    (the race, on purpose); the reader sends no more */
     RING_APP_FLAGS = 0xffu << 8, /* bits the ring only carries, for the application */
 };
 
@@ -82,9 +84,10 @@ struct ring {
     /* private bookkeeping */
     unsigned credits;            /* writer: slots it may fill without waiting */
     bool claimed;                /* writer: the next slot is claimed */
+    bool started;                /* writer: the reader has handed over the ring */
     unsigned held;               /* reader: slots received, not yet released */
-    unsigned owed;               /* reader: credits released, not yet sent */
-    unsigned outstanding;        /* reader: tokens received, credits not yet sent */
+    unsigned owed;               /* reader: credits due, not yet sent */
+    unsigned granted;            /* reader: credits sent, not yet used by a token */
     bool ended;                  /* the end token was sent / received */
     unsigned tok_pos, tok_len;
     unsigned char tokens[RING_TOKEN_BATCH];
@@ -133,12 +136,15 @@ bool ring_stale(const struct shmid_ds *ds);
 int ring_make_fifos(const char *filled, const char *free_path);
 
 /* Reader: open FILLED for reading (blocks until a writer opens it), then FREE
- * for writing; then reads the writer's flags into r->flags. */
+ * for writing; then reads the writer's flags into r->flags.  The writer is
+ * attached and waiting for its first credits, which the first ring_receive()
+ * sends: until then, the reader can look at the segment undisturbed. */
 int ring_open_reader(struct ring *r, const char *filled, const char *free_path);
 
 /* Writer: claim the ring (errno EBUSY when another writer holds it), publish
  * FLAGS, open FILLED for writing (errno ENXIO at once when no reader has it
- * open), then FREE for reading. */
+ * open), then FREE for reading.  It starts with no credit: the first
+ * ring_claim() waits for the reader's first ring_receive(). */
 int ring_open_writer(struct ring *r, const char *filled, const char *free_path,
                      unsigned flags);
 
@@ -162,7 +168,8 @@ int ring_publish(struct ring *r, size_t len);
 int ring_publish_forged(struct ring *r, uint64_t seq, uint64_t len);
 
 /* Writer: send the end token, then wait until the reader has closed its side,
- * having given back every slot.  errno EPIPE when the reader went away first. */
+ * having given back every slot.  errno EPIPE when the reader went away first.
+ * It does not touch the segment: the writer may ring_detach() before it. */
 int ring_finish(struct ring *r);
 
 enum { RING_END = 0, RING_MSG = 1, RING_BAD = 2 };

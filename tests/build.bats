@@ -49,6 +49,17 @@ setup() {
     [[ $output != *" -o "* ]]
 }
 
+@test "a new compiler or new flags rebuild everything" {
+    command -v clang >/dev/null || skip "clang is not installed (apt-get install clang)"
+    copy_tree
+    timeout 300 make -s -C "$SRC" -j2 CC=gcc
+    run timeout 300 make -C "$SRC" -j2 CC=clang
+    [ "$status" -eq 0 ]
+    [ "$(grep -c '^clang .* -c -o build/obj/common/common.o' <<<"$output")" -eq 1 ]
+    run timeout 300 make -C "$SRC" CC=clang
+    [[ $output == *"Nothing to be done"* ]]
+}
+
 @test "make clean leaves nothing the build made" {
     copy_tree
     timeout 300 make -s -C "$SRC" -j2

@@ -12,6 +12,18 @@ load helpers
 # one used for extra operands).
 ROWS='
 pipe/demo        -n                -                             yes
+pipe/cases       -d                empty                         yes
+pipe/atomic      -n                -                             yes
+pipe/pipeline    -                 -                             no
+shm/reader       -s                -                             yes
+shm/writer       -n                -                             no
+procpool/pool    -n                -                             yes
+procpool/worker  -i                -                             yes
+fifo/server      -d                -                             yes
+fifo/client      -d                -                             no
+msgq/server      -d                -                             yes
+msgq/client      -d                -                             no
+sem/race         -n                -                             yes
 bench/ipcbench   -r                -                             yes
 bench/ipcbench   -s                -                             yes
 '

@@ -48,7 +48,7 @@ bg_child() {
     local parent=${!parent_var}
     while ((SECONDS < deadline)); do
         for stat in /proc/[0-9]*/stat; do
-            read -r pid rest <"$stat" 2>/dev/null || continue
+            { read -r pid rest <"$stat"; } 2>/dev/null || continue
             rest=${rest##*) }                    # skip "(comm) "
             set -- $rest
             if [[ $2 == "$parent" ]]; then
@@ -174,4 +174,28 @@ ipcrm_lines() {
 # strip_pids: "[parent 4242] text" -> "[parent] text", for comparing runs.
 strip_pids() {
     sed -E 's/^\[([a-z]+[0-9]*) [0-9]+\] /[\1] /'
+}
+
+# ---- added for shm/ ----
+
+# wait_until WHAT CMD...: poll until CMD succeeds, at most $T seconds; on timeout
+# fail, saying what was awaited.
+wait_until() {
+    local what=$1 deadline=$((SECONDS + T))
+    shift
+    until "$@"; do
+        if ((SECONDS >= deadline)); then
+            echo "timed out waiting for $what" >&2
+            return 1
+        fi
+        sleep 0.01
+    done
+}
+
+# ---- added for msgq/, sem/ ----
+
+# stopped PID: PID is stopped (its SIGSTOP has taken effect).
+stopped() {
+    local state
+    state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) && [[ $state == T* ]]
 }

@@ -24,6 +24,133 @@ scenario_pipe_demo() {
     $VG "$ROOT/pipe/demo"
 }
 
+# until_ok SECONDS CMD...: poll CMD until it succeeds, or fail after SECONDS.
+until_ok() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        ((SECONDS < deadline)) || { echo "timed out waiting for: $*" >&2; return 1; }
+        sleep 0.05
+    done
+}
+
+# fifo/: a conversation that ends with the client, then a -k server serving two
+# clients until SIGTERM (its signal handler's cleanup path).
+scenario_fifo_server_client() {
+    local fifo="$IPC_DEMO_DIR/fifo" server status
+    $VG "$ROOT/fifo/server" >"$logs/server.out" &
+    server=$!
+    until_ok 60 grep -q 'waiting for a client' "$logs/server.out" || return 1
+    $VG "$ROOT/fifo/client" one two three || return 1
+    wait "$server" || return 1
+    [[ ! -e $fifo ]] || return 1
+
+    $VG "$ROOT/fifo/server" -k >"$logs/server-k.out" &
+    server=$!
+    until_ok 60 grep -q 'waiting for a client' "$logs/server-k.out" || return 1
+    $VG "$ROOT/fifo/client" first || return 1
+    printf 'second\nthird\n' | $VG "$ROOT/fifo/client" || return 1
+    until_ok 60 grep -q 'client says: third' "$logs/server-k.out" || return 1
+    kill -TERM "$server"
+    wait "$server"
+    status=$?
+    [[ $status -eq 0 && ! -e $fifo ]]
+}
+
+scenario_pipe_cases() {
+    $VG "$ROOT/pipe/cases" all >"$logs/cases.out" || return 1
+    cat "$logs/cases.out"
+    # The sigpipe case's first writer dies inside write(), as the lesson says:
+    # the kernel, not the writer, closes its write end.  Its log is checked for
+    # memory errors here and kept out of the fd check.
+    local pid
+    pid=$(sed -nE 's/.* writer ([0-9]+) was killed by signal 13 \(SIGPIPE\)$/\1/p' "$logs/cases.out")
+    [[ -n $pid && -f $logs/vg.$pid ]] || return 1
+    if grep -E '^==[0-9]+== (Invalid|Conditional|Use of|Syscall param|Mismatched)' "$logs/vg.$pid"; then
+        return 1
+    fi
+    mv "$logs/vg.$pid" "$logs/killed-by-sigpipe.$pid"
+}
+
+scenario_pipe_atomic() {
+    $VG "$ROOT/pipe/atomic" && $VG "$ROOT/pipe/atomic" -w 8 -s 4097 -n 100
+}
+
+# The commands themselves (/usr/bin/...) are not ours and run without valgrind;
+# our forked children are checked up to their execvp(), or up to their exit when
+# it fails (here first, in the middle and last, so each kind of fd juggling is seen).
+scenario_pipe_pipeline() {
+    [[ $($VG "$ROOT/pipe/pipeline" 'seq 1000' 'grep 7' 'wc -l') == 271 ]] || return 1
+    [[ $($VG "$ROOT/pipe/pipeline" no-such-command-here 'seq 3' no-such-command-here 'wc -l') == 0 ]] ||
+        return 1
+    $VG "$ROOT/pipe/pipeline" 'true' no-such-command-here
+    (($? == 127))
+}
+
+# shm_round WRITER_ARGS...: a reader in the background, then a writer, both
+# under valgrind; the reader is polled for (with a deadline) before the writer starts.
+shm_round() {
+    local deadline=$((SECONDS + 60)) reader rc=0
+    $VG "$ROOT/shm/reader" >"$logs/reader.out" &
+    reader=$!
+    until grep -q 'waiting for shm/writer' "$logs/reader.out" 2>/dev/null; do
+        if ((SECONDS >= deadline)) || ! kill -0 "$reader" 2>/dev/null; then
+            kill "$reader" 2>/dev/null
+            wait "$reader"
+            return 1
+        fi
+        sleep 0.05
+    done
+    $VG "$ROOT/shm/writer" "$@" || rc=1
+    wait "$reader" || rc=1
+    return $rc
+}
+
+scenario_shm_reader_writer() {
+    shm_round "first message" second third &&
+        shm_round -n 300 &&
+        shm_round -u -n 300
+}
+
+# The pool execs its workers: valgrind follows them (--trace-children).  The
+# default run, the --leaky run and its recovery, and workers that die and are
+# replaced (PROCPOOL_DIE_AFTER, a test aid).
+scenario_procpool_pool() {
+    $VG "$ROOT/procpool/pool" -S 1 &&
+        $VG "$ROOT/procpool/pool" --leaky -w 3 -n 6 &&
+        PROCPOOL_DIE_AFTER=2 $VG "$ROOT/procpool/pool" -w 2 -n 8
+}
+
+# Alone: two task codes 0 (all-zero bytes: the same in either byte order), EOF.
+scenario_procpool_worker() {
+    head -c 8 /dev/zero | $VG "$ROOT/procpool/worker"
+}
+
+# The server in the background, clients (arguments, stdin, -q) once it is ready.
+scenario_msgq_server_client() {
+    local out="$logs/server.out" deadline=$((SECONDS + 60)) server
+    $VG "$ROOT/msgq/server" >"$out" &
+    server=$!
+    until grep -q 'waiting for requests' "$out" 2>/dev/null; do
+        if ((SECONDS >= deadline)) || ! kill -0 "$server" 2>/dev/null; then
+            kill "$server" 2>/dev/null
+            return 1
+        fi
+        sleep 0.05
+    done
+    $VG "$ROOT/msgq/client" hello world &&
+        printf 'from\nstdin\n' | $VG "$ROOT/msgq/client" &&
+        $VG "$ROOT/msgq/client" -q || { kill "$server"; wait "$server"; return 1; }
+    wait "$server"
+}
+
+# Each mode; the workers are forked, not exec'd: valgrind follows them.
+scenario_sem_race() {
+    $VG "$ROOT/sem/race" &&
+        $VG "$ROOT/sem/race" -m sem -n 500 &&
+        $VG "$ROOT/sem/race" -m atomic -n 100000
+}
+
 # The whole --quick run, round trips too: every mechanism, writer and echo
 # children included (dd and perf are skipped: they are not ours).
 scenario_bench_ipcbench() {
