@@ -196,8 +196,13 @@ void usage_help(void)
 void bad_option(int c, char *const argv[])
 {
     const char *word = argv[optind - 1];
-    if (optopt == 0)          /* an unknown or ill-used long option */
-        usage_error(c == ':' ? "option %s needs an argument" : "unknown option %s", word);
+    if (optopt == 0 || strncmp(word, "--", 2) == 0) {   /* a long option */
+        if (c == ':')
+            usage_error("option %s needs an argument", word);
+        if (strchr(word, '=') != NULL)
+            usage_error("option %.*s takes no argument", (int)strcspn(word, "="), word);
+        usage_error("unknown option %s", word);
+    }
     if (c == ':')
         usage_error("option -%c needs an argument", optopt);
     usage_error("unknown option -%c", optopt);
