@@ -95,28 +95,57 @@ wait_for_line() {
     done
 }
 
-# wait_for_fifo PATH [SECONDS]
-wait_for_fifo() {
-    local deadline=$((SECONDS + ${2:-$T}))
-    until [[ -p $1 ]]; do
+# wait_until WHAT CMD...: poll until CMD succeeds, at most $T seconds; on timeout
+# fail, saying what was awaited.
+wait_until() {
+    local what=$1 deadline=$((SECONDS + T))
+    shift
+    until "$@"; do
         if ((SECONDS >= deadline)); then
-            echo "timed out waiting for FIFO $1" >&2
+            echo "timed out waiting for $what" >&2
             return 1
         fi
-        sleep 0.02
+        sleep 0.01
     done
 }
 
-# wait_for_gone PATH [SECONDS]: poll until PATH no longer exists.
+# wait_for_fifo PATH
+wait_for_fifo() {
+    wait_until "FIFO $1" test -p "$1"
+}
+
+# absent PATH: nothing at PATH, not even a dangling symlink.
+absent() {
+    [[ ! -e $1 && ! -L $1 ]]
+}
+
+# wait_for_gone PATH: poll until PATH no longer exists.
 wait_for_gone() {
-    local deadline=$((SECONDS + ${2:-$T}))
-    while [[ -e $1 || -L $1 ]]; do
-        if ((SECONDS >= deadline)); then
-            echo "timed out waiting for $1 to go" >&2
-            return 1
-        fi
-        sleep 0.02
-    done
+    wait_until "$1 to go" absent "$1"
+}
+
+# proc_state PID: the one-letter state of PID (R, S: asleep in a system call,
+# T: stopped, Z: zombie).
+proc_state() {
+    local rest
+    read -r rest <"/proc/$1/stat" || return 1
+    rest=${rest##*) }
+    echo "${rest%% *}"
+}
+
+# in_state PID STATE: PID is in STATE.
+in_state() {
+    [[ $(proc_state "$1" 2>/dev/null) == "$2" ]]
+}
+
+# stopped PID: PID is stopped (its SIGSTOP has taken effect).
+stopped() {
+    in_state "$1" T
+}
+
+# exited PID: PID has exited (gone, or a zombie nobody has reaped yet).
+exited() {
+    [[ ! -e /proc/$1 ]] || in_state "$1" Z
 }
 
 # ipc_key PROJ: the key ftok(3) gives for $IPC_DEMO_DIR/key and project id PROJ
@@ -176,26 +205,3 @@ strip_pids() {
     sed -E 's/^\[([a-z]+[0-9]*) [0-9]+\] /[\1] /'
 }
 
-# ---- added for shm/ ----
-
-# wait_until WHAT CMD...: poll until CMD succeeds, at most $T seconds; on timeout
-# fail, saying what was awaited.
-wait_until() {
-    local what=$1 deadline=$((SECONDS + T))
-    shift
-    until "$@"; do
-        if ((SECONDS >= deadline)); then
-            echo "timed out waiting for $what" >&2
-            return 1
-        fi
-        sleep 0.01
-    done
-}
-
-# ---- added for msgq/, sem/ ----
-
-# stopped PID: PID is stopped (its SIGSTOP has taken effect).
-stopped() {
-    local state
-    state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) && [[ $state == T* ]]
-}

@@ -235,18 +235,6 @@ current_workers() {
     pool_lines | tail -n 1 | grep -qE '^[0-5] tasks dispatched, 0 completed, [0-2] workers exited cleanly$'
 }
 
-# wait_state PID STATE: poll /proc/PID/stat until the process is in STATE (T: stopped).
-wait_state() {
-    local deadline=$((SECONDS + T)) rest
-    while ((SECONDS < deadline)); do
-        read -r rest <"/proc/$1/stat" || return 1
-        rest=${rest##*) }
-        [[ ${rest%% *} == "$2" ]] && return 0
-        sleep 0.02
-    done
-    return 1
-}
-
 # zombies_of PID: the pids of PID's children that are zombies.
 zombies_of() {
     local stat pid rest fields
@@ -279,7 +267,7 @@ wait_for_more() {
     # Stopped, it cannot complete what it is sent next: that task is in its pipe
     # when it dies, and must be sent again.
     kill -STOP "$victim"
-    wait_state "$victim" T
+    wait_until "worker1 to stop" stopped "$victim"
     wait_for_more "$OUT/pool.out" "-> worker1 (pid $victim)" "$(grep -cF -- "-> worker1 (pid $victim)" "$OUT/pool.out")"
     kill -KILL "$victim"
     wait_for_line "$OUT/pool.out" "worker1 \(pid $victim\) was killed by signal 9 \(SIGKILL\) with [1-9][0-9]* tasks? unfinished"
@@ -326,11 +314,6 @@ wait_for_more() {
     [ "$(pool_lines | grep -cE '^worker[0-2] \(pid [0-9]+\) (exited|was killed)')" -eq 3 ]
 }
 
-# gone PID: the process has exited (a zombie has closed everything already).
-gone() {
-    [[ ! -e /proc/$1 ]] || [[ $(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) == Z ]]
-}
-
 @test "procpool/pool: the pool killed (also --leaky): no worker is left waiting" {
     for leaky in "" --leaky; do
         start_bg pool "$BIN/procpool/pool" $leaky -w 4 -n 1000 -d 20
@@ -340,11 +323,7 @@ gone() {
         wait_bg pool
         # Their pipes lost their last writer: each worker reads end of file and exits.
         for pid in $(current_workers | cut -d' ' -f2); do
-            deadline=$((SECONDS + T))
-            until gone "$pid"; do
-                ((SECONDS < deadline)) || { echo "worker $pid still running" >&2; false; }
-                sleep 0.02
-            done
+            wait_until "worker $pid to exit" exited "$pid"
         done
         # Each saw end of file, or first ran a task still queued and found nobody
         # to report it to (EPIPE).
@@ -357,8 +336,7 @@ gone() {
 @test "procpool/worker: a results pipe nobody reads (the pool gone) is reported, exit 1" {
     exec {fd}> >(exec true)
     reader=$!
-    deadline=$((SECONDS + T))
-    until gone "$reader"; do ((SECONDS < deadline)); sleep 0.02; done
+    wait_until "the results reader to exit" exited "$reader"
     codes 0 >"$OUT/in"
     run_t "$BIN/procpool/worker" -i 1 -r "$fd" <"$OUT/in"
     exec {fd}>&-

@@ -27,18 +27,11 @@ children_of() {
     done
 }
 
-# dead PID: PID has exited (gone, or a zombie nobody has reaped yet).
-dead() {
-    local state
-    state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null) || return 0
-    [[ $state == Z* ]]
-}
-
 # wait_dead PID...: poll until each PID has exited.
 wait_dead() {
     local pid
     for pid in "$@"; do
-        wait_until "process $pid to exit" dead "$pid" || return 1
+        wait_until "process $pid to exit" exited "$pid" || return 1
     done
 }
 

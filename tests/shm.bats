@@ -33,19 +33,6 @@ shm_nattch() {
     shm_line | awk '{ print $6 }'
 }
 
-# proc_state PID: the one-letter state of PID (R, S, T, ...).
-proc_state() {
-    local rest
-    read -r rest <"/proc/$1/stat" || return 1
-    rest=${rest##*) }
-    echo "${rest%% *}"
-}
-
-# in_state PID STATE: PID is in STATE (S: asleep, blocked in a system call).
-in_state() {
-    [[ $(proc_state "$1" 2>/dev/null) == "$2" ]]
-}
-
 # pid_of NAME ROLE: the pid a program started as NAME prints in its first
 # "[ROLE PID] " line (for a short-lived program, surer than scanning /proc).
 pid_of() {
