@@ -53,7 +53,9 @@ static long queue_limit;        /* the largest message msgq can take here */
 double now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    /* Called in both processes: a child must not run the parent's cleanup. */
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+        die_child("clock_gettime");
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
