@@ -166,6 +166,5 @@ const char *pin_mode_name(void);
 void die_with_parent(pid_t parent);      /* in a child: SIGKILL when PARENT is gone */
 long pipe_default_size(void);            /* F_GETPIPE_SZ of a fresh pipe */
 long proc_long(const char *path, long fallback);    /* a number from /proc */
-bool pid_alive(pid_t pid);               /* exists and is not a zombie */
 
 #endif

@@ -119,23 +119,3 @@ long proc_long(const char *path, long fallback)
     return v;
 }
 
-bool pid_alive(pid_t pid)
-{
-    if (pid <= 0)
-        return false;
-    if (kill(pid, 0) == -1)             /* signal 0: only asks whether it exists */
-        return errno == EPERM;
-    /* A zombie still answers kill(); its state in /proc says it runs nothing. */
-    char path[64], line[512];
-    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-    FILE *f = fopen(path, "re");
-    if (f == NULL)
-        return false;
-    bool alive = true;
-    if (fgets(line, sizeof line, f) != NULL) {
-        char *end = strrchr(line, ')');  /* the name in parentheses may hold anything */
-        alive = !(end != NULL && end[1] == ' ' && end[2] == 'Z');
-    }
-    fclose(f);
-    return alive;
-}

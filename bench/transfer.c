@@ -284,7 +284,7 @@ static void make_queue(void)
         struct msqid_ds ds;
         if (id == -1 || msgctl(id, IPC_STAT, &ds) == -1)
             die("msgctl IPC_STAT key 0x%08lx", (unsigned long)key);
-        bool alive = pid_alive(ds.msg_lspid) || pid_alive(ds.msg_lrpid);
+        bool alive = process_running(ds.msg_lspid) || process_running(ds.msg_lrpid);
         in_the_way("message queue", 'q', key, id, ds.msg_perm.uid == getuid() && !alive);
         if (msgctl(id, IPC_RMID, NULL) == -1)
             die("msgctl IPC_RMID %d", id);

@@ -510,3 +510,8 @@ unsigned long long process_start_time(pid_t pid)
     }
     return strtoull(p, NULL, 10);
 }
+
+bool process_running(pid_t pid)
+{
+    return process_start_time(pid) != 0;
+}

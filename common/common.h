@@ -35,6 +35,7 @@ size_t escape_text(char *out, size_t outsize, const char *in, size_t len);
 /* ---- errors ---- */
 
 void warn_sys(const char *fmt, ...);          /* "PROG: WHAT: strerror(errno)" */
+void warn_msg(const char *fmt, ...);          /* "PROG: MESSAGE", no errno; go on */
 noreturn void die(const char *fmt, ...);      /* warn_sys, then exit(1) */
 noreturn void die_child(const char *fmt, ...);/* warn_sys, then _exit(1): for forked children */
 noreturn void die_msg(const char *fmt, ...);  /* "PROG: MESSAGE", exit(1) */
@@ -108,15 +109,14 @@ enum { KEY_SHM = 's', KEY_MSGQ = 'q', KEY_SEM = 'm', KEY_BENCH = 'b' };
  * (file, symlink, directory, someone else's FIFO), which is never touched. */
 int fifo_make(const char *path);
 
-/* ---- fifo/ ---- */
-
-void warn_msg(const char *fmt, ...);          /* "PROG: MESSAGE" on stderr, no errno; go on */
-
-/* ---- msgq/, sem/: is the creator of a leftover object still there? ---- */
+/* ---- is the creator of a leftover object still there? ---- */
 
 /* The start time of process PID (clock ticks since boot, from /proc/PID/stat:
  * Linux-only), or 0 when there is no such process or it is a zombie.  Two
  * readings that differ mean the pid was reused by another process. */
 unsigned long long process_start_time(pid_t pid);
+/* PID runs: it exists and is not a zombie (kill(pid, 0) alone says yes to a
+ * zombie, whose parent has not reaped it yet). */
+bool process_running(pid_t pid);
 
 #endif

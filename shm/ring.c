@@ -153,8 +153,7 @@ bool ring_stale(const struct shmid_ds *ds)
 {
     if (ds->shm_perm.uid != geteuid() || ds->shm_perm.cuid != geteuid() || ds->shm_nattch != 0)
         return false;
-    /* kill(pid, 0) delivers nothing: it only asks whether the process exists. */
-    return kill(ds->shm_cpid, 0) == -1 && errno == ESRCH;
+    return !process_running(ds->shm_cpid);
 }
 
 /* The header is read once, into a local copy, and only the copy is checked and
@@ -294,11 +293,6 @@ int ring_open_reader(struct ring *r, const char *filled, const char *free_path)
     return 0;
 }
 
-static bool alive(pid_t pid)
-{
-    return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
-}
-
 /* One writer at a time: the first to swap its pid into the header holds the ring.
  * A holder that died without connecting is replaced. */
 static int claim_ring(struct ring *r)
@@ -306,7 +300,7 @@ static int claim_ring(struct ring *r)
     unsigned mine = (unsigned)getpid();
     unsigned holder = 0;
     while (!atomic_compare_exchange_strong(&r->hdr->writer, &holder, mine)) {
-        if (alive((pid_t)holder))
+        if (process_running((pid_t)holder))
             return fail(r, EBUSY, "another writer holds the ring");
     }
     return 0;
