@@ -59,6 +59,9 @@ struct plan {
 
 /* ---- report.c ---- */
 
+/* say() with floating point (%f, %g), which say() itself does not format. */
+void sayf(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
 void report_header(const struct plan *p);
 void csv_header(void);
 void csv_row(const struct plan *p, const struct job *j, int round, long messages,

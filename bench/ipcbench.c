@@ -431,7 +431,7 @@ int main(int argc, char *argv[])
     for (size_t i = 0; i < plan.njobs; i++)
         runnable += plan.jobs[i].na == NULL;
     if (!plan.csv)
-        say("calibrating %zu trials to last at least %g s each (after a warm-up)",
+        sayf("calibrating %zu trials to last at least %g s each (after a warm-up)",
             runnable, plan.min_seconds);
     set_tick(1);
     for (size_t i = 0; i < plan.njobs; i++)

@@ -10,6 +10,17 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <unistd.h>
+#include <stdarg.h>
+
+void sayf(const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    say("%s", text);
+}
 
 enum { BAR = 40 };
 
@@ -102,7 +113,7 @@ void report_header(const struct plan *p)
     say("pipe size %ld B (pipe-max-size %ld B), msgmax %ld B, msgmnb %ld B",
         pipe_default_size(), proc_long("/proc/sys/fs/pipe-max-size", -1), msgmax(),
         proc_long("/proc/sys/kernel/msgmnb", -1));
-    say("%d rounds; each trial >= %g s after a warm-up%s; load average %.2f at the start",
+    sayf("%d rounds; each trial >= %g s after a warm-up%s; load average %.2f at the start",
         p->rounds, p->min_seconds, p->quick ? " (--quick: not for conclusions)" : "",
         p->load_start);
 }
@@ -226,7 +237,7 @@ static void table_row(const struct plan *p, const struct job *j, const char *lab
 
 static void throughput_table(const struct plan *p)
 {
-    say("");
+    say("%s", "");
     say("throughput, writer -> reader (GB/s = 10^9 bytes/s, median of %d rounds and "
         "min .. max;", p->rounds);
     say("x pipe and x memcpy: median of the per-round ratios)");
@@ -260,7 +271,7 @@ static void throughput_table(const struct plan *p)
 
 static void bar_chart(const struct plan *p)
 {
-    say("");
+    say("%s", "");
     say("at a glance (each size scaled to its fastest mechanism; '>' marks memcpy, the "
         "ceiling, off the scale)");
     for (size_t s = 0; s < p->nsizes; s++) {
@@ -320,13 +331,13 @@ static void crossover(const struct plan *p, const char *mech)
     if (!seen)
         return;
     if (from == 0)
-        say("crossover: %s does not beat pipe at the largest size measured (x%.2f at %s)",
+        sayf("crossover: %s does not beat pipe at the largest size measured (x%.2f at %s)",
             mech, before, size_name(before_size));
     else if (isnan(before))
-        say("crossover: %s beats pipe at every size measured (x%.2f at %s)", mech, at,
+        sayf("crossover: %s beats pipe at every size measured (x%.2f at %s)", mech, at,
             size_name(from));
     else
-        say("crossover: %s beats pipe from %s up (x%.2f there; x%.2f at %s)", mech,
+        sayf("crossover: %s beats pipe from %s up (x%.2f there; x%.2f at %s)", mech,
             size_name(from), at, before, size_name(before_size));
 }
 
@@ -343,7 +354,7 @@ static double perf_usecs(const struct plan *p)
 
 static void latency_table(const struct plan *p)
 {
-    say("");
+    say("%s", "");
     say("round trips (microseconds; median of the per-round medians, smallest minimum, "
         "median of the means)");
     say("%8s  %-10s %9s %8s %8s %7s", "size", "mechanism", "median", "min", "mean", "x perf");
@@ -360,7 +371,7 @@ static void latency_table(const struct plan *p)
         }
         char xperf[16];
         ratio_text(xperf, sizeof xperf, median(mean, p->rounds) / perf);
-        say("%8s  %-10s %9.2f %8.2f %8.2f %7s", size_name(j->size), j->name,
+        sayf("%8s  %-10s %9.2f %8.2f %8.2f %7s", size_name(j->size), j->name,
             median(med, p->rounds), smallest(lo, p->rounds), median(mean, p->rounds), xperf);
     }
     const struct job *pj = NULL;
@@ -370,17 +381,17 @@ static void latency_table(const struct plan *p)
     if (pj != NULL && pj->na != NULL)
         say("%8s  %-10s skipped: %s", "4 B", "perf", pj->na);
     else if (pj != NULL)
-        say("%8s  %-10s %9s %8s %8.2f %7s   (perf bench sched pipe gives only the mean)",
+        sayf("%8s  %-10s %9s %8s %8.2f %7s   (perf bench sched pipe gives only the mean)",
             "4 B", "perf", "-", "-", perf, "1.00");
 }
 
 static void limits(const struct plan *p)
 {
-    say("");
+    say("%s", "");
     const struct job *dd = find(p, J_DD, "dd|dd", DD_BLOCK);
     const struct job *pipe64k = find(p, J_THROUGHPUT, "pipe", DD_BLOCK);
     if (dd != NULL && pipe64k != NULL)
-        say("limits: pipe at 64 KiB moves x%.2f of dd bs=64k | dd (%s GB/s)",
+        sayf("limits: pipe at 64 KiB moves x%.2f of dd bs=64k | dd (%s GB/s)",
             ratio(p, pipe64k, dd), sig3(rate_of(p, dd) / 1e9));
     if (p->latency) {
         const struct job *pipe1 = find(p, J_LATENCY, "pipe", 1);
@@ -389,7 +400,7 @@ static void limits(const struct plan *p)
             double mean[128] = { 0 };
             for (int r = 0; r < p->rounds; r++)
                 mean[r] = pipe1->lat[r].mean_us;
-            say("limits: a 1 B pipe round trip takes x%.2f of perf bench sched pipe's "
+            sayf("limits: a 1 B pipe round trip takes x%.2f of perf bench sched pipe's "
                 "(%.2f us per round trip)", median(mean, p->rounds) / perf, perf);
         }
     }
@@ -425,17 +436,17 @@ bool report_results(const struct plan *p)
 {
     throughput_table(p);
     bar_chart(p);
-    say("");
+    say("%s", "");
     crossover(p, "shm");
     crossover(p, "shm1");
     if (p->latency)
         latency_table(p);
     limits(p);
-    say("verified: %llu messages, %.3g GB, every byte compared with what its sequence "
+    sayf("verified: %llu messages, %.3g GB, every byte compared with what its sequence "
         "number makes it: no mismatch", p->verified_messages, (double)p->verified_bytes / 1e9);
     bool honest = report_honest(p, false);
     if (honest)
         say("no figure above memcpy for the same size: consistent");
-    say("load average %.2f at the end", load_average());
+    sayf("load average %.2f at the end", load_average());
     return honest;
 }

@@ -3,15 +3,13 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ipc.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,6 +18,152 @@ static const char *usage_text = "";
 static char role[32] = "main";
 bool verbose;
 volatile sig_atomic_t stop_signal;
+
+/* ---- a formatter a signal handler may call (no locale, no malloc) ---- */
+
+struct out {
+    char *buf;
+    size_t size, len;             /* len may pass size: the rest is cut */
+};
+
+static void put(struct out *o, const char *s, size_t n, int width, bool left, char pad)
+{
+    size_t fill = width > 0 && (size_t)width > n ? (size_t)width - n : 0;
+    for (size_t i = 0; i < fill + n; i++) {
+        bool padding = left ? i >= n : i < fill;
+        char c = padding ? pad : s[left ? i : i - fill];
+        if (o->len < o->size)
+            o->buf[o->len] = c;
+        o->len++;
+    }
+}
+
+static void put_number(struct out *o, uintmax_t v, bool negative, unsigned base, int width,
+                       bool left, bool zero)
+{
+    char digits[72];
+    size_t n = sizeof digits;
+    do {
+        digits[--n] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v != 0);
+    if (negative && zero && width > 0) {          /* "-0042": the sign before the zeros */
+        put(o, "-", 1, 0, false, ' ');
+        width--;
+    } else if (negative) {
+        digits[--n] = '-';
+    }
+    put(o, digits + n, sizeof digits - n, width, left, zero && !left ? '0' : ' ');
+}
+
+/* Read one integer argument of the length the conversion names. */
+enum length { HH, H, INT, LONG, LLONG, SIZE, MAX };
+
+static uintmax_t next_unsigned(va_list *ap, enum length len)
+{
+    switch (len) {
+    case HH: return (unsigned char)va_arg(*ap, unsigned);
+    case H: return (unsigned short)va_arg(*ap, unsigned);
+    case LONG: return va_arg(*ap, unsigned long);
+    case LLONG: return va_arg(*ap, unsigned long long);
+    case SIZE: return va_arg(*ap, size_t);
+    case MAX: return va_arg(*ap, uintmax_t);
+    default: return va_arg(*ap, unsigned);
+    }
+}
+
+static intmax_t next_signed(va_list *ap, enum length len)
+{
+    switch (len) {
+    case HH: return (signed char)va_arg(*ap, int);
+    case H: return (short)va_arg(*ap, int);
+    case LONG: return va_arg(*ap, long);
+    case LLONG: return va_arg(*ap, long long);
+    case SIZE: return va_arg(*ap, ssize_t);
+    case MAX: return va_arg(*ap, intmax_t);
+    default: return va_arg(*ap, int);
+    }
+}
+
+/* Like vsnprintf: at most SIZE - 1 characters and a NUL; returns how many. */
+static size_t vformat(char *buf, size_t size, const char *f, va_list ap_in)
+{
+    struct out o = { buf, size > 0 ? size - 1 : 0, 0 };
+    va_list ap;
+    va_copy(ap, ap_in);
+    for (; *f != '\0'; f++) {
+        if (*f != '%') {
+            put(&o, f, 1, 0, false, ' ');
+            continue;
+        }
+        bool left = false, zero = false;
+        int width = 0, precision = -1;
+        enum length len = INT;
+        for (f++; *f == '-' || *f == '0'; f++)
+            *f == '-' ? (left = true) : (zero = true);
+        if (*f == '*') {
+            width = va_arg(ap, int);
+            f++;
+        }
+        for (; *f >= '0' && *f <= '9'; f++)
+            width = width * 10 + (*f - '0');
+        if (*f == '.' && *++f == '*') {
+            precision = va_arg(ap, int);
+            f++;
+        } else if (*(f - 1) == '.') {
+            for (precision = 0; *f >= '0' && *f <= '9'; f++)
+                precision = precision * 10 + (*f - '0');
+        }
+        for (; *f == 'h'; f++)
+            len = len == H ? HH : H;
+        for (; *f == 'l'; f++)
+            len = len == LONG ? LLONG : LONG;
+        if (*f == 'z' || *f == 'j')
+            len = *f++ == 'z' ? SIZE : MAX;
+        if (*f == 'd' || *f == 'i') {
+            intmax_t v = next_signed(&ap, len);
+            put_number(&o, v < 0 ? 0 - (uintmax_t)v : (uintmax_t)v, v < 0, 10, width, left, zero);
+        } else if (*f == 'u' || *f == 'x' || *f == 'o') {
+            put_number(&o, next_unsigned(&ap, len), false, *f == 'u' ? 10 : *f == 'x' ? 16 : 8,
+                       width, left, zero);
+        } else if (*f == 'p') {
+            put(&o, "0x", 2, 0, false, ' ');
+            put_number(&o, (uintptr_t)va_arg(ap, void *), false, 16, 0, false, false);
+        } else if (*f == 'c') {
+            char c = (char)va_arg(ap, int);
+            put(&o, &c, 1, width, left, ' ');
+        } else if (*f == 's') {
+            const char *s = va_arg(ap, const char *);
+            size_t n = 0;
+            for (s = s != NULL ? s : "(null)"; s[n] != '\0' && (precision < 0 || n < (size_t)precision);)
+                n++;
+            put(&o, s, n, width, left, ' ');
+        } else if (*f == '%') {
+            put(&o, "%", 1, 0, false, ' ');
+        } else {                      /* not supported (%f...): show it, never guess */
+            put(&o, "%?", 2, 0, false, ' ');
+            if (*f == '\0')
+                break;
+        }
+    }
+    va_end(ap);
+    if (o.len > o.size)
+        o.len = o.size;
+    if (size > 0)
+        buf[o.len] = '\0';
+    return o.len;
+}
+
+static size_t format(char *buf, size_t size, const char *f, ...)
+{
+    va_list ap;
+    va_start(ap, f);
+    size_t n = vformat(buf, size, f, ap);
+    va_end(ap);
+    return n;
+}
+
+/* ---- identity and output ---- */
 
 void prog_init(const char *name, const char *first_role, const char *usage)
 {
@@ -32,7 +176,7 @@ void set_role(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(role, sizeof role, fmt, ap);
+    vformat(role, sizeof role, fmt, ap);
     va_end(ap);
 }
 
@@ -41,18 +185,29 @@ const char *prog_name(void)
     return prog;
 }
 
-/* Build "[ROLE PID] text\n" and hand it to the kernel in one write(2). */
+/* Every byte, never traced: the demo's own output is not the lesson. */
+static void put_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return;               /* stdout gone: nothing sensible is left to do */
+        p += n;
+        len -= (size_t)n;
+    }
+}
+
+/* "[ROLE PID] text\n", handed to the kernel in one write(2). */
 static void emit(int fd, const char *fmt, va_list ap)
 {
     char line[LINE_LIMIT + 256];
     int saved = errno;
-    int n = snprintf(line, sizeof line, "[%s %ld] ", role, (long)getpid());
-    int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
-    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
-    if (len > sizeof line - 2)
-        len = sizeof line - 2;
-    line[len++] = '\n';
-    (void)write_all(fd, line, len);
+    size_t n = format(line, sizeof line - 1, "[%s %ld] ", role, (long)getpid());
+    n += vformat(line + n, sizeof line - 1 - n, fmt, ap);     /* room left for '\n' */
+    line[n++] = '\n';
+    put_all(fd, line, n);
     errno = saved;
 }
 
@@ -74,56 +229,87 @@ void trace(const char *fmt, ...)
     va_end(ap);
 }
 
+static void trace_result(bool failed, const char *result, const char *fmt, va_list ap)
+{
+    int saved = errno;
+    char call[1024];
+    vformat(call, sizeof call, fmt, ap);
+    if (failed)
+        trace("%s = -1 %s", call, errno_name(saved));
+    else
+        trace("%s = %s", call, result);
+    errno = saved;
+}
+
 long traced(long rc, const char *fmt, ...)
 {
     if (!verbose)
         return rc;
-    int saved = errno;
-    char call[512];
+    char result[24];
+    format(result, sizeof result, "%ld", rc);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(call, sizeof call, fmt, ap);
+    trace_result(rc == -1, result, fmt, ap);
     va_end(ap);
-    if (rc == -1)
-        trace("%s = -1 (%s)", call, strerror(saved));
-    else
-        trace("%s = %ld", call, rc);
-    errno = saved;
     return rc;
+}
+
+void *traced_ptr(void *p, const char *fmt, ...)
+{
+    if (!verbose)
+        return p;
+    char result[24];
+    format(result, sizeof result, "%p", p);
+    va_list ap;
+    va_start(ap, fmt);
+    trace_result(p == (void *)-1, result, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+const char *errno_name(int err)
+{
+#define E(x) { x, #x }
+    static const struct { int err; const char *name; } names[] = {
+        E(EPERM), E(ENOENT), E(ESRCH), E(EINTR), E(EIO), E(ENXIO), E(E2BIG), E(EBADF),
+        E(ECHILD), E(EAGAIN), E(ENOMEM), E(EACCES), E(EFAULT), E(EBUSY), E(EEXIST),
+        E(ENOTDIR), E(EISDIR), E(EINVAL), E(ENFILE), E(EMFILE), E(EFBIG), E(ENOSPC),
+        E(ESPIPE), E(EPIPE), E(ERANGE), E(EDEADLK), E(ENAMETOOLONG), E(ENOSYS),
+        E(ELOOP), E(ENOMSG), E(EIDRM), E(EPROTO), E(EBADMSG), E(EOVERFLOW), E(ENOTSOCK),
+        E(EMSGSIZE), E(EOPNOTSUPP), E(EADDRINUSE), E(ECONNRESET), E(ENOBUFS),
+        E(ENOTCONN), E(ETIMEDOUT), E(ECONNREFUSED), E(EOWNERDEAD), E(ENOTRECOVERABLE),
+    };
+#undef E
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].err == err)
+            return names[i].name;
+    return "E?";
 }
 
 size_t escape_text(char *out, size_t outsize, const char *in, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
-    size_t o = 0;
-    if (outsize == 0)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
+    size_t o = 0, i = 0;
+    for (; i < len; i++) {
         unsigned char c = (unsigned char)in[i];
-        size_t need = (c >= 0x20 && c < 0x7f && c != '\\') ? 1 : (c == '\\' ? 2 : 4);
+        char esc[5] = { (char)c, '\\' };
+        size_t need = c == '\\' ? 2 : 1;
+        if (c < 0x20 || c >= 0x7f)
+            need = format(esc, sizeof esc, "\\x%02x", c);
         if (o + need >= outsize)
             break;
-        if (need == 1) {
-            out[o++] = (char)c;
-        } else if (need == 2) {
-            out[o++] = '\\';
-            out[o++] = '\\';
-        } else {
-            out[o++] = '\\';
-            out[o++] = 'x';
-            out[o++] = hex[c >> 4];
-            out[o++] = hex[c & 15];
-        }
+        memcpy(out + o, esc, need);
+        o += need;
     }
-    out[o] = '\0';
-    return o;
+    if (outsize > 0)
+        out[o] = '\0';
+    return i;
 }
 
 /* ---- errors ---- */
 
 static void vwarn(bool with_errno, const char *fmt, va_list ap)
 {
-    char msg[1024];
+    char msg[2048];
     int saved = errno;
     int n = snprintf(msg, sizeof msg, "%s: ", prog);
     vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
@@ -134,62 +320,35 @@ static void vwarn(bool with_errno, const char *fmt, va_list ap)
     if (len > sizeof msg - 2)
         len = sizeof msg - 2;
     msg[len++] = '\n';
-    (void)write_all(STDERR_FILENO, msg, len);
+    put_all(STDERR_FILENO, msg, len);
     errno = saved;
 }
 
-void warn_sys(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vwarn(true, fmt, ap);
-    va_end(ap);
-}
+#define WARN_THEN(with_errno, then) \
+    va_list ap;                     \
+    va_start(ap, fmt);              \
+    vwarn(with_errno, fmt, ap);     \
+    va_end(ap);                     \
+    then
 
-void die(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vwarn(true, fmt, ap);
-    va_end(ap);
-    exit(1);
-}
-
-void die_child(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vwarn(true, fmt, ap);
-    va_end(ap);
-    _exit(1);
-}
-
-void die_msg(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vwarn(false, fmt, ap);
-    va_end(ap);
-    exit(1);
-}
+void warn_sys(const char *fmt, ...) { WARN_THEN(true, return;) }
+void warn_msg(const char *fmt, ...) { WARN_THEN(false, return;) }
+void die(const char *fmt, ...) { WARN_THEN(true, exit(1);) }
+void die_msg(const char *fmt, ...) { WARN_THEN(false, exit(1);) }
+void die_child(const char *fmt, ...) { WARN_THEN(true, _exit(1);) }
 
 /* ---- command line ---- */
 
 void usage_error(const char *fmt, ...)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    vwarn(false, fmt, ap);
-    va_end(ap);
-    size_t first_line = strcspn(usage_text, "\n");
-    (void)write_all(STDERR_FILENO, usage_text, first_line);
-    (void)write_all(STDERR_FILENO, "\n", 1);
+    WARN_THEN(false, (void)0;)
+    put_all(STDERR_FILENO, usage_text, strcspn(usage_text, "\n") + 1);
     exit(2);
 }
 
 void usage_help(void)
 {
-    (void)write_all(STDOUT_FILENO, usage_text, strlen(usage_text));
+    put_all(STDOUT_FILENO, usage_text, strlen(usage_text));
     exit(0);
 }
 
@@ -210,10 +369,15 @@ void bad_option(int c, char *const argv[])
 
 long parse_number(const char *option, const char *text, long min, long max)
 {
-    char *end;
+    const char *digits = text[0] == '-' ? text + 1 : text;
+    char *end = NULL;
+    long v = 0;
     errno = 0;
-    long v = strtol(text, &end, 10);
-    if (end == text || *end != '\0' || text[0] == ' ' || text[0] == '+')
+    /* Digits after at most a '-': strtol() alone would skip white space (a tab,
+     * a newline) and take a '+'. */
+    if (*digits >= '0' && *digits <= '9')
+        v = strtol(text, &end, 10);
+    if (end == NULL || *end != '\0')
         usage_error("%s: '%s' is not a number", option, text);
     if (errno == ERANGE || v < min || v > max)
         usage_error("%s: '%s' is out of range (%ld to %ld)", option, text, min, max);
@@ -232,12 +396,11 @@ ssize_t write_all(int fd, const void *buf, size_t len)
     const char *p = buf;
     size_t done = 0;
     while (done < len) {
-        ssize_t n = write(fd, p + done, len - done);
-        if (n == -1) {
-            if (errno == EINTR && !stop_signal)
-                continue;
+        ssize_t n = traced(write(fd, p + done, len - done), "write(%d, %zu)", fd, len - done);
+        if (n == -1 && errno == EINTR && !stop_signal)
+            continue;
+        if (n == -1)
             return -1;
-        }
         done += (size_t)n;        /* a partial write: go on with the rest */
     }
     return (ssize_t)done;
@@ -248,12 +411,11 @@ ssize_t read_full(int fd, void *buf, size_t len)
     char *p = buf;
     size_t done = 0;
     while (done < len) {
-        ssize_t n = read(fd, p + done, len - done);
-        if (n == -1) {
-            if (errno == EINTR && !stop_signal)
-                continue;
+        ssize_t n = traced(read(fd, p + done, len - done), "read(%d, %zu)", fd, len - done);
+        if (n == -1 && errno == EINTR && !stop_signal)
+            continue;
+        if (n == -1)
             return -1;
-        }
         if (n == 0)
             break;                /* end of file */
         done += (size_t)n;
@@ -267,8 +429,6 @@ void delay_ms(long ms)
     while (ms > 0 && nanosleep(&left, &left) == -1 && errno == EINTR && !stop_signal)
         ;
 }
-
-/* ---- lines ---- */
 
 void lines_feed(struct lines *l, const char *data, size_t n, line_fn *fn, void *arg)
 {
@@ -289,9 +449,7 @@ bool lines_end(struct lines *l, line_fn *fn, void *arg)
 {
     if (l->used == 0 && l->dropped == 0)
         return false;
-    l->buf[l->used] = '\0';
-    fn(l->buf, l->used, l->dropped, arg);
-    l->used = l->dropped = 0;
+    lines_feed(l, "\n", 1, fn, arg);
     return true;
 }
 
@@ -302,13 +460,10 @@ static void set_stop_flag(int signo)
     stop_signal = signo;
 }
 
-static void set_stop_handler(void (*handler)(int))
+void on_stop_signals(void (*handler)(int))
 {
     static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = handler;
-    sa.sa_flags = 0;              /* no SA_RESTART: a blocked call returns EINTR */
+    struct sigaction sa = { .sa_handler = handler };   /* no SA_RESTART: calls return EINTR */
     sigemptyset(&sa.sa_mask);
     for (size_t i = 0; i < 3; i++)
         sigaddset(&sa.sa_mask, stops[i]);
@@ -319,199 +474,60 @@ static void set_stop_handler(void (*handler)(int))
 
 void catch_stop_signals(void)
 {
-    set_stop_handler(set_stop_flag);
-}
-
-void on_stop_signals(void (*handler)(int))
-{
-    set_stop_handler(handler);
+    on_stop_signals(set_stop_flag);
 }
 
 void default_stop_signals(void)
 {
-    set_stop_handler(SIG_DFL);
+    on_stop_signals(SIG_DFL);
 }
 
 const char *signal_name(int signo)
 {
-    switch (signo) {
-    case SIGHUP: return "SIGHUP";
-    case SIGINT: return "SIGINT";
-    case SIGQUIT: return "SIGQUIT";
-    case SIGABRT: return "SIGABRT";
-    case SIGKILL: return "SIGKILL";
-    case SIGSEGV: return "SIGSEGV";
-    case SIGPIPE: return "SIGPIPE";
-    case SIGALRM: return "SIGALRM";
-    case SIGTERM: return "SIGTERM";
-    case SIGUSR1: return "SIGUSR1";
-    case SIGUSR2: return "SIGUSR2";
-    case SIGCHLD: return "SIGCHLD";
-    case SIGSTOP: return "SIGSTOP";
-    default: return "signal";
-    }
+    static const char *const names[] = {
+        [SIGHUP] = "SIGHUP", [SIGINT] = "SIGINT", [SIGQUIT] = "SIGQUIT",
+        [SIGABRT] = "SIGABRT", [SIGKILL] = "SIGKILL", [SIGSEGV] = "SIGSEGV",
+        [SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM", [SIGTERM] = "SIGTERM",
+        [SIGUSR1] = "SIGUSR1", [SIGUSR2] = "SIGUSR2", [SIGCHLD] = "SIGCHLD",
+        [SIGCONT] = "SIGCONT", [SIGSTOP] = "SIGSTOP", [SIGBUS] = "SIGBUS",
+    };
+    if (signo > 0 && (size_t)signo < sizeof names / sizeof names[0] && names[signo] != NULL)
+        return names[signo];
+    return "signal";
 }
 
 /* ---- file descriptors ---- */
+
+static int by_number(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
 
 void print_fds(pid_t pid, const char *who)
 {
     char dir[64], path[96], target[PATH_MAX];
     if (pid == 0)
-        snprintf(dir, sizeof dir, "/proc/self/fd");
+        format(dir, sizeof dir, "/proc/self/fd");
     else
-        snprintf(dir, sizeof dir, "/proc/%ld/fd", (long)pid);
+        format(dir, sizeof dir, "/proc/%ld/fd", (long)pid);
     DIR *d = opendir(dir);
     if (d == NULL) {
         warn_sys("opendir %s", dir);
         return;
     }
-    int own = dirfd(d);           /* the listing's own fd is not part of the picture */
-    int fds[256];
-    size_t count = 0;
+    int fds[256], count = 0;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL && count < 256) {
-        if (e->d_name[0] == '.')
-            continue;
-        int fd = atoi(e->d_name);
-        if (pid == 0 && fd == own)
-            continue;
-        fds[count++] = fd;
-    }
+    while ((e = readdir(d)) != NULL && count < 256)   /* not our listing's own fd */
+        if (e->d_name[0] != '.' && (pid != 0 || atoi(e->d_name) != dirfd(d)))
+            fds[count++] = atoi(e->d_name);
     closedir(d);
-    for (size_t i = 1; i < count; i++)          /* readdir order is not numeric */
-        for (size_t j = i; j > 0 && fds[j - 1] > fds[j]; j--) {
-            int t = fds[j];
-            fds[j] = fds[j - 1];
-            fds[j - 1] = t;
-        }
-    for (size_t i = 0; i < count; i++) {
-        snprintf(path, sizeof path, "%s/%d", dir, fds[i]);
+    qsort(fds, (size_t)count, sizeof fds[0], by_number);   /* readdir order is not numeric */
+    for (int i = 0; i < count; i++) {
+        format(path, sizeof path, "%s/%d", dir, fds[i]);
         ssize_t n = readlink(path, target, sizeof target - 1);
         if (n == -1)
             continue;             /* closed while we looked */
         target[n] = '\0';
-        if (who != NULL)
-            say("%s fd %d -> %s", who, fds[i], target);
-        else
-            say("fd %d -> %s", fds[i], target);
+        say("%s%sfd %d -> %s", who != NULL ? who : "", who != NULL ? " " : "", fds[i], target);
     }
-}
-
-/* ---- where IPC objects live ---- */
-
-const char *ipc_dir(void)
-{
-    static char dir[PATH_MAX];
-    if (dir[0] != '\0')
-        return dir;
-    const char *env = getenv("IPC_DEMO_DIR");
-    if (env != NULL && env[0] != '\0') {
-        if (strlen(env) >= sizeof dir - 64)
-            die_msg("IPC_DEMO_DIR is too long");
-        snprintf(dir, sizeof dir, "%s", env);
-    } else {
-        snprintf(dir, sizeof dir, "/tmp/ipc-demos-%ld", (long)getuid());
-    }
-    if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-        die("mkdir %s", dir);
-    /* lstat, not stat: a symlink planted at the path is refused, not followed. */
-    struct stat st;
-    if (lstat(dir, &st) == -1)
-        die("lstat %s", dir);
-    if (!S_ISDIR(st.st_mode))
-        die_msg("%s is not a directory; remove it or set IPC_DEMO_DIR", dir);
-    if (st.st_uid != getuid())
-        die_msg("%s belongs to another user; set IPC_DEMO_DIR to a directory of yours", dir);
-    if (st.st_mode & (S_IWGRP | S_IWOTH))
-        die_msg("%s is writable by others; run chmod 700 %s", dir, dir);
-    return dir;
-}
-
-char *ipc_path(char *buf, size_t size, const char *name)
-{
-    int n = snprintf(buf, size, "%s/%s", ipc_dir(), name);
-    if (n < 0 || (size_t)n >= size)
-        die_msg("path too long: %s/%s", ipc_dir(), name);
-    return buf;
-}
-
-key_t ipc_key(int proj)
-{
-    char path[PATH_MAX];
-    ipc_path(path, sizeof path, "key");
-    int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd == -1)
-        die("open %s", path);
-    if (close(fd) == -1)
-        die("close %s", path);
-    /* ftok mixes the file's inode and device with PROJ: same file, same key. */
-    key_t key = ftok(path, proj);
-    if (key == -1)
-        die("ftok %s", path);
-    return key;
-}
-
-int fifo_make(const char *path)
-{
-    if (mkfifo(path, 0600) == 0)
-        return 0;
-    if (errno != EEXIST)
-        return -1;
-    struct stat st;
-    if (lstat(path, &st) == -1)
-        return -1;
-    if (S_ISFIFO(st.st_mode) && st.st_uid == getuid())
-        return 1;
-    errno = EEXIST;
-    return -1;
-}
-
-/* ---- fifo/ ---- */
-
-void warn_msg(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vwarn(false, fmt, ap);
-    va_end(ap);
-}
-
-/* ---- msgq/, sem/ ---- */
-
-unsigned long long process_start_time(pid_t pid)
-{
-    char path[64], buf[1024];
-    if (pid <= 0)
-        return 0;
-    snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd == -1)
-        return 0;
-    ssize_t n = read_full(fd, buf, sizeof buf - 1);
-    (void)close(fd);              /* read-only: nothing can be lost */
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    /* "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses, so
-     * fields are counted from the last ')'.  STATE is field 3, the start time
-     * field 22. */
-    char *p = strrchr(buf, ')');
-    if (p == NULL || p[1] != ' ')
-        return 0;
-    p += 2;
-    if (*p == 'Z' || *p == 'X')
-        return 0;                 /* a zombie runs no code: it is gone */
-    for (int field = 3; field < 22; field++) {
-        p = strchr(p, ' ');
-        if (p == NULL)
-            return 0;
-        p++;
-    }
-    return strtoull(p, NULL, 10);
-}
-
-bool process_running(pid_t pid)
-{
-    return process_start_time(pid) != 0;
 }

@@ -5,33 +5,6 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-static const char *file_kind(mode_t mode)
-{
-    if (S_ISREG(mode))
-        return "a regular file";
-    if (S_ISDIR(mode))
-        return "a directory";
-    if (S_ISCHR(mode))
-        return "a character device";
-    if (S_ISBLK(mode))
-        return "a block device";
-    if (S_ISSOCK(mode))
-        return "a socket";
-    return "a special file";
-}
-
-void require_our_fifo(const char *path, const struct stat *seen)
-{
-    if (S_ISLNK(seen->st_mode))
-        die_msg("%s is a symbolic link: refusing to follow it (left as it is)", path);
-    if (!S_ISFIFO(seen->st_mode))
-        die_msg("%s is %s, not a FIFO: refusing to use it (left as it is)", path,
-                file_kind(seen->st_mode));
-    if (seen->st_uid != getuid())
-        die_msg("%s is a FIFO of user %ld, not yours: refusing to use it (left as it is)",
-                path, (long)seen->st_uid);
-}
-
 int open_same_fifo(const char *path, int flags, const char *flag_names,
                    const struct stat *seen)
 {
@@ -55,15 +28,5 @@ int open_same_fifo(const char *path, int flags, const char *flag_names,
 
 size_t escape_fitting(char *out, size_t outsize, const char *line, size_t len)
 {
-    size_t used = 0, taken = 0;
-    while (taken < len) {
-        size_t n = escape_text(out + used, outsize - used, line + taken, 1);
-        if (n == 0)
-            break;                /* the next byte's escape does not fit */
-        used += n;
-        taken++;
-    }
-    if (len == 0 && outsize > 0)
-        out[0] = '\0';
-    return taken;
+    return escape_text(out, outsize, line, len);
 }

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "../common/common.h"
+#include "../common/objects.h"
 
 /* The longest line a client sends, without its newline.  A write(2) of at most
  * PIPE_BUF bytes into a pipe or FIFO is atomic: it is never interleaved with
@@ -15,10 +16,6 @@
 enum { MAX_LINE = PIPE_BUF - 1 };
 /* The server's line framer must be able to hold any line a client may send. */
 _Static_assert(MAX_LINE <= LINE_LIMIT - 1, "a whole line must fit in struct lines");
-
-/* What lstat() found at PATH: anything but a FIFO of ours (a regular file, a
- * symlink, a directory, another user's FIFO) is refused, exit 1, and left alone. */
-void require_our_fifo(const char *path, const struct stat *seen);
 
 /* open(PATH, FLAGS) without following a symlink (O_NOFOLLOW), then fstat() the fd
  * to check that it is the very FIFO lstat() saw as SEEN, not something swapped in

@@ -23,6 +23,19 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <stdarg.h>
+
+/* say() with floating point (%.1f ms), which say() itself does not format. */
+static void sayf(const char *fmt, ...) PRINTF_LIKE(1, 2);
+static void sayf(const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    say("%s", text);
+}
 
 static const char usage[] =
     "usage: pipe/cases [-s BYTES] [-d MS] [-v] CASE\n"
@@ -213,13 +226,13 @@ static bool case_empty(void)
     if (!intact) {
         say("read() returned %zd bytes, not the writer's %zu-byte note", n, sizeof note);
     } else {
-        say("read() returned %zd bytes after blocking %.1f ms: \"%s\"", n, ms(t1 - t0),
+        sayf("read() returned %zd bytes after blocking %.1f ms: \"%s\"", n, ms(t1 - t0),
             note.text);
         if (note.sent_ns >= t0)
-            say("the writer wrote %.1f ms after read() was called; read() returned %.3f ms "
+            sayf("the writer wrote %.1f ms after read() was called; read() returned %.3f ms "
                 "after the write", ms(note.sent_ns - t0), ms(t1 - note.sent_ns));
         else
-            say("the data was written %.1f ms before read() was called (this reader was "
+            sayf("the data was written %.1f ms before read() was called (this reader was "
                 "slow to get there), so read() found it and did not have to wait",
                 ms(t0 - note.sent_ns));
     }
@@ -285,7 +298,7 @@ static void full_reader(int rfd, uint64_t expected)
         got += (uint64_t)n;
     }
     trace("read(%d, %zu) = 0", rfd, sizeof buf);
-    say("drained %llu bytes in %.1f ms (%llu wrong), then read() returned 0",
+    sayf("drained %llu bytes in %.1f ms (%llu wrong), then read() returned 0",
         (unsigned long long)got, ms(now_ns() - t0), (unsigned long long)bad);
     close_fd(rfd);
     _exit(got == expected && bad == 0 ? 0 : 1);
@@ -353,7 +366,7 @@ static bool case_full(void)
     if (n == -1)
         warn_sys("write to the pipe");
     else
-        say("write() returned %zd after blocking %.1f ms: the reader made room", n, ms(t1 - t0));
+        sayf("write() returned %zd after blocking %.1f ms: the reader made room", n, ms(t1 - t0));
     close_fd(fds[1]);
     int status = reap(reader, "reader");
     return verdict("full", n == CHUNK && capacity > 0 && exited_0(status),

@@ -40,7 +40,7 @@ static void child_writes(int wfd)
         delay_ms(delay);
         /* One write(2) per message: the parent may still read two at once, or
          * half of one -- a pipe is a byte stream, not a queue of messages. */
-        if (traced(write_all(wfd, msg, (size_t)len), "write(%d, %d)", wfd, len) == -1)
+        if (write_all(wfd, msg, (size_t)len) == -1)
             die_child("write to the pipe (is the parent gone?)");
         say("sent: %.*s", len - 1, msg);
     }
