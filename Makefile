@@ -8,7 +8,7 @@ STD      += -Werror
 endif
 SANITIZE := -fsanitize=address,undefined -fno-sanitize-recover=all
 BATS     ?= bats
-TEST_TIMEOUT ?= 900
+TEST_TIMEOUT ?= 300
 
 # Every program, built next to its source (pipe/demo.c -> pipe/demo).
 # tests/cli.bats reads this list (`make print-programs`), so no program escapes it.
@@ -42,7 +42,7 @@ PROGRAMS += sem/race
 # bench/: measuring them all
 PROGRAMS += bench/ipcbench
 EXTRA_bench/ipcbench := bench/payload bench/transfer bench/shmbench bench/limits \
-                        bench/linux bench/report shm/ring
+                        bench/linux bench/report bench/ring
 # The benchmark makes and checks every byte it moves: at -O3 gcc vectorises those
 # loops, so that the checking hides less of each mechanism's own cost.
 build/obj/bench/payload.o build/check/obj/bench/payload.o: CFLAGS += -O3
@@ -50,11 +50,17 @@ build/obj/bench/payload.o build/check/obj/bench/payload.o: CFLAGS += -O3
 # A program made of more than its own file and common/ names its other parts:
 # EXTRA_shm/reader := shm/ring   (links build/obj/shm/ring.o too)
 
+# Small programs the tests use to attack the lessons from outside (a scribbler on
+# a segment, a liar on a socket...): built by `make test`, never installed.
+TEST_PROGRAMS :=
+
 OBJ      := build/obj
 CHECKDIR := build/check
 CHECK_PROGRAMS := $(addprefix $(CHECKDIR)/,$(PROGRAMS))
 
-.PHONY: all test check bench clean help print-programs
+COMMON   := common/common common/objects
+
+.PHONY: all test stress check bench clean help print-programs
 all: $(PROGRAMS)
 
 # build/flags holds the compiler and flags of the last build; it changes (and so
@@ -65,7 +71,7 @@ $(shell mkdir -p build && { [ "$$(cat build/flags 2>/dev/null)" = '$(FLAGS)' ] |
 endif
 
 .SECONDEXPANSION:
-$(PROGRAMS): %: $(OBJ)/%.o $$(addprefix $(OBJ)/,$$(addsuffix .o,$$(EXTRA_$$*))) $(OBJ)/common/common.o build/flags
+$(PROGRAMS) $(TEST_PROGRAMS): %: $(OBJ)/%.o $$(addprefix $(OBJ)/,$$(addsuffix .o,$$(EXTRA_$$*))) $(addprefix $(OBJ)/,$(addsuffix .o,$(COMMON))) build/flags
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 
 $(OBJ)/%.o: %.c build/flags
@@ -74,7 +80,7 @@ $(OBJ)/%.o: %.c build/flags
 
 # `make check` builds a second, sanitized set under build/check/, never mixed with
 # the normal objects, and runs the whole suite against it.
-$(CHECK_PROGRAMS): $(CHECKDIR)/%: $(CHECKDIR)/obj/%.o $$(addprefix $(CHECKDIR)/obj/,$$(addsuffix .o,$$(EXTRA_$$*))) $(CHECKDIR)/obj/common/common.o build/flags
+$(CHECK_PROGRAMS): $(CHECKDIR)/%: $(CHECKDIR)/obj/%.o $$(addprefix $(CHECKDIR)/obj/,$$(addsuffix .o,$$(EXTRA_$$*))) $(addprefix $(CHECKDIR)/obj/,$(addsuffix .o,$(COMMON))) build/flags
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANITIZE) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LDLIBS)
 
@@ -84,17 +90,26 @@ $(CHECKDIR)/obj/%.o: %.c build/flags
 
 -include $(wildcard $(OBJ)/*/*.d $(CHECKDIR)/obj/*/*.d)
 
-test: all
-	@command -v $(BATS) >/dev/null 2>&1 || { \
-	  echo "make test needs bats (Bats 1.5 or later): apt-get install bats" >&2; exit 1; }
-	timeout $(TEST_TIMEOUT) $(BATS) tests
+# `make test`: the Bats files in tests/, four at a time (tests/run), under a
+# minute on two cores.  `make stress`: the long cases, in tests/stress/.
+BATS_CHECK = command -v $(BATS) >/dev/null 2>&1 || { \
+	echo "make $@ needs bats (Bats 1.5 or later): apt-get install bats" >&2; exit 1; }
 
-check: all $(CHECK_PROGRAMS)
-	@command -v $(BATS) >/dev/null 2>&1 || { \
-	  echo "make check needs bats: apt-get install bats" >&2; exit 1; }
+test: all $(TEST_PROGRAMS)
+	@$(BATS_CHECK)
+	BATS=$(BATS) TEST_TIMEOUT=$(TEST_TIMEOUT) tests/run
+
+stress: all $(TEST_PROGRAMS)
+	@$(BATS_CHECK)
+	BATS=$(BATS) TEST_TIMEOUT=$(TEST_TIMEOUT) tests/run tests/stress/*.bats
+
+# valgrind is looked for first: a missing tool is said before a long build.
+check:
+	@$(BATS_CHECK)
 	@command -v valgrind >/dev/null 2>&1 || { \
-	  echo "make check needs valgrind: apt-get install valgrind" >&2; exit 1; }
-	IPC_DEMOS_BIN=$(CURDIR)/$(CHECKDIR) timeout $(TEST_TIMEOUT) $(BATS) tests
+	echo "make check needs valgrind: apt-get install valgrind" >&2; exit 1; }
+	@$(MAKE) --no-print-directory all $(TEST_PROGRAMS) $(CHECK_PROGRAMS)
+	IPC_DEMOS_BIN=$(CURDIR)/$(CHECKDIR) BATS=$(BATS) TEST_TIMEOUT=$(TEST_TIMEOUT) tests/run
 	timeout $(TEST_TIMEOUT) tests/valgrind.sh
 
 # The benchmark's default run: a minute or two; the report says how to read it.
@@ -105,11 +120,12 @@ print-programs:
 	@printf '%s\n' $(PROGRAMS)
 
 clean:
-	rm -rf build $(PROGRAMS)
+	rm -rf build $(PROGRAMS) $(TEST_PROGRAMS)
 
 help:
 	@echo "make           build every program next to its source (WERROR=1 adds -Werror)"
-	@echo "make test      build, then run the Bats suite in tests/"
+	@echo "make test      build, then run the Bats suite in tests/ (under a minute)"
+	@echo "make stress    the long cases in tests/stress/ (gcc and clang builds...)"
 	@echo "make check     the suite again on sanitized builds, then valgrind on each demo"
 	@echo "make bench     measure every IPC mechanism, data verified (bench/ipcbench)"
 	@echo "make clean     remove everything the build made"

@@ -1,4 +1,4 @@
-/* shm/ring.c - see ring.h for the protocol. */
+/* bench/ring.c - see ring.h for the protocol. */
 #include "ring.h"
 #include "../common/common.h"
 

@@ -1,5 +1,5 @@
-/* shm/ring.h - a ring of slots in System V shared memory, synchronised through
- * two FIFOs.  Used by shm/reader, shm/writer and bench/ipcbench.
+/* bench/ring.h - a ring of slots in System V shared memory, synchronised through
+ * two FIFOs.  The benchmark's own copy, tuned for speed (shm/ has the lesson's ring).
  *
  * The segment: a header (geometry, written once by the creator), then SLOTS
  * slots, each a small slot header (sequence number, length) followed by

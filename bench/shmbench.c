@@ -16,7 +16,7 @@
  * block on a child that died first (O_RDWR on a FIFO: Linux-only).
  */
 #include "bench.h"
-#include "../shm/ring.h"
+#include "ring.h"
 
 #include <errno.h>
 #include <fcntl.h>
