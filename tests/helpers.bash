@@ -7,6 +7,10 @@
 
 bats_require_minimum_version 1.5.0
 
+# A test never depends on how make was called (make -s test, make -j8 test):
+# the makes a test runs start from nothing of the caller's.
+unset MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
+
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # make check points this at the sanitized build.
 BIN="${IPC_DEMOS_BIN:-$ROOT}"

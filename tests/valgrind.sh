@@ -176,7 +176,7 @@ for scenario in $(declare -F | awk '$3 ~ /^scenario_/ { print $3 }'); do
         --errors-for-leak-kinds=definite --trace-children=yes
         --trace-children-skip=/usr/*,/bin/* --log-file=$logs/vg.%p"
     if ! $scenario >"$logs/stdout" 2>"$logs/stderr"; then
-        echo "valgrind: $scenario failed:"
+        echo "not ok - valgrind: $scenario failed:"
         cat "$logs/stderr" "$logs"/vg.* 2>/dev/null
         failed=1
         continue
@@ -184,12 +184,12 @@ for scenario in $(declare -F | awk '$3 ~ /^scenario_/ { print $3 }'); do
     leaks=$(for log in "$logs"/vg.*; do fd_leaks "$log"; done)
     errors=$(grep -l 'ERROR SUMMARY: [1-9]\|definitely lost' "$logs"/vg.* 2>/dev/null)
     if [[ -n $leaks || -n $errors ]]; then
-        echo "valgrind: $scenario:"
+        echo "not ok - valgrind: $scenario:"
         [[ -z $leaks ]] || echo "$leaks"
         [[ -z $errors ]] || cat $errors
         failed=1
         continue
     fi
-    echo "valgrind: $scenario clean"
+    echo "ok - valgrind: $scenario clean"
 done
 exit $failed

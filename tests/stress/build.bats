@@ -3,7 +3,7 @@
 # takes away everything it made.  Each test builds a private copy of the tree, so
 # the suite never disturbs the binaries the other tests run.
 
-load helpers
+load ../helpers
 
 copy_tree() {
     SRC="$BATS_TEST_TMPDIR/src"

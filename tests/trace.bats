@@ -1,0 +1,69 @@
+#!/usr/bin/env bats
+# -v tells the truth: each program runs with -v under strace -f, and
+# tests/tracecheck.awk holds its trace lines against the real calls, per process
+# and in order -- same call, same first argument, same result, none left out.
+# One test per program (both sides of a pair, a stop-signal exit included).
+#
+#   trace_run NAME CMD...    CMD under strace in the foreground (bounded)
+#   trace_bg NAME CMD...     the same in the background (start_bg)
+#   traced_pid NAME          the pid of the program trace_bg started
+#   check_trace NAME SET [PATHS] [FDS]
+#                            the calls of SET (our names: pipe fork waitpid ...)
+#                            that the program makes on its own objects (fds it
+#                            got from such calls, or FDS; paths under
+#                            $IPC_DEMO_DIR or PATHS) are exactly its trace lines
+
+load helpers
+
+setup() {
+    export IPC_DEMO_DIR="$BATS_TEST_TMPDIR/ipc"
+    OUT="$BATS_TEST_TMPDIR"
+    BG_PIDS=()
+    command -v strace >/dev/null || skip "strace is not installed (apt-get install strace)"
+    if ! strace -f -qq -o /dev/null true 2>"$OUT/strace-probe"; then
+        skip "strace cannot trace here (no ptrace?): $(head -1 "$OUT/strace-probe")"
+    fi
+}
+
+STRACE=(strace -f -qq -s 4 -e signal=none)
+
+trace_run() {
+    local name=$1
+    shift
+    timeout "$T" "${STRACE[@]}" -o "$OUT/$name.strace" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" 3>&-
+}
+
+trace_bg() {
+    local name=$1
+    shift
+    start_bg "$name" "${STRACE[@]}" -o "$OUT/$name.strace" "$@"
+}
+
+# traced_pid NAME: the program under strace under timeout.
+traced_pid() {
+    local strace_pid pid stat rest deadline=$((SECONDS + T))
+    strace_pid=$(bg_child "$1") || return 1
+    while ((SECONDS < deadline)); do
+        for stat in /proc/[0-9]*/stat; do
+            { read -r pid rest <"$stat"; } 2>/dev/null || continue
+            rest=${rest##*) }
+            set -- $rest
+            [[ $2 == "$strace_pid" ]] && { echo "$pid"; return 0; }
+        done
+        sleep 0.02
+    done
+    echo "strace $strace_pid started no program within ${T}s" >&2
+    return 1
+}
+
+check_trace() {
+    local name=$1
+    awk -f "$ROOT/tests/tracecheck.awk" -v set="$2" -v paths="${3:-}" -v fds="${4:-}" \
+        -v dir="$IPC_DEMO_DIR" -v root="$ROOT" -v bin="$BIN" \
+        "$OUT/$name.strace" "$OUT/$name.err"
+}
+
+@test "trace: pipe/demo, parent and child" {
+    trace_run demo "$BIN/pipe/demo" -v -n 3
+    check_trace demo "pipe fork close read write waitpid"
+}
