@@ -47,12 +47,19 @@ EXTRA_bench/ipcbench := bench/payload bench/transfer bench/shmbench bench/limits
 # loops, so that the checking hides less of each mechanism's own cost.
 build/obj/bench/payload.o build/check/obj/bench/payload.o: CFLAGS += -O3
 
+# socket/: Unix domain sockets
+PROGRAMS += socket/server socket/client socket/pass
+EXTRA_socket/server := socket/sockfile
+EXTRA_socket/client := socket/sockfile
+EXTRA_socket/pass := socket/sockfile
+
 # A program made of more than its own file and common/ names its other parts:
 # EXTRA_shm/reader := shm/ring   (links build/obj/shm/ring.o too)
 
 # Small programs the tests use to attack the lessons from outside (a scribbler on
 # a segment, a liar on a socket...): built by `make test`, never installed.
 TEST_PROGRAMS :=
+TEST_PROGRAMS += tests/socket-fds tests/socket-raw
 
 OBJ      := build/obj
 CHECKDIR := build/check

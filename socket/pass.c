@@ -1,0 +1,587 @@
+/* socket/pass - hands an open file to an unrelated process: sendmsg() with
+ * SCM_RIGHTS over a Unix domain socket.
+ *
+ * The lesson: an fd is a number in one process's table, meaningless in
+ * another.  What sendmsg() passes in an SCM_RIGHTS control message is the
+ * open file behind it: the kernel installs it in the receiver's table under a
+ * number free there.  Two numbers, one open file: for a file, one offset (the
+ * receiver reads on where the sender stopped, and moves the sender's offset);
+ * for a pipe, a read end in a process that never forked from the writer; for
+ * a memfd, memory with no name anywhere (not in /dev/shm, not in ipcs) that
+ * goes when its last fd closes.  A receiver maps a memfd only once its seals
+ * (fcntl F_GET_SEALS) promise that nobody can write to it or shrink it.
+ *
+ * Start `socket/pass recv` first, then `socket/pass send ...` elsewhere.
+ * Observe: -f on both sides (different numbers; the same pipe:[inode], the
+ * same file), /proc/PID/fdinfo/FD (pos:) while -d pauses them.
+ * Usage: socket/pass [-p PATH] [-d MS] [-f] [-v] recv | send file PATH |
+ *        send pipe [TEXT] | send memfd [TEXT]
+ */
+#define _GNU_SOURCE                    /* accept4, pipe2, memfd_create, F_ADD_SEALS,
+                                          MSG_CMSG_CLOEXEC, struct ucred */
+#include "sockfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: socket/pass [-p PATH] [-d MS] [-f] [-v] recv | send file PATH | send pipe [TEXT] | send memfd [TEXT]\n"
+    "Pass an open file descriptor to an unrelated process over a Unix socket.\n"
+    "  recv              wait at PATH for one sender, take the fd it sends and\n"
+    "                    use it: read on from a file's offset, read a pipe to its\n"
+    "                    end, or map a memfd once its seals are checked\n"
+    "  send file PATH    open PATH, read its first 16 bytes, send the fd\n"
+    "  send pipe [TEXT]  make a pipe, write TEXT, send its read end, write more\n"
+    "  send memfd [TEXT] fill a memfd with TEXT, seal it, send the fd\n"
+    "  -p PATH  the receiver's socket file (default $IPC_DEMO_DIR/pass)\n"
+    "  -d MS    pause MS milliseconds: the sender before it sends, the receiver\n"
+    "           once it has the fd (look at /proc/PID/fdinfo/FD meanwhile)\n"
+    "  -f       print the open file descriptors once the fd is sent / received\n"
+    "  -v       trace every system call on the sockets, the socket file and the\n"
+    "           passed fds on stderr (not the -d pauses, nor the reads of\n"
+    "           /proc/self/fdinfo that show an offset)\n"
+    "  -h       show this help\n"
+    "The receiver takes one fd: more that arrive are closed unused; a message\n"
+    "cut short (MSG_CTRUNC), a memfd without F_SEAL_WRITE and F_SEAL_SHRINK, or\n"
+    "an fd of another kind than the sender says are refused (exit 1).  It removes\n"
+    "its socket file once the sender has connected, and on every exit it can\n"
+    "catch (SIGINT, SIGTERM, SIGHUP: exit 0).\n";
+
+enum { CHUNK = 16, MEMFD_MAX = 1 << 20 };
+
+static struct address addr;
+static struct stat our_file;
+static bool file_ours, show_fds;
+static long delay;
+/* Every fd the lesson opens, closed by cleanup() on any exit. */
+static int listen_fd = -1, conn_fd = -1, passed_fd = -1, pipe_write_fd = -1;
+
+static void receive(void);
+static void send_fd_of(const char *kind, const char *arg);
+static void cleanup(void);
+
+int main(int argc, char *argv[])
+{
+    prog_init("socket/pass", "pass", usage);
+    const char *path_arg = NULL;
+    opterr = 0;
+    int c;
+    while ((c = getopt(argc, argv, ":p:d:fvh")) != -1) {
+        switch (c) {
+        case 'p': path_arg = optarg; break;
+        case 'd': delay = parse_number("-d", optarg, 0, 60000); break;
+        case 'f': show_fds = true; break;
+        case 'v': verbose = true; break;
+        case 'h': usage_help();
+        default: bad_option(c, argv);
+        }
+    }
+    char **op = argv + optind;
+    int ops = argc - optind;
+    if (ops == 0)
+        usage_error("say recv or send");
+    if (path_arg != NULL && !sockfile_fits(path_arg))
+        usage_error("-p: '%s' does not fit in a socket address (1 to %zu bytes)", path_arg,
+                    sizeof addr.sun.sun_path - 1);
+    bool recv = strcmp(op[0], "recv") == 0, send = strcmp(op[0], "send") == 0;
+    if (!recv && !send)
+        usage_error("'%s': say recv or send", op[0]);
+    if (send && (ops < 2 || (strcmp(op[1], "file") != 0 && strcmp(op[1], "pipe") != 0 &&
+                             strcmp(op[1], "memfd") != 0)))
+        usage_error("send what: file PATH, pipe [TEXT] or memfd [TEXT]");
+    if (send && strcmp(op[1], "file") == 0 && ops < 3)
+        usage_error("send file: which file?");
+    if (ops > (recv ? 1 : 3))
+        extra_operand(op[recv ? 1 : 3]);
+
+    set_role(recv ? "recv" : "send");
+    block_stop_signals();
+    if (atexit(cleanup) != 0)
+        die_msg("atexit failed");
+    address_init(&addr, path_arg, false, "pass");
+    if (recv)
+        receive();
+    else
+        send_fd_of(op[1], ops > 2 ? op[2] : NULL);
+    return 0;                          /* cleanup() closes whatever is still open */
+}
+
+/* ---- the receiver ---- */
+
+static void wait_or_stop(int fd);
+static int receive_fd(char *label, size_t size);
+static void use_fd(const char *label);
+
+static void receive(void)
+{
+    listen_fd = (int)traced(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0),
+                            "socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC)");
+    if (listen_fd == -1)
+        die("socket");
+    clear_stale_socket(&addr);
+    mode_t old = umask(0177);          /* the socket file: 0600 */
+    trace("umask(0177) = 0%o", (unsigned)old);
+    int rc = (int)traced(bind(listen_fd, (const struct sockaddr *)&addr.sun, addr.len),
+                         "bind(%d, \"%s\")", listen_fd, addr.shown);
+    int err = errno;
+    umask(old);
+    trace("umask(0%o) = 0177", (unsigned)old);
+    errno = err;
+    if (rc == -1)
+        die("bind %s", addr.shown);
+    sockfile_bound(&addr, &our_file);
+    file_ours = true;
+    if (traced(listen(listen_fd, 1), "listen(%d, 1)", listen_fd) == -1)
+        die("listen %s", addr.shown);
+    say("waiting for a sender on %s", addr.shown);
+
+    wait_or_stop(listen_fd);
+    conn_fd = (int)traced(accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC), "accept(%d, SOCK_CLOEXEC)",
+                          listen_fd);
+    if (conn_fd == -1)
+        die("accept %s", addr.shown);
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (traced(getsockopt(conn_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len),
+               "getsockopt(%d, SOL_SOCKET, SO_PEERCRED)", conn_fd) == -1)
+        die("getsockopt SO_PEERCRED");
+    say("a sender connected (fd %d): pid %ld, uid %ld", conn_fd, (long)cred.pid, (long)cred.uid);
+    /* The name was only for meeting: the connection needs none.  Nobody else
+     * can connect now, and a kill -9 from here on leaves nothing behind. */
+    file_ours = false;
+    sockfile_remove(&addr, &our_file);
+
+    wait_or_stop(conn_fd);
+    char label[64];
+    passed_fd = receive_fd(label, sizeof label);
+    if (show_fds)
+        print_fds(0, "after recvmsg():");
+    if (traced(close(listen_fd), "close(%d)", listen_fd) == -1)
+        die("close");
+    listen_fd = -1;
+    pause_ms(delay);
+    if (stop_signal)
+        wait_or_stop(-1);
+    use_fd(label);
+    /* Tell the sender we are done with its open file: it looks at its offset. */
+    if (write_all(conn_fd, "done\n", 5) == -1)
+        die("write %s", addr.shown);
+}
+
+static void close_unwanted(int fd);
+
+/* recvmsg() returns the data (a short label) and the control message: the
+ * fds the kernel has just installed in OUR table for the sender's open
+ * files, numbered as is free here.  The control buffer has room for one fd
+ * (CMSG_SPACE rounds up: two fit on 64-bit Linux); the kernel drops what does
+ * not fit, closing it for us, and says so with MSG_CTRUNC.  MSG_CMSG_CLOEXEC:
+ * the new fds are close-on-exec at once, never inherited by a program we run. */
+static int receive_fd(char *label, size_t size)
+{
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct iovec iov = { .iov_base = label, .iov_len = size - 1 };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                          .msg_controllen = sizeof control.buf };
+    ssize_t n = traced(recvmsg(conn_fd, &msg, MSG_CMSG_CLOEXEC), "recvmsg(%d, MSG_CMSG_CLOEXEC)",
+                       conn_fd);
+    if (n == -1)
+        die("recvmsg");
+    label[n] = '\0';
+    int fd = -1;
+    long extra = 0;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
+        if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+            continue;
+        for (size_t i = 0; i < (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int); i++) {
+            int got;
+            memcpy(&got, CMSG_DATA(cm) + i * sizeof(int), sizeof got);
+            if (fd == -1 && !(msg.msg_flags & MSG_CTRUNC))
+                fd = got;
+            else
+                close_unwanted(got), extra++;
+        }
+    }
+    if (msg.msg_flags & MSG_CTRUNC)
+        die_msg("the control message was cut short (MSG_CTRUNC): the sender sent more fds "
+                "than fit in our buffer, and the kernel dropped them; the %ld that arrived "
+                "are closed, none used", extra);
+    if (fd == -1)
+        die_msg(n == 0 ? "the sender closed the connection without sending anything"
+                       : "the sender's message came with no fd");
+    return fd;
+}
+
+static void use_file(int fd);
+static void use_pipe(int fd);
+static void use_memfd(int fd);
+static void require_kind(int fd, const char *kind, bool right);
+
+/* The label says what the sender meant to send, and its own number for it;
+ * the fd itself is checked, never the label trusted. */
+static void use_fd(const char *label)
+{
+    char kind[8], shown[256];
+    int their_fd = -1, used = 0;
+    escape_text(shown, sizeof shown, label, strlen(label));
+    if (sscanf(label, "%7[a-z] %d\n%n", kind, &their_fd, &used) != 2 ||
+        (size_t)used != strlen(label))
+        die_msg("the sender's label \"%s\" is not KIND FD: refused", shown);
+    say("received fd %d: the sender's fd %d (a %s), under a number that was free in our table",
+        passed_fd, their_fd, kind);
+    struct stat st;
+    if (traced(fstat(passed_fd, &st), "fstat(%d)", passed_fd) == -1)
+        die("fstat");
+    if (strcmp(kind, "file") == 0) {
+        require_kind(passed_fd, kind, S_ISREG(st.st_mode));
+        use_file(passed_fd);
+    } else if (strcmp(kind, "pipe") == 0) {
+        require_kind(passed_fd, kind, S_ISFIFO(st.st_mode));
+        use_pipe(passed_fd);
+    } else if (strcmp(kind, "memfd") == 0) {
+        require_kind(passed_fd, kind, S_ISREG(st.st_mode));
+        use_memfd(passed_fd);
+    } else {
+        die_msg("the sender says it sent a '%s': not something we know: refused", kind);
+    }
+    if (traced(close(passed_fd), "close(%d)", passed_fd) == -1)
+        die("close");
+    say("closed fd %d", passed_fd);
+    passed_fd = -1;
+}
+
+static long long offset_of(int fd);
+
+/* The sender's open file: its offset is where the sender's read() left it,
+ * and our read() moves it on, for both of us. */
+static void use_file(int fd)
+{
+    char buf[CHUNK], shown[4 * CHUNK + 1];
+    say("fd %d is at offset %lld: where the sender left it", fd, offset_of(fd));
+    ssize_t n = traced(read(fd, buf, sizeof buf), "read(%d, %zu)", fd, sizeof buf);
+    if (n == -1)
+        die("read");
+    escape_text(shown, sizeof shown, buf, (size_t)n);
+    say("read %zd bytes from fd %d: %s", n, fd, shown);
+    say("fd %d is now at offset %lld, the sender's fd too: one open file", fd, offset_of(fd));
+}
+
+static void print_piece(const char *line, size_t len, size_t dropped, void *arg)
+{
+    char shown[LINE_LIMIT];
+    size_t taken = escape_text(shown, sizeof shown, line, len);
+    (void)arg;
+    say("read from the pipe: %s%s", shown, taken < len + dropped ? "..." : "");
+}
+
+/* The read end of a pipe made by a process we are no child of: read it to
+ * its end, which comes when the sender closes the write end. */
+static void use_pipe(int fd)
+{
+    struct lines lines = { .used = 0 };
+    char buf[4096];
+    for (;;) {
+        wait_or_stop(fd);
+        ssize_t n = traced(read(fd, buf, sizeof buf), "read(%d, %zu)", fd, sizeof buf);
+        if (n == -1)
+            die("read");
+        if (n == 0)
+            break;
+        lines_feed(&lines, buf, (size_t)n, print_piece, NULL);
+    }
+    lines_end(&lines, print_piece, NULL);
+    say("read() returned 0: the sender closed the write end");
+}
+
+static const char *seal_names(int seals, char *buf, size_t size);
+
+/* A memfd: memory with a file's interface and no name.  Whoever else holds
+ * an fd for it could write into it while we read, or shrink it (touching a
+ * mapped page past its end is SIGBUS).  So it is mapped only if sealed:
+ * F_SEAL_WRITE and F_SEAL_SHRINK, which nobody can ever remove. */
+static void use_memfd(int fd)
+{
+    char names[128];
+    int seals = (int)traced(fcntl(fd, F_GET_SEALS), "fcntl(%d, F_GET_SEALS)", fd);
+    if (seals == -1)
+        die("fcntl F_GET_SEALS: not a memfd");
+    seal_names(seals, names, sizeof names);
+    if ((seals & (F_SEAL_WRITE | F_SEAL_SHRINK)) != (F_SEAL_WRITE | F_SEAL_SHRINK))
+        die_msg("the memfd's seals are %s: without F_SEAL_WRITE and F_SEAL_SHRINK its sender "
+                "could change or shrink it under us: refused, not mapped", names);
+    struct stat st;
+    if (traced(fstat(fd, &st), "fstat(%d)", fd) == -1)
+        die("fstat");
+    if (st.st_size <= 0 || st.st_size > MEMFD_MAX)
+        die_msg("the memfd holds %lld bytes (we take 1 to %d): refused", (long long)st.st_size,
+                MEMFD_MAX);
+    say("the memfd is sealed (%s): %lld bytes nobody can change", names, (long long)st.st_size);
+    size_t size = (size_t)st.st_size;
+    char *p = traced_ptr(mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0),
+                         "mmap(NULL, %zu, PROT_READ, MAP_SHARED, %d, 0)", size, fd);
+    if (p == MAP_FAILED)
+        die("mmap");
+    char shown[LINE_LIMIT];
+    size_t taken = escape_text(shown, sizeof shown, p, size);
+    say("mapped it: %s%s", shown, taken < size ? "..." : "");
+    if (traced(munmap(p, size), "munmap(%p, %zu)", (void *)p, size) == -1)
+        die("munmap");
+}
+
+/* ---- the sender ---- */
+
+static int open_file(const char *path);
+static int fill_pipe(const char *text);
+static int fill_memfd(const char *text);
+static void connect_receiver(void);
+static void send_fd(int fd, const char *kind);
+static void await_done(void);
+
+static void send_fd_of(const char *kind, const char *arg)
+{
+    if (strcmp(kind, "file") == 0)
+        passed_fd = open_file(arg);
+    else if (strcmp(kind, "pipe") == 0)
+        passed_fd = fill_pipe(arg != NULL ? arg : "hello through a pipe");
+    else
+        passed_fd = fill_memfd(arg != NULL ? arg : "hello from a memfd");
+    connect_receiver();
+    pause_ms(delay);
+    if (stop_signal)
+        wait_or_stop(-1);
+    send_fd(passed_fd, kind);
+    if (strcmp(kind, "pipe") == 0) {
+        /* Our copy of the read end goes: the receiver's is the only one.  What
+         * we write now, a process we never forked reads. */
+        if (traced(close(passed_fd), "close(%d)", passed_fd) == -1)
+            die("close");
+        say("closed our read end (fd %d): the receiver holds the only one", passed_fd);
+        passed_fd = -1;
+        if (write_all(pipe_write_fd, "written after the read end was sent\n", 36) == -1)
+            die("write to the pipe");
+        if (show_fds)
+            print_fds(0, "after sendmsg():");
+        if (traced(close(pipe_write_fd), "close(%d)", pipe_write_fd) == -1)
+            die("close");
+        say("closed the write end (fd %d): the receiver will read end of file", pipe_write_fd);
+        pipe_write_fd = -1;
+    } else if (show_fds) {
+        print_fds(0, "after sendmsg():");
+    }
+    await_done();
+    if (strcmp(kind, "file") == 0)
+        say("the receiver is done: our fd %d is now at offset %lld: its read() moved our "
+            "offset (one open file, two fds)", passed_fd, offset_of(passed_fd));
+    else
+        say("the receiver is done with it");
+}
+
+static int open_file(const char *path)
+{
+    char buf[CHUNK], shown[4 * CHUNK + 1];
+    int fd = (int)traced(open(path, O_RDONLY | O_CLOEXEC), "open(\"%s\", O_RDONLY|O_CLOEXEC)", path);
+    if (fd == -1)
+        die("open %s", path);
+    ssize_t n = traced(read(fd, buf, sizeof buf), "read(%d, %zu)", fd, sizeof buf);
+    if (n == -1)
+        die("read %s", path);
+    escape_text(shown, sizeof shown, buf, (size_t)n);
+    say("opened %s (fd %d) and read %zd bytes: %s", path, fd, n, shown);
+    say("fd %d is at offset %lld", fd, offset_of(fd));
+    return fd;
+}
+
+static int fill_pipe(const char *text)
+{
+    int fds[2] = { -1, -1 };
+    int rc = pipe2(fds, O_CLOEXEC);    /* traced once it has filled fds */
+    if (traced(rc, "pipe([%d, %d])", fds[0], fds[1]) == -1)
+        die("pipe");
+    pipe_write_fd = fds[1];
+    char line[LINE_LIMIT];
+    int len = snprintf(line, sizeof line, "%s\n", text);
+    if (len >= (int)sizeof line)
+        die_msg("TEXT is longer than %d bytes", LINE_LIMIT - 2);
+    if (write_all(fds[1], line, (size_t)len) == -1)
+        die("write to the pipe");
+    say("made a pipe (read end fd %d, write end fd %d) and wrote a line into it", fds[0], fds[1]);
+    return fds[0];
+}
+
+/* memfd_create(): memory with an fd and no name; the name given is only a
+ * label /proc shows ("/memfd:pass (deleted)").  It is filled through a
+ * mapping, which goes before the seals: F_SEAL_WRITE fails (EBUSY) while a
+ * writable shared mapping exists. */
+static int fill_memfd(const char *text)
+{
+    size_t len = strlen(text);
+    if (len == 0)
+        die_msg("TEXT is empty: a memfd of 0 bytes cannot be mapped");
+    int fd = (int)traced(memfd_create("pass", MFD_CLOEXEC | MFD_ALLOW_SEALING),
+                         "memfd_create(\"pass\", MFD_CLOEXEC|MFD_ALLOW_SEALING)");
+    if (fd == -1)
+        die("memfd_create");
+    passed_fd = fd;
+    if (traced(ftruncate(fd, (off_t)len), "ftruncate(%d, %zu)", fd, len) == -1)
+        die("ftruncate");
+    char *p = traced_ptr(mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0),
+                         "mmap(NULL, %zu, PROT_READ|PROT_WRITE, MAP_SHARED, %d, 0)", len, fd);
+    if (p == MAP_FAILED)
+        die("mmap");
+    memcpy(p, text, len);
+    if (traced(munmap(p, len), "munmap(%p, %zu)", (void *)p, len) == -1)
+        die("munmap");
+    int seals = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+    if (traced(fcntl(fd, F_ADD_SEALS, seals),
+               "fcntl(%d, F_ADD_SEALS, F_SEAL_WRITE|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_SEAL)", fd) == -1)
+        die("fcntl F_ADD_SEALS");
+    say("filled a memfd (fd %d) with %zu bytes and sealed it: from now on nobody, we "
+        "included, can write, shrink or grow it", fd, len);
+    return fd;
+}
+
+static void connect_receiver(void)
+{
+    conn_fd = (int)traced(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0),
+                          "socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC)");
+    if (conn_fd == -1)
+        die("socket");
+    if (traced(connect(conn_fd, (const struct sockaddr *)&addr.sun, addr.len), "connect(%d, \"%s\")",
+               conn_fd, addr.shown) == -1) {
+        int err = errno;
+        if (err == ENOENT || err == ECONNREFUSED)
+            die_msg("connect %s: %s (start socket/pass recv first)", addr.shown, strerror(err));
+        die("connect %s", addr.shown);
+    }
+    say("connected to %s (fd %d)", addr.shown, conn_fd);
+}
+
+/* sendmsg(): ordinary data (the label: what it is, and our number for it)
+ * and a control message, SCM_RIGHTS with the fd.  The number itself means
+ * nothing over there: the kernel takes our open file and installs it in the
+ * receiver's table when the receiver calls recvmsg(). */
+static void send_fd(int fd, const char *kind)
+{
+    char label[32];
+    int len = snprintf(label, sizeof label, "%s %d\n", kind, fd);
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof control);
+    struct iovec iov = { .iov_base = label, .iov_len = (size_t)len };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                          .msg_controllen = sizeof control.buf };
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+    ssize_t n = traced(sendmsg(conn_fd, &msg, 0), "sendmsg(%d, SCM_RIGHTS [%d])", conn_fd, fd);
+    if (n == -1)
+        die("sendmsg %s", addr.shown);
+    if (n != len)                      /* a few bytes on a fresh connection: all or error */
+        die_msg("sendmsg %s: %zd of %d bytes sent", addr.shown, n, len);
+    say("sent fd %d with sendmsg() and SCM_RIGHTS: the receiver gets its own number for our %s",
+        fd, strcmp(kind, "file") == 0 ? "open file" : kind);
+}
+
+/* The receiver writes "done" once it has used the fd; end of file first
+ * means it refused it (its messages say why). */
+static void await_done(void)
+{
+    char buf[16];
+    wait_or_stop(conn_fd);
+    ssize_t n = traced(read(conn_fd, buf, sizeof buf), "read(%d, %zu)", conn_fd, sizeof buf);
+    if (n == -1)
+        die("read %s", addr.shown);
+    if (n != 5 || memcmp(buf, "done\n", 5) != 0)
+        die_msg("the receiver closed the connection without saying it was done: it refused "
+                "the fd (see its messages)");
+}
+
+/* ---- what makes it robust (not the lesson) ---- */
+
+/* Wait until FD can be read, or stop (exit 0, cleanup() closing everything)
+ * on a stop signal.  FD -1: a signal already came. */
+static void wait_or_stop(int fd)
+{
+    if (fd != -1 && wait_readable(fd))
+        return;
+    say("got %s: stopping", signal_name(stop_signal));
+    exit(0);
+}
+
+static void require_kind(int fd, const char *kind, bool right)
+{
+    if (!right)
+        die_msg("fd %d is not a %s, as the sender says it is: refused", fd, kind);
+}
+
+static void close_unwanted(int fd)
+{
+    if (traced(close(fd), "close(%d)", fd) == -1)
+        die("close");
+    say("closed fd %d: one more fd than the one we take, never used", fd);
+}
+
+/* The offset of FD's open file, as /proc/self/fdinfo/FD shows it ("pos:"):
+ * what another terminal sees with cat /proc/PID/fdinfo/FD.  Not traced. */
+static long long offset_of(int fd)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+    int info = open(path, O_RDONLY | O_CLOEXEC);
+    if (info == -1)
+        die("open %s", path);
+    ssize_t n = read(info, buf, sizeof buf - 1);
+    (void)close(info);                 /* read-only: nothing can be lost */
+    long long pos = -1;
+    if (n <= 0 || (buf[n] = '\0', sscanf(buf, "pos: %lld", &pos)) != 1)
+        die_msg("%s: no pos: line", path);
+    return pos;
+}
+
+static const char *seal_names(int seals, char *buf, size_t size)
+{
+    static const struct { int bit; const char *name; } names[] = {
+        { F_SEAL_SEAL, "F_SEAL_SEAL" }, { F_SEAL_SHRINK, "F_SEAL_SHRINK" },
+        { F_SEAL_GROW, "F_SEAL_GROW" }, { F_SEAL_WRITE, "F_SEAL_WRITE" },
+    };
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (seals & names[i].bit)
+            len += (size_t)snprintf(buf + len, size - len, "%s%s", len > 0 ? "|" : "",
+                                    names[i].name);
+    if (len == 0)
+        snprintf(buf, size, "none");
+    return buf;
+}
+
+/* atexit: every exit, the normal one included: the socket file if it is
+ * still ours, then every fd still open.  Stop signals are blocked here. */
+static void cleanup(void)
+{
+    if (file_ours) {
+        file_ours = false;
+        sockfile_remove(&addr, &our_file);
+    }
+    int *fds[] = { &passed_fd, &pipe_write_fd, &conn_fd, &listen_fd };
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
+        if (*fds[i] != -1 && traced(close(*fds[i]), "close(%d)", *fds[i]) == -1)
+            warn_sys("close");
+        *fds[i] = -1;
+    }
+}

@@ -1,0 +1,355 @@
+/* socket/server - a Unix domain socket: many clients at once, both directions
+ * on each connection, and the kernel saying who each client is.
+ *
+ * The lesson: socket() makes an endpoint and bind() gives it a name: a socket
+ * file in $IPC_DEMO_DIR (type s in ls -l; no data ever goes into it), or with
+ * -a a name in Linux's abstract namespace (no file at all).  listen() makes it
+ * a listening socket; each accept() returns a new fd, one connection to one
+ * client, private to the two of them.  Unlike a pipe or a FIFO, a connection
+ * carries data both ways: we read a line and write the reply on the same fd.
+ * getsockopt(SO_PEERCRED) says who connected (pid, uid, gid), as the kernel
+ * recorded it at connect(): a FIFO cannot tell who writes into it.  One
+ * process serves every client: ppoll() says which fds are ready, so nobody
+ * waits for a slow client, and no process is forked per client.
+ *
+ * Observe: -f (the listening socket, then one more fd per connection), -v,
+ * ls -l "$IPC_DEMO_DIR" while it runs.  Partner: socket/client.
+ * Usage: socket/server [-a] [-p PATH] [-d MS] [-f] [-v]
+ */
+#define _GNU_SOURCE                    /* accept4, ppoll, struct ucred (SO_PEERCRED) */
+#include "sockfile.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: socket/server [-a] [-p PATH] [-d MS] [-f] [-v]\n"
+    "Listen on a Unix domain socket; answer each line of each client upper-cased.\n"
+    "  -p PATH  the socket file (default $IPC_DEMO_DIR/socket)\n"
+    "  -a       bind to a name in the abstract namespace instead (-p NAME, default\n"
+    "           one made from $IPC_DEMO_DIR): no file, nothing to remove\n"
+    "  -d MS    pause MS milliseconds before each reply (default 0)\n"
+    "  -f       print the open file descriptors after listen(), accept(), close()\n"
+    "  -v       trace every system call on the sockets and the socket file on\n"
+    "           stderr (not the -d pauses)\n"
+    "  -h       show this help\n"
+    "Serves up to 64 clients at once (more wait in the listen() queue) until\n"
+    "SIGINT, SIGTERM or SIGHUP: then it removes the socket file, closes every\n"
+    "connection and exits 0.  A line longer than 4095 bytes is answered with a\n"
+    "note instead.  A socket file left by a killed server is replaced; anything\n"
+    "else at PATH is left as it is.\n";
+
+enum { MAX_CLIENTS = 64, BACKLOG = 16, READ_SIZE = 4096 };
+
+struct client {
+    int fd;                            /* -1: a free slot */
+    long number;                       /* client 1, 2, ... in order of arrival */
+    struct lines in;                   /* what it sent, cut at newlines */
+    /* The replies to one read() of READ_SIZE bytes, a held line included. */
+    char out[LINE_LIMIT + READ_SIZE + 256];
+    size_t out_len, out_done;
+    bool finished;                     /* it sent end of file: close once replied */
+};
+
+static struct client clients[MAX_CLIENTS];
+static int listen_fd = -1;
+static struct address addr;
+static struct stat our_file;
+static bool file_ours, show_fds;
+static long delay, arrived;
+
+static void bind_name(void);
+static void serve(void);
+static void cleanup(void);
+
+int main(int argc, char *argv[])
+{
+    prog_init("socket/server", "server", usage);
+    const char *path_arg = NULL;
+    bool abstract = false;
+    opterr = 0;
+    int c;
+    while ((c = getopt(argc, argv, ":p:ad:fvh")) != -1) {
+        switch (c) {
+        case 'p': path_arg = optarg; break;
+        case 'a': abstract = true; break;
+        case 'd': delay = parse_number("-d", optarg, 0, 60000); break;
+        case 'f': show_fds = true; break;
+        case 'v': verbose = true; break;
+        case 'h': usage_help();
+        default: bad_option(c, argv);
+        }
+    }
+    if (optind < argc)
+        extra_operand(argv[optind]);
+    if (path_arg != NULL && !sockfile_fits(path_arg))
+        usage_error("-p: '%s' does not fit in a socket address (1 to %zu bytes)", path_arg,
+                    sizeof addr.sun.sun_path - 1);
+
+    block_stop_signals();
+    if (atexit(cleanup) != 0)
+        die_msg("atexit failed");
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        clients[i].fd = -1;
+    address_init(&addr, path_arg, abstract, "socket");
+
+    listen_fd = (int)traced(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0),
+                            "socket(AF_UNIX, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC)");
+    if (listen_fd == -1)
+        die("socket");
+    bind_name();
+    /* From here on a connect() to the name succeeds at once: up to BACKLOG
+     * connections wait in the queue until accept() takes them. */
+    if (traced(listen(listen_fd, BACKLOG), "listen(%d, %d)", listen_fd, BACKLOG) == -1)
+        die("listen %s", addr.shown);
+    say("listening on %s (fd %d): clients connect() to it", addr.shown, listen_fd);
+    if (show_fds)
+        print_fds(0, "after listen():");
+    serve();
+    say("got %s: stopping", signal_name(stop_signal));
+    return 0;                          /* cleanup() removes the file, closes every fd */
+}
+
+/* bind() creates the socket file with mode 0777 minus the umask, hence a
+ * umask of 0177 for 0600.  A file already at the path, even one nobody
+ * listens on, makes bind() fail with EADDRINUSE: clear_stale_socket() first. */
+static void bind_name(void)
+{
+    clear_stale_socket(&addr);
+    mode_t old = umask(0177);
+    trace("umask(0177) = 0%o", (unsigned)old);
+    int rc = (int)traced(bind(listen_fd, (const struct sockaddr *)&addr.sun, addr.len),
+                         "bind(%d, \"%s\")", listen_fd, addr.shown);
+    int err = errno;
+    umask(old);
+    trace("umask(0%o) = 0177", (unsigned)old);
+    if (rc == -1 && err == EADDRINUSE)
+        die_msg("bind %s: %s (%s)", addr.shown, strerror(err), addr.abstract
+                ? "another server is bound to that name: stop it, or choose another with -p"
+                : "something was put at that path meanwhile: run again");
+    if (rc == -1) {
+        errno = err;
+        die("bind %s", addr.shown);
+    }
+    if (addr.abstract) {
+        say("bound to %s: a name in the abstract namespace, no file anywhere", addr.shown);
+        return;
+    }
+    sockfile_bound(&addr, &our_file);
+    file_ours = true;
+    say("bound to %s: bind() created the socket file (mode %04o)", addr.shown,
+        (unsigned)(our_file.st_mode & 07777));
+}
+
+static void accept_client(void);
+static void read_client(struct client *c);
+static void send_replies(struct client *c);
+static size_t describe(char *buf, size_t size, const struct pollfd *pfd, nfds_t n);
+
+/* One ppoll() for every fd, then whatever is ready.  A client we still owe
+ * replies to is watched for POLLOUT only: nothing more is read from it until
+ * it has read what we wrote, so a client that never reads costs one buffer,
+ * never the other clients' time. */
+static void serve(void)
+{
+    struct pollfd pfd[1 + MAX_CLIENTS];
+    struct client *who[1 + MAX_CLIENTS];
+    char shown[1024];
+    while (!stop_signal) {
+        nfds_t n = 0;
+        for (int i = 0; i < MAX_CLIENTS; i++) {
+            if (clients[i].fd == -1)
+                continue;
+            who[++n] = &clients[i];
+            pfd[n].fd = clients[i].fd;
+            pfd[n].events = clients[i].out_len > 0 ? POLLOUT : POLLIN;
+        }
+        /* All slots taken: new clients wait in the listen() queue. */
+        pfd[0].fd = n < MAX_CLIENTS ? listen_fd : -1;
+        pfd[0].events = POLLIN;
+        who[0] = NULL;
+        if (verbose)
+            describe(shown, sizeof shown, pfd, n + 1);
+        /* The stop signals are unblocked only while ppoll() waits: one that
+         * came after the check of stop_signal ends this wait at once. */
+        int ready = (int)traced(ppoll(pfd, n + 1, NULL, &stops_unblocked), "ppoll([%s], %lu)",
+                                shown, (unsigned long)n + 1);
+        if (ready == -1 && errno == EINTR)
+            continue;
+        if (ready == -1)
+            die("ppoll");
+        for (nfds_t i = 0; i <= n; i++) {
+            if (pfd[i].revents == 0)
+                continue;
+            if (who[i] == NULL)
+                accept_client();
+            else if (pfd[i].events == POLLOUT)
+                send_replies(who[i]);
+            else
+                read_client(who[i]);
+        }
+    }
+}
+
+/* accept() takes the first connection from the queue and returns a new fd
+ * for it; the listening fd stays, for the next client. */
+static void accept_client(void)
+{
+    int fd = (int)traced(accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC),
+                         "accept(%d, SOCK_NONBLOCK|SOCK_CLOEXEC)", listen_fd);
+    if (fd == -1 && (errno == EAGAIN || errno == ECONNABORTED))
+        return;                        /* it went away before we took it */
+    if (fd == -1)
+        die("accept %s", addr.shown);
+    struct client *c = clients;
+    while (c->fd != -1)                /* there is a free slot: ppoll() saw to it */
+        c++;
+    *c = (struct client){ .fd = fd, .number = ++arrived };
+    /* Who is calling?  The kernel recorded the client's pid, uid and gid when
+     * it called connect(): the client does not say it, so it cannot lie. */
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (traced(getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len),
+               "getsockopt(%d, SOL_SOCKET, SO_PEERCRED)", fd) == -1)
+        die("getsockopt SO_PEERCRED");
+    say("client %ld connected (fd %d): pid %ld, uid %ld, gid %ld", c->number, fd,
+        (long)cred.pid, (long)cred.uid, (long)cred.gid);
+    if (show_fds)
+        print_fds(0, "after accept():");
+}
+
+static void close_client(struct client *c, const char *how);
+static void reply(const char *line, size_t len, size_t dropped, void *arg);
+
+/* One read() of what the client sent: half a line, or several lines (a byte
+ * stream keeps no boundaries); the framer cuts it at the newlines. */
+static void read_client(struct client *c)
+{
+    char buf[READ_SIZE], how[128];
+    ssize_t n = traced(read(c->fd, buf, sizeof buf), "read(%d, %zu)", c->fd, sizeof buf);
+    if (n == -1 && errno == EAGAIN)
+        return;
+    if (n == -1) {                     /* ECONNRESET: it closed with our replies unread */
+        snprintf(how, sizeof how, "vanished (read: %s)", strerror(errno));
+        close_client(c, how);
+        return;
+    }
+    if (n > 0)
+        lines_feed(&c->in, buf, (size_t)n, reply, c);
+    else {
+        /* End of file, in one direction only: the client will send nothing
+         * more, but our replies can still go the other way. */
+        lines_end(&c->in, reply, c);
+        c->finished = true;
+    }
+    send_replies(c);
+}
+
+/* Each whole line: its reply, upper-cased, goes into the client's buffer. */
+static void reply(const char *line, size_t len, size_t dropped, void *arg)
+{
+    struct client *c = arg;
+    char shown[LINE_LIMIT];
+    char *out = c->out + c->out_len;
+    size_t room = sizeof c->out - c->out_len;
+    pause_ms(delay);
+    if (dropped > 0) {
+        say("client %ld sent a line of %zu bytes: longer than %d, answered with a note",
+            c->number, len + dropped, LINE_LIMIT - 1);
+        c->out_len += (size_t)snprintf(out, room, "(your line of %zu bytes is longer than %d:"
+                                       " not echoed)\n", len + dropped, LINE_LIMIT - 1);
+        return;
+    }
+    size_t taken = escape_text(shown, sizeof shown, line, len);
+    say("client %ld says: %s%s", c->number, shown, taken < len ? "..." : "");
+    for (size_t i = 0; i < len; i++)
+        out[i] = (char)toupper((unsigned char)line[i]);
+    out[len] = '\n';
+    c->out_len += len + 1;
+}
+
+/* write() may take only part of the replies (the client's socket buffer is
+ * full: it is not reading): the rest waits for POLLOUT. */
+static void send_replies(struct client *c)
+{
+    char how[128];
+    while (c->out_done < c->out_len) {
+        size_t left = c->out_len - c->out_done;
+        ssize_t n = traced(write(c->fd, c->out + c->out_done, left), "write(%d, %zu)", c->fd, left);
+        if (n == -1 && errno == EAGAIN)
+            return;
+        if (n == -1) {                 /* EPIPE (SIGPIPE is ignored), ECONNRESET */
+            snprintf(how, sizeof how, "vanished (write: %s)", strerror(errno));
+            close_client(c, how);
+            return;
+        }
+        c->out_done += (size_t)n;
+    }
+    c->out_len = c->out_done = 0;
+    if (c->finished)
+        close_client(c, "finished (read() returned 0, every reply written)");
+}
+
+static void close_client(struct client *c, const char *how)
+{
+    int fd = c->fd;
+    c->fd = -1;
+    if (traced(close(fd), "close(%d)", fd) == -1)
+        warn_sys("close");
+    say("client %ld %s: closed fd %d", c->number, how, fd);
+    if (show_fds)
+        print_fds(0, "after close():");
+}
+
+/* ---- what makes it robust (not the lesson) ---- */
+
+/* "{3, POLLIN}, {4, POLLOUT}": the -v picture of what ppoll() waits for. */
+static size_t describe(char *buf, size_t size, const struct pollfd *pfd, nfds_t n)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (nfds_t i = 0; i < n && len < size; i++) {
+        int w = snprintf(buf + len, size - len, "%s{%d, %s}", i > 0 ? ", " : "", pfd[i].fd,
+                         pfd[i].events == POLLOUT ? "POLLOUT" : "POLLIN");
+        len += w > 0 ? (size_t)w : 0;
+    }
+    return len;
+}
+
+/* atexit: every exit once main() began -- a stop signal, an error.  The name
+ * goes first, so that a client arriving now finds no server rather than one
+ * about to close; then every fd.  Stop signals are blocked here (they are
+ * everywhere but in ppoll), so nothing runs this twice. */
+static void cleanup(void)
+{
+    if (file_ours) {
+        file_ours = false;
+        sockfile_remove(&addr, &our_file);
+    }
+    if (listen_fd != -1) {
+        if (traced(close(listen_fd), "close(%d)", listen_fd) == -1)
+            warn_sys("close");
+        if (addr.abstract)
+            say("closed the listening socket: the name %s went with it", addr.shown);
+        listen_fd = -1;
+    }
+    long closed = 0;
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        if (clients[i].fd == -1)
+            continue;
+        if (traced(close(clients[i].fd), "close(%d)", clients[i].fd) == -1)
+            warn_sys("close");
+        clients[i].fd = -1;
+        closed++;
+    }
+    if (closed > 0)
+        say("closed %ld connection%s still open", closed, closed == 1 ? "" : "s");
+}
