@@ -26,6 +26,9 @@ msgq/client      -d                -                             no
 sem/race         -n                -                             yes
 bench/ipcbench   -r                -                             yes
 bench/ipcbench   -s                -                             yes
+socket/server    -d                -                             yes
+socket/client    -d                -                             no
+socket/pass      -d                recv                          yes
 '
 
 row_of() {

@@ -67,3 +67,56 @@ check_trace() {
     trace_run demo "$BIN/pipe/demo" -v -n 3
     check_trace demo "pipe fork close read write waitpid"
 }
+
+@test "trace: socket/server, a leftover socket file replaced, clients, then SIGTERM" {
+    start_bg first "$BIN/socket/server"
+    wait_for_line "$OUT/first.out" 'listening on'
+    kill -KILL "$(bg_child first)"
+    wait_bg first
+    trace_bg server "$BIN/socket/server" -v
+    wait_for_line "$OUT/server.out" 'listening on'
+    timeout "$T" "$BIN/socket/client" hello world >/dev/null
+    printf 'from\nstdin\n' | timeout "$T" "$BIN/socket/client" >/dev/null
+    kill -TERM "$(traced_pid server)"
+    wait_bg server
+    grep -q 'removed ' "$OUT/server.out"
+    check_trace server "socket bind listen accept getsockopt read write close unlink lstat connect"
+}
+
+@test "trace: socket/client, arguments, standard input, no server" {
+    start_bg server "$BIN/socket/server"
+    wait_for_line "$OUT/server.out" 'listening on'
+    trace_run client "$BIN/socket/client" -v one two
+    check_trace client "socket connect read write shutdown close"
+    printf 'a\nb\n' >"$OUT/in"
+    trace_run stdin "$BIN/socket/client" -v <"$OUT/in"
+    check_trace stdin "socket connect read write shutdown close" "" 0
+    trace_run none "$BIN/socket/client" -v -p "$OUT/nobody" x || true
+    check_trace none "socket connect read write shutdown close" "$OUT/"
+}
+
+@test "trace: socket/pass recv, given a file, a pipe, a memfd" {
+    local kind n=0
+    printf 'abcdefghijklmnopqrstuvwxyz0123456789\n' >"$OUT/alpha"
+    for kind in "file $OUT/alpha" pipe memfd; do
+        n=$((n + 1))
+        trace_bg recv$n "$BIN/socket/pass" -v recv
+        wait_for_line "$OUT/recv$n.out" 'waiting for a sender'
+        timeout "$T" "$BIN/socket/pass" send $kind >/dev/null
+        wait_bg recv$n
+        check_trace recv$n "socket bind listen accept getsockopt recvmsg read write close unlink lstat fstat fcntl mmap connect"
+    done
+}
+
+@test "trace: socket/pass send, a file, a pipe, a memfd" {
+    local kind n=0
+    printf 'abcdefghijklmnopqrstuvwxyz0123456789\n' >"$OUT/alpha"
+    for kind in "file $OUT/alpha" pipe memfd; do
+        n=$((n + 1))
+        start_bg recv$n "$BIN/socket/pass" recv
+        wait_for_line "$OUT/recv$n.out" 'waiting for a sender'
+        trace_run send$n "$BIN/socket/pass" -v send $kind
+        wait_bg recv$n
+        check_trace send$n "socket connect sendmsg read write open pipe close memfd_create ftruncate mmap fcntl" "$OUT/"
+    done
+}

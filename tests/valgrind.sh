@@ -157,6 +157,54 @@ scenario_bench_ipcbench() {
     $VG "$ROOT/bench/ipcbench" --quick --latency
 }
 
+# socket/: a server with clients (arguments, standard input, a line too long
+# for the server, the abstract namespace), each stopped with SIGTERM.
+scenario_socket_server_client() {
+    local out server long
+    long=$(head -c 5000 /dev/zero | tr '\0' x)
+    for args in "" "-a"; do
+        out="$logs/server$args.out"
+        $VG "$ROOT/socket/server" $args >"$out" &
+        server=$!
+        until_ok 60 grep -q 'listening on' "$out" || { kill "$server"; return 1; }
+        $VG "$ROOT/socket/client" $args hello world &&
+            printf 'from\nstdin\n' | $VG "$ROOT/socket/client" $args &&
+            $VG "$ROOT/socket/client" $args "$long" || { kill "$server"; wait "$server"; return 1; }
+        kill -TERM "$server"
+        wait "$server" || return 1
+        [[ ! -e $IPC_DEMO_DIR/socket ]] || return 1
+    done
+}
+
+# socket/pass: a file, a pipe and a memfd, then senders the receiver refuses
+# (two fds for one, five that do not fit: MSG_CTRUNC, an unsealed memfd): no
+# fd left open on either side, received ones included.
+scenario_socket_pass() {
+    local kind recv status out
+    printf 'abcdefghijklmnopqrstuvwxyz0123456789\n' >"$logs/alpha"
+    for kind in "file $logs/alpha" pipe memfd "fds 2" "fds 5" "fds unsealed"; do
+        out="$logs/recv.${kind// /-}.out"
+        out=${out//\//-}
+        out="$logs/${out##*/}"
+        $VG "$ROOT/socket/pass" recv >"$out" &
+        recv=$!
+        until_ok 60 grep -q 'waiting for a sender' "$out" || { kill "$recv"; return 1; }
+        case $kind in
+        "fds 2") "$ROOT/tests/socket-fds" "$IPC_DEMO_DIR/pass" "file 9" "$logs/alpha" "$logs/alpha" ;;
+        "fds 5") "$ROOT/tests/socket-fds" "$IPC_DEMO_DIR/pass" "file 9" "$logs/alpha" "$logs/alpha" \
+                     "$logs/alpha" "$logs/alpha" "$logs/alpha" ;;
+        "fds unsealed") "$ROOT/tests/socket-fds" "$IPC_DEMO_DIR/pass" "memfd 9" unsealed-memfd ;;
+        *) $VG "$ROOT/socket/pass" send $kind ;;
+        esac || { kill "$recv"; wait "$recv"; return 1; }
+        wait "$recv"
+        status=$?
+        case $kind in
+        "fds 5" | "fds unsealed") ((status == 1)) || return 1 ;;
+        *) ((status == 0)) || return 1 ;;
+        esac
+    done
+}
+
 # fd_leaks LOG: the "Open file descriptor N" blocks of LOG, N > 2, that the
 # process opened itself (not "<inherited from parent>").  valgrind names a
 # socket differently: "Open AF_UNIX socket N: ...".
