@@ -195,8 +195,8 @@ static void finish(void)
         die("read %s", addr.shown);
     lines_end(&from_server, print_reply, NULL);
     close_socket();
-    say("the server closed its side too: %ld line%s sent, %ld repl%s", sent,
-        sent == 1 ? "" : "s", replies, replies == 1 ? "y" : "ies");
+    say("sent end of file (shutdown), and the server closed its side: %ld line%s sent, "
+        "%ld repl%s", sent, sent == 1 ? "" : "s", replies, replies == 1 ? "y" : "ies");
 }
 
 /* ---- what makes it robust (not the lesson) ---- */

@@ -15,7 +15,7 @@
  * Observe: -f on both sides (different numbers; the same pipe:[inode], the
  * same file), /proc/PID/fdinfo/FD (pos:) while -d pauses them.
  * Usage: socket/pass [-p PATH] [-d MS] [-f] [-v] recv | send file PATH |
- *        send pipe [TEXT] | send memfd [TEXT]
+ *        send pipe|memfd [TEXT]
  */
 #define _GNU_SOURCE                    /* accept4, pipe2, memfd_create, F_ADD_SEALS,
                                           MSG_CMSG_CLOEXEC, struct ucred */
@@ -34,27 +34,25 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: socket/pass [-p PATH] [-d MS] [-f] [-v] recv | send file PATH | send pipe [TEXT] | send memfd [TEXT]\n"
+    "usage: socket/pass [-p PATH] [-d MS] [-f] [-v] recv | send file PATH | "
+    "send pipe|memfd [TEXT]\n"
     "Pass an open file descriptor to an unrelated process over a Unix socket.\n"
-    "  recv              wait at PATH for one sender, take the fd it sends and\n"
-    "                    use it: read on from a file's offset, read a pipe to its\n"
-    "                    end, or map a memfd once its seals are checked\n"
+    "  recv              wait at PATH for one sender and use the fd it sends: read\n"
+    "                    on from a file's offset, read a pipe to its end, or map a\n"
+    "                    memfd once its seals are checked\n"
     "  send file PATH    open PATH, read its first 16 bytes, send the fd\n"
     "  send pipe [TEXT]  make a pipe, write TEXT, send its read end, write more\n"
     "  send memfd [TEXT] fill a memfd with TEXT, seal it, send the fd\n"
     "  -p PATH  the receiver's socket file (default $IPC_DEMO_DIR/pass)\n"
-    "  -d MS    pause MS milliseconds: the sender before it sends, the receiver\n"
-    "           once it has the fd (look at /proc/PID/fdinfo/FD meanwhile)\n"
+    "  -d MS    pause MS milliseconds once the fd is sent / received\n"
     "  -f       print the open file descriptors once the fd is sent / received\n"
     "  -v       trace every system call on the sockets, the socket file and the\n"
-    "           passed fds on stderr (not the -d pauses, nor the reads of\n"
-    "           /proc/self/fdinfo that show an offset)\n"
+    "           passed fd on stderr (not the -d pauses, nor the readlink of /proc)\n"
     "  -h       show this help\n"
-    "The receiver takes one fd: more that arrive are closed unused; a message\n"
-    "cut short (MSG_CTRUNC), a memfd without F_SEAL_WRITE and F_SEAL_SHRINK, or\n"
-    "an fd of another kind than the sender says are refused (exit 1).  It removes\n"
-    "its socket file once the sender has connected, and on every exit it can\n"
-    "catch (SIGINT, SIGTERM, SIGHUP: exit 0).\n";
+    "The receiver uses one fd: more that arrive are closed unused; a message cut\n"
+    "short (MSG_CTRUNC) or a memfd without F_SEAL_WRITE and F_SEAL_SHRINK are\n"
+    "refused (exit 1).  It removes its socket file once the sender is connected,\n"
+    "and on every exit it can catch (SIGINT, SIGTERM, SIGHUP: exit 0).\n";
 
 enum { CHUNK = 16, MEMFD_MAX = 1 << 20 };
 
@@ -104,7 +102,11 @@ int main(int argc, char *argv[])
         extra_operand(op[recv ? 1 : 3]);
 
     set_role(recv ? "recv" : "send");
-    block_stop_signals();
+    /* The receiver owns a socket file: stop signals wait for its ppoll(). */
+    if (recv)
+        block_stop_signals();
+    else if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)     /* EPIPE, said, instead */
+        die("signal");
     if (atexit(cleanup) != 0)
         die_msg("atexit failed");
     address_init(&addr, path_arg, false, "pass");
@@ -118,10 +120,10 @@ int main(int argc, char *argv[])
 /* ---- the receiver ---- */
 
 static void wait_or_stop(int fd);
-static int receive_fd(char *label, size_t size);
-static void use_fd(const char *label);
+static int receive_fd(int *their_fd);
+static void use_fd(int their_fd);
 
-static void receive(void)
+static void listen_for_sender(void)
 {
     listen_fd = (int)traced(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0),
                             "socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC)");
@@ -143,7 +145,11 @@ static void receive(void)
     if (traced(listen(listen_fd, 1), "listen(%d, 1)", listen_fd) == -1)
         die("listen %s", addr.shown);
     say("waiting for a sender on %s", addr.shown);
+}
 
+static void receive(void)
+{
+    listen_for_sender();
     wait_or_stop(listen_fd);
     conn_fd = (int)traced(accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC), "accept(%d, SOCK_CLOEXEC)",
                           listen_fd);
@@ -161,8 +167,8 @@ static void receive(void)
     sockfile_remove(&addr, &our_file);
 
     wait_or_stop(conn_fd);
-    char label[64];
-    passed_fd = receive_fd(label, sizeof label);
+    int their_fd;
+    passed_fd = receive_fd(&their_fd);
     if (show_fds)
         print_fds(0, "after recvmsg():");
     if (traced(close(listen_fd), "close(%d)", listen_fd) == -1)
@@ -171,7 +177,7 @@ static void receive(void)
     pause_ms(delay);
     if (stop_signal)
         wait_or_stop(-1);
-    use_fd(label);
+    use_fd(their_fd);
     /* Tell the sender we are done with its open file: it looks at its offset. */
     if (write_all(conn_fd, "done\n", 5) == -1)
         die("write %s", addr.shown);
@@ -179,27 +185,27 @@ static void receive(void)
 
 static void close_unwanted(int fd);
 
-/* recvmsg() returns the data (a short label) and the control message: the
- * fds the kernel has just installed in OUR table for the sender's open
- * files, numbered as is free here.  The control buffer has room for one fd
- * (CMSG_SPACE rounds up: two fit on 64-bit Linux); the kernel drops what does
- * not fit, closing it for us, and says so with MSG_CTRUNC.  MSG_CMSG_CLOEXEC:
- * the new fds are close-on-exec at once, never inherited by a program we run. */
-static int receive_fd(char *label, size_t size)
+/* recvmsg() returns the data (the sender's number for the fd, as text) and
+ * the control message: the fds the kernel has just installed in OUR table
+ * for the sender's open files, numbered as is free here.  The control buffer
+ * has room for one fd (CMSG_SPACE rounds up: two fit on 64-bit Linux); the
+ * kernel drops what does not fit, closing it for us, and says so with
+ * MSG_CTRUNC.  MSG_CMSG_CLOEXEC: the new fds are close-on-exec at once. */
+static int receive_fd(int *their_fd)
 {
+    char label[32];
     union {
         struct cmsghdr align;
         char buf[CMSG_SPACE(sizeof(int))];
     } control;
-    struct iovec iov = { .iov_base = label, .iov_len = size - 1 };
+    struct iovec iov = { .iov_base = label, .iov_len = sizeof label - 1 };
     struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
                           .msg_controllen = sizeof control.buf };
     ssize_t n = traced(recvmsg(conn_fd, &msg, MSG_CMSG_CLOEXEC), "recvmsg(%d, MSG_CMSG_CLOEXEC)",
                        conn_fd);
     if (n == -1)
         die("recvmsg");
-    label[n] = '\0';
-    int fd = -1;
+    int fd = -1, used = 0;
     long extra = 0;
     for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
         if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
@@ -220,41 +226,34 @@ static int receive_fd(char *label, size_t size)
     if (fd == -1)
         die_msg(n == 0 ? "the sender closed the connection without sending anything"
                        : "the sender's message came with no fd");
+    passed_fd = fd;                    /* closed by cleanup() if we refuse it now */
+    label[n] = '\0';
+    if (sscanf(label, "%d\n%n", their_fd, &used) != 1 || used != n)
+        die_msg("the sender's message is not its number for the fd: refused");
     return fd;
 }
 
 static void use_file(int fd);
 static void use_pipe(int fd);
 static void use_memfd(int fd);
-static void require_kind(int fd, const char *kind, bool right);
+static const char *kind_of(int fd, const struct stat *st);
 
-/* The label says what the sender meant to send, and its own number for it;
- * the fd itself is checked, never the label trusted. */
-static void use_fd(const char *label)
+/* What the fd is, the fd itself says (fstat, and /proc for a memfd): the
+ * sender could say anything. */
+static void use_fd(int their_fd)
 {
-    char kind[8], shown[256];
-    int their_fd = -1, used = 0;
-    escape_text(shown, sizeof shown, label, strlen(label));
-    if (sscanf(label, "%7[a-z] %d\n%n", kind, &their_fd, &used) != 2 ||
-        (size_t)used != strlen(label))
-        die_msg("the sender's label \"%s\" is not KIND FD: refused", shown);
-    say("received fd %d: the sender's fd %d (a %s), under a number that was free in our table",
-        passed_fd, their_fd, kind);
     struct stat st;
     if (traced(fstat(passed_fd, &st), "fstat(%d)", passed_fd) == -1)
         die("fstat");
-    if (strcmp(kind, "file") == 0) {
-        require_kind(passed_fd, kind, S_ISREG(st.st_mode));
-        use_file(passed_fd);
-    } else if (strcmp(kind, "pipe") == 0) {
-        require_kind(passed_fd, kind, S_ISFIFO(st.st_mode));
+    const char *kind = kind_of(passed_fd, &st);
+    say("received fd %d: the sender's fd %d, a %s, under a number that was free in our table",
+        passed_fd, their_fd, kind);
+    if (strcmp(kind, "pipe") == 0)
         use_pipe(passed_fd);
-    } else if (strcmp(kind, "memfd") == 0) {
-        require_kind(passed_fd, kind, S_ISREG(st.st_mode));
+    else if (strcmp(kind, "memfd") == 0)
         use_memfd(passed_fd);
-    } else {
-        die_msg("the sender says it sent a '%s': not something we know: refused", kind);
-    }
+    else
+        use_file(passed_fd);
     if (traced(close(passed_fd), "close(%d)", passed_fd) == -1)
         die("close");
     say("closed fd %d", passed_fd);
@@ -357,9 +356,6 @@ static void send_fd_of(const char *kind, const char *arg)
     else
         passed_fd = fill_memfd(arg != NULL ? arg : "hello from a memfd");
     connect_receiver();
-    pause_ms(delay);
-    if (stop_signal)
-        wait_or_stop(-1);
     send_fd(passed_fd, kind);
     if (strcmp(kind, "pipe") == 0) {
         /* Our copy of the read end goes: the receiver's is the only one.  What
@@ -379,6 +375,7 @@ static void send_fd_of(const char *kind, const char *arg)
     } else if (show_fds) {
         print_fds(0, "after sendmsg():");
     }
+    delay_ms(delay);
     await_done();
     if (strcmp(kind, "file") == 0)
         say("the receiver is done: our fd %d is now at offset %lld: its read() moved our "
@@ -390,7 +387,8 @@ static void send_fd_of(const char *kind, const char *arg)
 static int open_file(const char *path)
 {
     char buf[CHUNK], shown[4 * CHUNK + 1];
-    int fd = (int)traced(open(path, O_RDONLY | O_CLOEXEC), "open(\"%s\", O_RDONLY|O_CLOEXEC)", path);
+    int fd = (int)traced(open(path, O_RDONLY | O_CLOEXEC), "open(\"%s\", O_RDONLY|O_CLOEXEC)",
+                         path);
     if (fd == -1)
         die("open %s", path);
     ssize_t n = traced(read(fd, buf, sizeof buf), "read(%d, %zu)", fd, sizeof buf);
@@ -443,8 +441,8 @@ static int fill_memfd(const char *text)
     if (traced(munmap(p, len), "munmap(%p, %zu)", (void *)p, len) == -1)
         die("munmap");
     int seals = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
-    if (traced(fcntl(fd, F_ADD_SEALS, seals),
-               "fcntl(%d, F_ADD_SEALS, F_SEAL_WRITE|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_SEAL)", fd) == -1)
+    if (traced(fcntl(fd, F_ADD_SEALS, seals), "fcntl(%d, F_ADD_SEALS, "
+               "F_SEAL_WRITE|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_SEAL)", fd) == -1)
         die("fcntl F_ADD_SEALS");
     say("filled a memfd (fd %d) with %zu bytes and sealed it: from now on nobody, we "
         "included, can write, shrink or grow it", fd, len);
@@ -457,8 +455,8 @@ static void connect_receiver(void)
                           "socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC)");
     if (conn_fd == -1)
         die("socket");
-    if (traced(connect(conn_fd, (const struct sockaddr *)&addr.sun, addr.len), "connect(%d, \"%s\")",
-               conn_fd, addr.shown) == -1) {
+    if (traced(connect(conn_fd, (const struct sockaddr *)&addr.sun, addr.len),
+               "connect(%d, \"%s\")", conn_fd, addr.shown) == -1) {
         int err = errno;
         if (err == ENOENT || err == ECONNREFUSED)
             die_msg("connect %s: %s (start socket/pass recv first)", addr.shown, strerror(err));
@@ -467,14 +465,14 @@ static void connect_receiver(void)
     say("connected to %s (fd %d)", addr.shown, conn_fd);
 }
 
-/* sendmsg(): ordinary data (the label: what it is, and our number for it)
- * and a control message, SCM_RIGHTS with the fd.  The number itself means
- * nothing over there: the kernel takes our open file and installs it in the
- * receiver's table when the receiver calls recvmsg(). */
+/* sendmsg(): ordinary data (our number for the fd, as text: only to show it
+ * over there) and a control message, SCM_RIGHTS with the fd.  The kernel
+ * takes our open file and installs it in the receiver's table, under a
+ * number of its own, when the receiver calls recvmsg(). */
 static void send_fd(int fd, const char *kind)
 {
     char label[32];
-    int len = snprintf(label, sizeof label, "%s %d\n", kind, fd);
+    int len = snprintf(label, sizeof label, "%d\n", fd);
     union {
         struct cmsghdr align;
         char buf[CMSG_SPACE(sizeof(int))];
@@ -502,7 +500,6 @@ static void send_fd(int fd, const char *kind)
 static void await_done(void)
 {
     char buf[16];
-    wait_or_stop(conn_fd);
     ssize_t n = traced(read(conn_fd, buf, sizeof buf), "read(%d, %zu)", conn_fd, sizeof buf);
     if (n == -1)
         die("read %s", addr.shown);
@@ -523,10 +520,19 @@ static void wait_or_stop(int fd)
     exit(0);
 }
 
-static void require_kind(int fd, const char *kind, bool right)
+/* A pipe (or FIFO), a memfd (/proc names it "/memfd:NAME (deleted)"), or
+ * else a regular file; anything else is refused. */
+static const char *kind_of(int fd, const struct stat *st)
 {
-    if (!right)
-        die_msg("fd %d is not a %s, as the sender says it is: refused", fd, kind);
+    char link[64], target[16] = "";
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    if (readlink(link, target, sizeof target - 1) == -1)
+        die("readlink %s", link);
+    if (S_ISFIFO(st->st_mode))
+        return "pipe";
+    if (S_ISREG(st->st_mode))
+        return strncmp(target, "/memfd:", 7) == 0 ? "memfd" : "file";
+    die_msg("fd %d is neither a file, a pipe nor a memfd: refused", fd);
 }
 
 static void close_unwanted(int fd)
@@ -536,35 +542,24 @@ static void close_unwanted(int fd)
     say("closed fd %d: one more fd than the one we take, never used", fd);
 }
 
-/* The offset of FD's open file, as /proc/self/fdinfo/FD shows it ("pos:"):
- * what another terminal sees with cat /proc/PID/fdinfo/FD.  Not traced. */
+/* The offset of FD's open file: the number /proc/PID/fdinfo/FD shows as pos:,
+ * the same for every fd of that open file, in any process. */
 static long long offset_of(int fd)
 {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
-    int info = open(path, O_RDONLY | O_CLOEXEC);
-    if (info == -1)
-        die("open %s", path);
-    ssize_t n = read(info, buf, sizeof buf - 1);
-    (void)close(info);                 /* read-only: nothing can be lost */
-    long long pos = -1;
-    if (n <= 0 || (buf[n] = '\0', sscanf(buf, "pos: %lld", &pos)) != 1)
-        die_msg("%s: no pos: line", path);
-    return pos;
+    off_t pos = (off_t)traced(lseek(fd, 0, SEEK_CUR), "lseek(%d, 0, SEEK_CUR)", fd);
+    if (pos == -1)
+        die("lseek");
+    return (long long)pos;
 }
 
 static const char *seal_names(int seals, char *buf, size_t size)
 {
-    static const struct { int bit; const char *name; } names[] = {
-        { F_SEAL_SEAL, "F_SEAL_SEAL" }, { F_SEAL_SHRINK, "F_SEAL_SHRINK" },
-        { F_SEAL_GROW, "F_SEAL_GROW" }, { F_SEAL_WRITE, "F_SEAL_WRITE" },
-    };
+    static const char *const names[] = { "F_SEAL_SEAL", "F_SEAL_SHRINK", "F_SEAL_GROW",
+                                         "F_SEAL_WRITE" };      /* bits 0, 1, 2, 3 */
     size_t len = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (seals & names[i].bit)
-            len += (size_t)snprintf(buf + len, size - len, "%s%s", len > 0 ? "|" : "",
-                                    names[i].name);
+    for (int bit = 0; bit < 4; bit++)
+        if (seals & (1 << bit) && len < size)
+            len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? "|" : "", names[bit]);
     if (len == 0)
         snprintf(buf, size, "none");
     return buf;

@@ -26,8 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -152,7 +150,7 @@ static void bind_name(void)
 static void accept_client(void);
 static void read_client(struct client *c);
 static void send_replies(struct client *c);
-static size_t describe(char *buf, size_t size, const struct pollfd *pfd, nfds_t n);
+static void describe(char *buf, size_t size, const struct pollfd *pfd, nfds_t n);
 
 /* One ppoll() for every fd, then whatever is ready.  A client we still owe
  * replies to is watched for POLLOUT only: nothing more is read from it until
@@ -298,12 +296,12 @@ static void send_replies(struct client *c)
         close_client(c, "finished (read() returned 0, every reply written)");
 }
 
+static void close_fd(int *fd);
+
 static void close_client(struct client *c, const char *how)
 {
     int fd = c->fd;
-    c->fd = -1;
-    if (traced(close(fd), "close(%d)", fd) == -1)
-        warn_sys("close");
+    close_fd(&c->fd);
     say("client %ld %s: closed fd %d", c->number, how, fd);
     if (show_fds)
         print_fds(0, "after close():");
@@ -312,44 +310,38 @@ static void close_client(struct client *c, const char *how)
 /* ---- what makes it robust (not the lesson) ---- */
 
 /* "{3, POLLIN}, {4, POLLOUT}": the -v picture of what ppoll() waits for. */
-static size_t describe(char *buf, size_t size, const struct pollfd *pfd, nfds_t n)
+static void describe(char *buf, size_t size, const struct pollfd *pfd, nfds_t n)
 {
     size_t len = 0;
-    buf[0] = '\0';
-    for (nfds_t i = 0; i < n && len < size; i++) {
-        int w = snprintf(buf + len, size - len, "%s{%d, %s}", i > 0 ? ", " : "", pfd[i].fd,
-                         pfd[i].events == POLLOUT ? "POLLOUT" : "POLLIN");
-        len += w > 0 ? (size_t)w : 0;
-    }
-    return len;
+    for (nfds_t i = 0; i < n && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s{%d, %s}", i > 0 ? ", " : "",
+                                pfd[i].fd, pfd[i].events == POLLOUT ? "POLLOUT" : "POLLIN");
 }
 
-/* atexit: every exit once main() began -- a stop signal, an error.  The name
+static void close_fd(int *fd)
+{
+    if (*fd != -1 && traced(close(*fd), "close(%d)", *fd) == -1)
+        warn_sys("close");
+    *fd = -1;
+}
+
+/* atexit: every exit once main() began, a stop signal's included.  The name
  * goes first, so that a client arriving now finds no server rather than one
- * about to close; then every fd.  Stop signals are blocked here (they are
- * everywhere but in ppoll), so nothing runs this twice. */
+ * about to close; then every fd.  (Stop signals are blocked here.) */
 static void cleanup(void)
 {
-    if (file_ours) {
-        file_ours = false;
+    if (file_ours)
         sockfile_remove(&addr, &our_file);
-    }
-    if (listen_fd != -1) {
-        if (traced(close(listen_fd), "close(%d)", listen_fd) == -1)
-            warn_sys("close");
-        if (addr.abstract)
-            say("closed the listening socket: the name %s went with it", addr.shown);
-        listen_fd = -1;
-    }
-    long closed = 0;
-    for (int i = 0; i < MAX_CLIENTS; i++) {
-        if (clients[i].fd == -1)
-            continue;
-        if (traced(close(clients[i].fd), "close(%d)", clients[i].fd) == -1)
-            warn_sys("close");
-        clients[i].fd = -1;
-        closed++;
-    }
-    if (closed > 0)
-        say("closed %ld connection%s still open", closed, closed == 1 ? "" : "s");
+    file_ours = false;
+    bool named = listen_fd != -1 && addr.abstract;
+    close_fd(&listen_fd);
+    if (named)
+        say("closed the listening socket: the name %s went with it", addr.shown);
+    long open = 0;
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        open += clients[i].fd != -1;
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        close_fd(&clients[i].fd);
+    if (open > 0)
+        say("closed %ld connection%s still open", open, open == 1 ? "" : "s");
 }

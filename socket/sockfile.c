@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,7 +13,7 @@
 
 bool sockfile_fits(const char *arg)
 {
-    /* A path needs its final NUL; an abstract name its leading 0 byte. */
+    /* A path needs its final NUL, an abstract name its leading 0 byte. */
     return arg[0] != '\0' && strlen(arg) < sizeof(((struct sockaddr_un *)0)->sun_path);
 }
 
@@ -22,34 +21,25 @@ void address_init(struct address *a, const char *arg, bool abstract, const char 
 {
     char buf[PATH_MAX];
     const char *text = arg;
-    if (text == NULL && abstract)
-        text = posix_name(buf, sizeof buf, name) + 1;      /* without its '/' */
-    else if (text == NULL)
-        text = ipc_path(buf, sizeof buf, name);
+    if (text == NULL)
+        text = abstract ? posix_name(buf, sizeof buf, name) + 1   /* without its '/' */
+                        : ipc_path(buf, sizeof buf, name);
     if (!sockfile_fits(text))
-        die_msg("%s is too long for a socket address (at most %zu bytes)", text,
-                sizeof a->sun.sun_path - 1);
-    size_t len = strlen(text);
+        die_msg("%s is too long for a socket address", text);
     memset(a, 0, sizeof *a);
     a->sun.sun_family = AF_UNIX;
     a->abstract = abstract;
-    memcpy(a->sun.sun_path + (abstract ? 1 : 0), text, len);
-    /* An abstract name is its bytes after the 0, counted by the length; a path
-     * ends at its NUL. */
-    a->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
+    memcpy(a->sun.sun_path + (abstract ? 1 : 0), text, strlen(text));
+    /* An abstract name is the bytes after the 0, as many as the length says;
+     * a path ends at its NUL. */
+    a->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(text));
     snprintf(a->shown, sizeof a->shown, "%s%s", abstract ? "@" : "", text);
-}
-
-static const char *file_kind(mode_t mode)
-{
-    return S_ISLNK(mode) ? "a symbolic link (never followed)" : S_ISREG(mode) ? "a regular file"
-         : S_ISDIR(mode) ? "a directory" : S_ISFIFO(mode) ? "a FIFO" : "a special file";
 }
 
 /* Is anybody accepting on the file?  A connect() to a socket file nobody
  * listens on is refused (ECONNREFUSED): the file is all that is left of a
- * killed server.  Non-blocking, so that a live server with a full queue of
- * connections cannot make us wait (EAGAIN: somebody listens). */
+ * killed server.  Non-blocking, so that a live server with a full queue
+ * cannot make us wait (EAGAIN: somebody listens). */
 static void probe(const struct address *a, struct leftover *l)
 {
     int fd = (int)traced(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0),
@@ -59,42 +49,39 @@ static void probe(const struct address *a, struct leftover *l)
     int rc = (int)traced(connect(fd, (const struct sockaddr *)&a->sun, a->len),
                          "connect(%d, \"%s\")", fd, a->shown);
     int err = errno;
-    if (rc == 0) {
-        /* Somebody accepts on it.  SO_PEERCRED on our side names the process
-         * that called listen(). */
-        struct ucred cred;
-        socklen_t len = sizeof cred;
-        if (traced(getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len),
-                   "getsockopt(%d, SOL_SOCKET, SO_PEERCRED)", fd) == 0 && cred.pid > 0) {
-            l->creator = cred.pid;
-            l->creator_running = process_running(cred.pid);
-        }
-        l->users = 1;
-    } else if (err == EAGAIN) {
-        l->users = 1;
-    } else if (err != ECONNREFUSED) {
-        errno = err;
-        die("connect %s", a->shown);
+    struct ucred cred = { .pid = 0 };
+    socklen_t len = sizeof cred;
+    /* Somebody accepts: SO_PEERCRED on our side names who called listen(). */
+    if (rc == 0 && traced(getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len),
+                          "getsockopt(%d, SOL_SOCKET, SO_PEERCRED)", fd) == 0 && cred.pid > 0) {
+        l->creator = cred.pid;
+        l->creator_running = process_running(cred.pid);
     }
+    l->users = rc == 0 || err == EAGAIN;
     if (traced(close(fd), "close(%d)", fd) == -1)
         die("close");
+    errno = err;
+    if (rc == -1 && err != EAGAIN && err != ECONNREFUSED)
+        die("connect %s", a->shown);
 }
 
 void clear_stale_socket(const struct address *a)
 {
-    if (a->abstract)
-        return;                        /* no file: nothing can be left behind */
     const char *path = a->shown;
     struct stat st;
+    if (a->abstract)
+        return;                        /* no file: nothing can be left behind */
     /* lstat, never stat: a symbolic link is judged, not followed. */
     if (traced(lstat(path, &st), "lstat(\"%s\")", path) == -1) {
-        if (errno == ENOENT)
-            return;
-        die("lstat %s", path);
+        if (errno != ENOENT)
+            die("lstat %s", path);
+        return;
     }
     if (!S_ISSOCK(st.st_mode))
-        die_msg("%s is %s, not a socket: left as it is (remove it, or choose another "
-                "path with -p)", path, file_kind(st.st_mode));
+        die_msg("%s is %s, not a socket: left as it is (remove it, or choose another path "
+                "with -p)", path, S_ISLNK(st.st_mode) ? "a symbolic link (never followed)"
+                : S_ISREG(st.st_mode) ? "a regular file" : S_ISDIR(st.st_mode) ? "a directory"
+                : "a special file");
     char what[PATH_MAX + 64], remove[PATH_MAX + 8];
     snprintf(what, sizeof what, "the socket file %s", path);
     snprintf(remove, sizeof remove, "rm %s", path);
@@ -132,15 +119,16 @@ sigset_t stops_unblocked;
 
 void block_stop_signals(void)
 {
-    static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
-    sigset_t set;
-    sigemptyset(&set);
-    for (size_t i = 0; i < 3; i++)
-        sigaddset(&set, stops[i]);
-    if (sigprocmask(SIG_BLOCK, &set, &stops_unblocked) == -1)
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGHUP);
+    if (sigprocmask(SIG_BLOCK, &stops, &stops_unblocked) == -1)
         die("sigprocmask");
-    for (size_t i = 0; i < 3; i++)     /* even if whoever started us blocked them */
-        sigdelset(&stops_unblocked, stops[i]);
+    sigdelset(&stops_unblocked, SIGINT);   /* even if whoever started us blocked them */
+    sigdelset(&stops_unblocked, SIGTERM);
+    sigdelset(&stops_unblocked, SIGHUP);
     catch_stop_signals();
     if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
         die("signal");
@@ -149,7 +137,7 @@ void block_stop_signals(void)
 void pause_ms(long ms)
 {
     struct timespec left = { ms / 1000, (ms % 1000) * 1000000L };
-    /* ppoll() with no fds is a sleep that a stop signal ends at once. */
+    /* ppoll() with no fds: a sleep that a stop signal ends at once. */
     if (ms > 0 && !stop_signal)
         (void)ppoll(NULL, 0, &left, &stops_unblocked);
 }

@@ -1,11 +1,11 @@
 /* socket/sockfile.h - what socket/server, socket/client and socket/pass share:
- * the address a socket is bound to (a file, or an abstract name), a socket
- * file left behind by a killed run, and waiting without missing a stop signal.
- * None of the lesson's calls (socket, bind, listen, accept, connect...) is
- * made here, except the connect() that probes a leftover file. */
+ * the address of a socket (a file, or an abstract name), a socket file left
+ * by a killed run, and waiting without missing a stop signal.  No call the
+ * lessons teach is made here, but the connect() that probes a leftover. */
 #ifndef IPC_DEMOS_SOCKFILE_H
 #define IPC_DEMOS_SOCKFILE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -14,42 +14,36 @@
 #include "../common/common.h"
 #include "../common/objects.h"
 
-/* Where a Unix socket is: PATH in the file system, or a name in Linux's
- * abstract namespace (sun_path starting with a 0 byte: no file at all). */
+/* A path in the file system, or a name in Linux's abstract namespace
+ * (sun_path starting with a 0 byte: no file at all). */
 struct address {
     struct sockaddr_un sun;
     socklen_t len;                     /* what bind() and connect() are given */
     bool abstract;
-    char shown[sizeof(struct sockaddr_un)]; /* "/tmp/ipc-demos-1000/socket", "@ipc-demos-..." */
+    char shown[sizeof(struct sockaddr_un)]; /* "/tmp/ipc-demos-1000/socket", "@..." */
 };
 
-/* ARG from -p (NULL: the default: $IPC_DEMO_DIR/NAME, or with ABSTRACT a name
- * made from the identity of $IPC_DEMO_DIR, so that parallel runs never meet).
- * A -p that does not fit in sun_path is a usage error (sockfile_fits first). */
-void address_init(struct address *a, const char *arg, bool abstract, const char *name);
+/* ARG from -p, or NULL: $IPC_DEMO_DIR/NAME, or with ABSTRACT a name made from
+ * the identity of $IPC_DEMO_DIR (so parallel runs never meet).  Check a -p
+ * with sockfile_fits() first: one that does not fit is a usage error. */
 bool sockfile_fits(const char *arg);
+void address_init(struct address *a, const char *arg, bool abstract, const char *name);
 
-/* Before bind(): whatever is at A's path.  Nothing: returns.  A socket file of
- * ours (mode 0600) that nobody accepts on (connect() is refused): says so,
- * removes it, returns.  Anything else (a server listening there, another
- * user's socket, a regular file, a symbolic link...) is left as it is, and we
- * exit 1 saying why. */
+/* Before bind(), with A's path: nothing there, or a socket file of ours
+ * (0600) nobody accepts on, which is said and removed: returns.  Anything
+ * else (a live server's socket, another user's, a regular file, a symbolic
+ * link...) is left as it is, and we exit 1 saying why. */
 void clear_stale_socket(const struct address *a);
-
-/* After bind(): remember which file is ours, so that only that one is removed. */
+/* After bind(): remember the file; later remove it only if it is that one. */
 void sockfile_bound(const struct address *a, struct stat *ours);
-/* Remove A's file if it is still the one OURS describes (lstat, then unlink). */
 void sockfile_remove(const struct address *a, const struct stat *ours);
 
-/* Stop signals (SIGINT, SIGTERM, SIGHUP) only set stop_signal, and are blocked
- * everywhere except in ppoll() and in a -d pause: a signal cannot slip in
- * between the check of stop_signal and a wait, and no object is half made
- * when one lands.  SIGPIPE is ignored: a vanished peer is an EPIPE we report. */
+/* SIGINT, SIGTERM, SIGHUP only set stop_signal, and stay blocked except in
+ * ppoll() (with stops_unblocked) and the -d pause: one cannot slip in between
+ * the check of stop_signal and a wait.  SIGPIPE is ignored: EPIPE instead. */
 void block_stop_signals(void);
-extern sigset_t stops_unblocked;          /* the mask ppoll() waits with */
-/* -d: sleep MS with the stop signals unblocked; nothing once one came. */
-void pause_ms(long ms);
-/* Wait until FD can be read, or a stop signal came (false). */
-bool wait_readable(int fd);
+extern sigset_t stops_unblocked;
+void pause_ms(long ms);                /* -d; ends at once on a stop signal */
+bool wait_readable(int fd);            /* false: a stop signal came first */
 
 #endif

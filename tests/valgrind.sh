@@ -190,10 +190,10 @@ scenario_socket_pass() {
         recv=$!
         until_ok 60 grep -q 'waiting for a sender' "$out" || { kill "$recv"; return 1; }
         case $kind in
-        "fds 2") "$ROOT/tests/socket-fds" "$IPC_DEMO_DIR/pass" "file 9" "$logs/alpha" "$logs/alpha" ;;
-        "fds 5") "$ROOT/tests/socket-fds" "$IPC_DEMO_DIR/pass" "file 9" "$logs/alpha" "$logs/alpha" \
+        "fds 2") "$ROOT/tests/socket-fds" "$IPC_DEMO_DIR/pass" 9 "$logs/alpha" "$logs/alpha" ;;
+        "fds 5") "$ROOT/tests/socket-fds" "$IPC_DEMO_DIR/pass" 9 "$logs/alpha" "$logs/alpha" \
                      "$logs/alpha" "$logs/alpha" "$logs/alpha" ;;
-        "fds unsealed") "$ROOT/tests/socket-fds" "$IPC_DEMO_DIR/pass" "memfd 9" unsealed-memfd ;;
+        "fds unsealed") "$ROOT/tests/socket-fds" "$IPC_DEMO_DIR/pass" 9 unsealed-memfd ;;
         *) $VG "$ROOT/socket/pass" send $kind ;;
         esac || { kill "$recv"; wait "$recv"; return 1; }
         wait "$recv"

@@ -1,0 +1,115 @@
+# tests/socket-helpers.bash - what tests/socket.bats and tests/stress/socket.bats
+# share: load it after helpers.
+
+# helpers' setup (its own IPC_DEMO_DIR for each test), then the default paths.
+eval "helpers_$(declare -f setup)"
+setup() {
+    helpers_setup
+    SOCK="$IPC_DEMO_DIR/socket"
+    PASS="$IPC_DEMO_DIR/pass"
+    RAW="$ROOT/tests/socket-raw"
+    FDS="$ROOT/tests/socket-fds"
+}
+
+# Our programs run with fds 0-2 only, as from a terminal (Bats keeps fds 3
+# and 4 open), so that the fd numbers they print are the ones a student sees:
+#   "${BARE[@]}" CMD...             "${BARE_IN[@]}" FILE CMD...  (stdin from FILE:
+# a background job's own stdin would be /dev/null)
+CLOSE_FDS='for fd in /proc/$$/fd/*; do fd=${fd##*/}; ((fd > 2)) && eval "exec $fd>&-"; done'
+BARE=(bash -c "$CLOSE_FDS; exec \"\$@\"" bare)
+BARE_IN=(bash -c "exec <\"\$1\"; shift; $CLOSE_FDS; exec \"\$@\"" bare)
+
+teardown() {
+    stop_all_bg
+    check_leftovers
+    check_socket_leftovers
+}
+
+# check_socket_leftovers: no socket file under this test's directories.
+check_socket_leftovers() {
+    local left
+    left=$(find "$BATS_TEST_TMPDIR" -type s 2>/dev/null)
+    if [[ -n $left ]]; then
+        echo "socket files left behind:" >&2
+        echo "$left" >&2
+        rm -f $left
+        return 1
+    fi
+}
+
+# kid NAME: the pid of the program start_bg NAME started, the only child of its
+# timeout(1) wrapper, from /proc/PID/task/PID/children: much quicker than
+# helpers' bg_child, which reads the whole of /proc.
+kid() {
+    local var="${1}_pid" deadline=$((SECONDS + T)) pid
+    local parent=${!var}
+    while ((SECONDS < deadline)) && [[ -r /proc/$parent/task/$parent/children ]]; do
+        pid=""
+        # (The list has no final newline: read sets pid, then returns 1.)
+        { read -r pid _ || true; } <"/proc/$parent/task/$parent/children" 2>/dev/null
+        [[ -n $pid ]] && { echo "$pid"; return 0; }
+        sleep 0.01
+    done
+    bg_child "$1"
+}
+
+# start_server [ARGS...]: socket/server in the background, up to its listen().
+start_server() {
+    rm -f "$OUT/server.out" "$OUT/server.err"
+    start_bg server "${BARE[@]}" "$BIN/socket/server" "$@"
+    wait_for_line "$OUT/server.out" '^\[server [0-9]+\] listening on '
+}
+
+# start_recv [ARGS...]: socket/pass recv in the background, waiting for a sender.
+start_recv() {
+    rm -f "$OUT/recv.out" "$OUT/recv.err"
+    start_bg recv "${BARE[@]}" "$BIN/socket/pass" "$@" recv
+    wait_for_line "$OUT/recv.out" '^\[recv [0-9]+\] waiting for a sender on '
+}
+
+# start_raw: tests/socket-raw connected to the server; its standard input is a
+# pipe whose write end this test holds in fd $raw_in (each printf to it is one
+# write() to the socket), its replies go to $OUT/raw.out.  (A pipe, not a FIFO:
+# nothing here can block in open().)
+start_raw() {
+    exec {raw_in}> >(exec timeout "$T" "${BARE[@]}" "$RAW" "$SOCK" >"$OUT/raw.out" 2>"$OUT/raw.err")
+    raw_pid=$!
+    BG_PIDS+=("$raw_pid")
+}
+
+# end_raw: close its standard input, and wait until it has printed what came
+# back and exited.
+end_raw() {
+    exec {raw_in}>&-
+    wait_until "tests/socket-raw to exit" exited "$raw_pid"
+}
+
+# lacks GREP-ARGS...: grep finds nothing.  (A bare `! grep` in the middle of a
+# test cannot fail it: Bats' errexit ignores a negated command.)
+lacks() {
+    ! grep "$@"
+}
+
+# replies FILE: the TEXT of every "[client PID] reply: TEXT" line of FILE.
+replies() {
+    sed -n 's/^\[client [0-9]*\] reply: //p' "$1"
+}
+
+# pid_of_output: the pid in the first "[ROLE PID]" line of $output.
+pid_of_output() {
+    sed -nE '1s/^\[[a-z]+ ([0-9]+)\] .*/\1/p' <<<"$output"
+}
+
+# stop_server_with SIG: send SIG to the server; it must say so, remove its
+# socket file and exit 0.
+stop_server_with() {
+    local pid
+    pid=$(kid server)
+    kill -"$1" "$pid"
+    wait_bg server
+    [ "$status" -eq 0 ]
+    grep -q "^\[server $pid\] got SIG$1: stopping$" "$OUT/server.out"
+    grep -q "^\[server $pid\] removed $SOCK$" "$OUT/server.out"
+    absent "$SOCK"
+    exited "$pid"
+}
