@@ -142,3 +142,37 @@ check_page() {
 }
 
 # One test per page that shows what a program prints.
+
+@test "docs: socket.md" {
+    # socket_demo_dir: the block's own /tmp/ipc-demos-NNNNNN, removed when the
+    # block ends: the page's /tmp/ipc-demos-1000, once numbers compare as N.
+    socket_demo_dir() {
+        local d=/tmp/ipc-demos-$((100000 + $$))
+        mkdir -m 700 "$d" || return 1
+        trap "rm -rf '$d'" EXIT
+        export IPC_DEMO_DIR=$d
+    }
+    # socket_demo_listening PATH: wait until a socket listens at PATH (Linux
+    # lists it in /proc/net/unix with the flag __SO_ACCEPTCON, 00010000).
+    socket_demo_listening() {
+        local d=$((SECONDS + T))
+        until grep -q " 00010000 .* $1\$" /proc/net/unix; do
+            ((SECONDS < d)) || return 1
+            sleep 0.02
+        done
+    }
+    # socket_demo_then PATH PROG CMD...: in the background, once a socket
+    # listens at PATH, run CMD (its output dropped), then stop the block's PROG
+    # (- for none) with SIGINT: a second terminal, then Ctrl-C.
+    socket_demo_then() {
+        local path=$1 prog=$2
+        shift 2
+        (
+            socket_demo_listening "$path" || exit 1
+            "$@" >/dev/null 2>&1
+            [[ $prog == - ]] || kill -INT $(pgrep -P $$ -x "$prog")
+        ) &
+    }
+    export -f socket_demo_dir socket_demo_listening socket_demo_then
+    check_page docs/socket.md
+}

@@ -104,7 +104,7 @@ check_trace() {
         wait_for_line "$OUT/recv$n.out" 'waiting for a sender'
         timeout "$T" "$BIN/socket/pass" send $kind >/dev/null
         wait_bg recv$n
-        check_trace recv$n "socket bind listen accept getsockopt recvmsg read write close unlink lstat fstat fcntl mmap connect"
+        check_trace recv$n "socket bind listen accept getsockopt recvmsg read write close unlink lstat fstat fcntl mmap lseek connect"
     done
 }
 
@@ -117,6 +117,6 @@ check_trace() {
         wait_for_line "$OUT/recv$n.out" 'waiting for a sender'
         trace_run send$n "$BIN/socket/pass" -v send $kind
         wait_bg recv$n
-        check_trace send$n "socket connect sendmsg read write open pipe close memfd_create ftruncate mmap fcntl" "$OUT/"
+        check_trace send$n "socket connect sendmsg read write open pipe close memfd_create ftruncate mmap fcntl lseek" "$OUT/"
     done
 }
