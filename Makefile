@@ -62,6 +62,7 @@ build/obj/bench/payload.o build/check/obj/bench/payload.o: CFLAGS += -O3
 # Small programs the tests use to attack the lessons from outside (a scribbler on
 # a segment, a liar on a socket...): built by `make test`, never installed.
 TEST_PROGRAMS :=
+TEST_PROGRAMS += tests/sem_plant
 
 OBJ      := build/obj
 CHECKDIR := build/check

@@ -237,9 +237,9 @@ static noreturn void hold_lock(void)
         acc->from, acc->to, acc->from + acc->to);
     if (traced(write(told[1], "h", 1), "write(%d, 1)", told[1]) != 1)
         die_child("write to the parent");
-    close_fd(&told[1]);
     /* acc->to += 10 would come next.  Wait inside the critical section until
-     * killed; read() returns 0 only if the parent dies first. */
+     * killed; read() returns 0 only if the parent dies first.  (told[1] stays
+     * open: the kernel closes it when we die.) */
     char c;
     while (traced(read(hold[0], &c, 1), "read(%d, 1)", hold[0]) == -1 && errno == EINTR)
         ;

@@ -88,7 +88,7 @@ static volatile sig_atomic_t started, signalled;
 
 static bool parse_options(int argc, char *argv[]);
 static int cleanup(void), reap_workers(void);
-static void stop_run(int signo), clean_up(void), line_up(void);
+static void clean_up(void), line_up(void);
 static void report(const struct result *r), summary(const struct result r[]);
 static double now_ns(void);
 static int pt(int rc, const char *fmt, ...) PRINTF_LIKE(2, 3);
@@ -101,7 +101,7 @@ int main(int argc, char *argv[])
     if (parse_options(argc, argv))
         return cleanup();
     parent = getpid();
-    on_stop_signals(stop_run);
+    catch_stop_signals();
     /* Output into a closed pipe (| head) must not kill us before clean_up(). */
     signal(SIGPIPE, SIG_IGN);
     if (atexit(clean_up) != 0)
@@ -491,8 +491,7 @@ static void line_up(void)
     }
 }
 
-/* SIGTERM to each worker not yet told: async-signal-safe, so that the stop
- * handler stops them at once and no waitpid() waits for a run of minutes. */
+/* SIGTERM to each worker not yet told. */
 static void stop_workers(void)
 {
     for (; signalled < started; signalled = signalled + 1)
@@ -501,28 +500,38 @@ static void stop_workers(void)
                          (long)workers[signalled]);
 }
 
-static void stop_run(int signo)
+static void child_ended(int signo)
 {
-    stop_signal = signo;
-    if (getpid() == parent)       /* not a worker before its default_stop_signals() */
-        stop_workers();
+    (void)signo;                  /* only to end sigsuspend() */
 }
 
 /* Reap every worker, in the order they end; returns how many did not finish.
  * One that dies stops the others: a lock it held might never be given back
- * (sem/holder-dies), and the count is lost anyway. */
+ * (sem/holder-dies), and the count is lost anyway.  SIGCHLD and the stop
+ * signals are let in only inside sigsuspend(), so that a stop signal is never
+ * missed between the check and the wait. */
 static int reap_workers(void)
 {
+    sigset_t held, old;
+    sigemptyset(&held);
+    for (int i = 0; i < 4; i++)
+        sigaddset(&held, (const int[]){ SIGCHLD, SIGINT, SIGTERM, SIGHUP }[i]);
+    struct sigaction sa = { .sa_handler = child_ended, .sa_flags = SA_RESTART };
+    sigemptyset(&sa.sa_mask);
+    if (sigprocmask(SIG_BLOCK, &held, &old) == -1 || sigaction(SIGCHLD, &sa, NULL) == -1)
+        die("sigprocmask");
     int failed = 0;
     for (long left = started; left > 0;) {
         if (stop_signal || failed > 0)
             stop_workers();
         int status;
-        pid_t pid = (pid_t)traced(waitpid(-1, &status, 0), "waitpid(-1)");
-        if (pid == -1 && errno == EINTR)
-            continue;
+        pid_t pid = (pid_t)traced(waitpid(-1, &status, WNOHANG), "waitpid(-1, WNOHANG)");
         if (pid == -1)
             die("waitpid");
+        if (pid == 0) {
+            sigsuspend(&old);     /* until a worker ends, or a stop signal */
+            continue;
+        }
         long i = 0;
         while (i < started && workers[i] != pid)
             i++;
@@ -542,6 +551,8 @@ static int reap_workers(void)
                 "lock it may have held", i + 1, (long)pid, WTERMSIG(status),
                 signal_name(WTERMSIG(status)));
     }
+    if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)
+        die("sigprocmask");
     return failed;
 }
 
