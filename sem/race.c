@@ -418,18 +418,12 @@ static void explain(long long expected, long long got)
     }
 }
 
-static void duration(char *buf, size_t size, double ns)
-{
-    const char *unit = ns >= 1e6 ? "ms" : ns >= 1e3 ? "us" : "ns";
-    snprintf(buf, size, "%.1f %s", ns >= 1e6 ? ns / 1e6 : ns >= 1e3 ? ns / 1e3 : ns, unit);
-}
-
 static void report(const struct result *r)
 {
     char total[32], each[32];
-    duration(total, sizeof total, r->ns);
-    duration(each, sizeof each, r->expected > 0 ? r->ns / (double)r->expected : 0);
-    say("time: %s, %s per addition", total, each);
+    snprintf(total, sizeof total, "%.1f", r->ns / 1e6);
+    snprintf(each, sizeof each, "%.1f", r->expected > 0 ? r->ns / (double)r->expected : 0);
+    say("time: %s ms, %s ns per addition", total, each);
     say("expected %lld, got %lld", r->expected, r->got);
     if (r->failed > 0) {
         say("%d worker%s did not finish: the additions never made are missing too, so this "
@@ -446,10 +440,11 @@ static void summary(const struct result r[])
     say("the five answers, %ld process%s each:", procs, procs == 1 ? "" : "es");
     for (enum mode m = NONE; m < MODES; m++) {
         char each[32], lost[48];
-        duration(each, sizeof each, r[m].expected > 0 ? r[m].ns / (double)r[m].expected : 0);
+        snprintf(each, sizeof each, "%.1f", r[m].expected > 0 ? r[m].ns / (double)r[m].expected : 0);
         snprintf(lost, sizeof lost, "lost %lld", r[m].expected - r[m].got);
-        say("  -m %-6s  expected %lld, got %lld (%s), %s per addition", mode_name[m],
-            r[m].expected, r[m].got, r[m].got == r[m].expected ? "exact" : lost, each);
+        say("  -m %-6s  expected %lld, got %lld (%s), %s ns per addition", mode_name[m],
+            r[m].expected, r[m].got, m != NONE && r[m].got == r[m].expected ? "exact" : lost,
+            each);
     }
 }
 

@@ -98,7 +98,7 @@ kill_whole_run() {
     grep -qxE '\[parent [0-9]+\] 2 processes, each adding 1 to one shared counter 10000000 times, with no protection \(-m none\)' <<<"$output"
     grep -qxE '\[parent [0-9]+\] the counter: segment shmid [0-9]+ \(IPC_PRIVATE\), attached and already marked for removal' <<<"$output"
     [ "$(grep -cE '^\[worker[12] [0-9]+\] done: 10000000 additions$' <<<"$output")" -eq 2 ]
-    grep -qE '^\[parent [0-9]+\] time: [0-9.]+ (ns|us|ms), [0-9.]+ (ns|us|ms) per addition$' <<<"$output"
+    grep -qE '^\[parent [0-9]+\] time: [0-9]+\.[0-9] ms, [0-9]+\.[0-9] ns per addition$' <<<"$output"
     read -r expected got < <(counts)
     [ "$expected" -eq 20000000 ]
     [ "$got" -le "$expected" ]
@@ -162,9 +162,9 @@ exact() {
     [ "$(grep -cE '^\[worker[12] [0-9]+\] done: 3000 additions$' <<<"$output")" -eq 10 ]
     summary=$(sed -n '/the five answers, 2 processes each:$/,$p' <<<"$output")
     [ "$(wc -l <<<"$summary")" -eq 6 ]
-    grep -qE '^\[parent [0-9]+\]   -m none    expected 6000, got [0-9]+ \((exact|lost [0-9]+)\), [0-9.]+ (ns|us|ms) per addition$' <<<"$summary"
+    grep -qE '^\[parent [0-9]+\]   -m none    expected 6000, got [0-9]+ \(lost [0-9]+\), [0-9]+\.[0-9] ns per addition$' <<<"$summary"
     for m in sem posix mutex atomic; do
-        grep -qE "^\[parent [0-9]+\]   -m $m +expected 6000, got 6000 \(exact\), [0-9.]+ (ns|us|ms) per addition$" <<<"$summary"
+        grep -qE "^\[parent [0-9]+\]   -m $m +expected 6000, got 6000 \(exact\), [0-9]+\.[0-9] ns per addition$" <<<"$summary"
     done
 }
 
