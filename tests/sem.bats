@@ -140,8 +140,8 @@ exact() {
     [ "$(grep -cE "^\[worker[1-4] [0-9]+\] done: $2 additions$" <<<"$output")" -eq 4 ]
 }
 
-@test "sem/race: the four fixes are exact, run after run, with 4 processes" {
-    for _ in 1 2 3; do
+@test "sem/race: the four fixes are exact with 4 processes (tests/stress/sem.bats: run after run)" {
+    for _ in 1; do
         exact sem 300 'exact: P let one process at a time into load-add-store, V the next one;$'
         exact posix 20000 'exact: sem_wait let one process at a time in, sem_post the next one;$'
         exact mutex 20000 'exact: the mutex let one process at a time in;$'
@@ -197,7 +197,7 @@ exact() {
     [ "$(grep -cE '^\[worker[12] [0-9]+\] semop\([0-9]+, P: -1\) = 0$' <<<"$stderr")" -eq 6 ]
     [ "$(grep -cE '^\[worker[12] [0-9]+\] semop\([0-9]+, V: \+1\) = 0$' <<<"$stderr")" -eq 6 ]
     [ "$(grep -cE '^\[worker[12] [0-9]+\] read\([0-9]+, 1\) = 0$' <<<"$stderr")" -eq 2 ]
-    [ "$(grep -cE '^\[parent [0-9]+\] waitpid\(-1\) = [0-9]+$' <<<"$stderr")" -eq 2 ]
+    [ "$(grep -cE '^\[parent [0-9]+\] waitpid\(-1, WNOHANG\) = [1-9][0-9]*$' <<<"$stderr")" -eq 2 ]
     grep -qE '^\[parent [0-9]+\] semctl\([0-9]+, 0, IPC_RMID\) = 0$' <<<"$stderr"
     [[ $output != *') = '* ]]
     run_t "$BIN/sem/race" -v -n 2 -m posix
