@@ -142,3 +142,5 @@ check_page() {
 }
 
 # One test per page that shows what a program prints.
+
+@test "docs: sem.md" { check_page docs/sem.md; }
