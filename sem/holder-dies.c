@@ -62,8 +62,6 @@ static const char usage[] =
     "  -h         show this help\n";
 
 enum mode { SEM, POSIX, MUTEX };
-/* The project id of this demo's key (objects.h has none for it yet). */
-enum { KEY_HOLDER = 'h' };
 static const char SET_RECORD[] = "sem-holder.owner", NAMED_RECORD[] = "sem-holder-named.owner";
 
 /* What the lock guards: two accounts, 100 in all.  Moving 10 from one to the
