@@ -69,10 +69,8 @@ check_trace() {
 }
 
 @test "trace: sem/race -m sem, the parent and its workers" {
-    # Not close/open: the creator record (common/objects.c owner_write) opens
-    # and closes a file in $IPC_DEMO_DIR without tracing it.
     trace_run race "$BIN/sem/race" -v -m sem -n 3
-    check_trace race "pipe fork waitpid kill read shmget shmat shmdt shmctl semget semctl"
+    check_trace race "pipe fork waitpid kill open fstat read write close unlink shmget shmat shmdt shmctl semget semop semctl"
 }
 
 @test "trace: sem/race -m mutex and -m posix, every close too" {
