@@ -143,6 +143,8 @@ check_page() {
 
 # One test per page that shows what a program prints.
 
+@test "docs: sem.md" { check_page docs/sem.md; }
+
 @test "docs: socket.md" {
     # socket_demo_dir: the block's own /tmp/ipc-demos-NNNNNN, removed when the
     # block ends: the page's /tmp/ipc-demos-1000, once numbers compare as N.
