@@ -31,8 +31,10 @@ T=60
 @test "socket stress: 100 clients at once, more than the 64 slots: the rest wait in the listen() queue, all are served" {
     start_server
     local i
+    # Each client holds its connection for 10 s before it says anything, so
+    # that all 64 slots are taken at once.
     for i in $(seq 100); do
-        start_bg client$i "${BARE[@]}" "$BIN/socket/client" "client $i"
+        start_bg client$i "${BARE[@]}" "$BIN/socket/client" -d 10000 "client $i"
     done
     for i in $(seq 100); do
         wait_bg client$i
@@ -40,6 +42,9 @@ T=60
         [ "$(replies "$OUT/client$i.out")" = "CLIENT $i" ]
     done
     [ "$(grep -c ' connected (fd ' "$OUT/server.out")" -eq 100 ]
+    # Never more than 64 connections at once, and 64 at some moment.
+    [ "$(awk '/ connected \(fd / { n++; if (n > max) max = n } / finished / { n-- }
+               END { print max }' "$OUT/server.out")" -eq 64 ]
     stop_server_with TERM
 }
 
