@@ -33,8 +33,8 @@ EXTRA_procpool/pool := procpool/watch procpool/procfs
 
 # msgq/: System V message queues
 PROGRAMS += msgq/server msgq/client
-EXTRA_msgq/server := msgq/msgq
-EXTRA_msgq/client := msgq/msgq
+EXTRA_msgq/server := msgq/tick msgq/stop msgq/leftover msgq/check msgq/replies
+EXTRA_msgq/client := msgq/tick
 
 # sem/: System V semaphores
 PROGRAMS += sem/race
