@@ -142,3 +142,4 @@ check_page() {
 }
 
 # One test per page that shows what a program prints.
+@test "docs: msgq.md" { check_page docs/msgq.md; }
