@@ -85,7 +85,7 @@ static void send_request(enum msgq_kind kind, const char *text, size_t len)
     for (;;) {
         /* Blocks while the queue is full (msg_qbytes): the server makes room. */
         int rc = msgsnd(msqid, &msg, MSGQ_HEADER + len, 0);
-        if (rc == 0 || errno != EINTR)                   /* -h: not the tick's EINTRs */
+        if (!by_tick(rc))         /* -h: -v leaves out the tick's EINTRs */
             traced(rc, "msgsnd(%d, type %ld, %zu, 0)", msqid, msg.mtype, MSGQ_HEADER + len);
         if (rc == 0)
             return;
@@ -105,7 +105,7 @@ static ssize_t receive(void)
     for (;;) {
         /* Type getpid(): the oldest message of that type, whatever else waits. */
         ssize_t n = msgrcv(msqid, &msg, MSGQ_RECV_SIZE, getpid(), MSG_NOERROR);
-        if (n != -1 || errno != EINTR)                   /* -h: not the tick's EINTRs */
+        if (!by_tick(n))          /* -h: -v leaves out the tick's EINTRs */
             traced(n, "msgrcv(%d, type %ld, MSG_NOERROR)", msqid, (long)getpid());
         if (n == -1 && errno == EINTR)
             check_server();       /* a queue has no end of file: look */

@@ -57,6 +57,9 @@ struct msgq_msg {
  * (signal(7)): the tick makes them fail with EINTR, so that the caller can
  * look around.  Every other call is restarted (SA_RESTART). */
 void tick_start(void);
+/* RC is -1 EINTR, and no stop signal came: the tick interrupted the call.
+ * -v leaves those out (five a second while a program waits); -h says so. */
+bool by_tick(long rc);
 
 /* The server's, in msgq/stop.c, msgq/leftover.c, msgq/check.c, msgq/replies.c. */
 void stop_cleanly(void (*remove)(void));  /* stop signals, the tick, SIGPIPE, atexit */

@@ -113,23 +113,24 @@ static void show_queue(void)
 static void serve(void)
 {
     static struct msgq_msg req;
-    while (!stop_signal && !stdout_gone()) {
+    bool more = true;
+    while (more && !stop_signal && !stdout_gone()) {
         send_kept(false);
         delay_ms(delay);
         if (stop_signal)
-            return;
+            break;                /* during the pause: take no more requests */
         /* While replies wait for room, never block on an empty queue: wait for
          * room instead (ENOMSG, below). */
         int flags = MSG_NOERROR | (replies_kept() ? IPC_NOWAIT : 0);
         ssize_t n = msgrcv(msqid, &req, MSGQ_RECV_SIZE, MSGQ_TO_SERVER, flags);
-        if (n != -1 || errno != EINTR || stop_signal)   /* -h: not the tick's EINTRs */
+        if (!by_tick(n))          /* -h: -v leaves out the tick's EINTRs */
             traced(n, "msgrcv(%d, type %d, %s)", msqid, MSGQ_TO_SERVER,
                    flags & IPC_NOWAIT ? "MSG_NOERROR|IPC_NOWAIT" : "MSG_NOERROR");
-        if (n >= 0 && !handle(&req, (size_t)n))
-            return;               /* a shutdown request */
-        if (n == -1 && errno == ENOMSG)
+        if (n >= 0)
+            more = handle(&req, (size_t)n);       /* false: a shutdown request */
+        else if (errno == ENOMSG)
             send_kept(true);
-        else if (n == -1 && errno != EINTR)
+        else if (errno != EINTR)
             queue_failed("msgrcv");
     }
 }
@@ -145,7 +146,7 @@ bool send_reply(const struct msgq_msg *m, size_t size, bool wait)
         return true;
     }
     int rc = msgsnd(msqid, m, size, wait ? 0 : IPC_NOWAIT);
-    if (rc == 0 || errno != EINTR || stop_signal)        /* -h: not the tick's EINTRs */
+    if (!by_tick(rc))             /* -h: -v leaves out the tick's EINTRs */
         traced(rc, "msgsnd(%d, type %ld, %zu, %s)", msqid, m->mtype, size,
                wait ? "0" : "IPC_NOWAIT");
     if (rc == -1 && errno != EAGAIN && errno != EINTR)

@@ -10,6 +10,7 @@
 
 #include "../common/common.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <sys/time.h>
 
@@ -30,4 +31,9 @@ void tick_start(void)
     struct itimerval every = { { 0, 200000 }, { 0, 200000 } };
     if (setitimer(ITIMER_REAL, &every, NULL) == -1)
         die("setitimer");
+}
+
+bool by_tick(long rc)
+{
+    return rc == -1 && errno == EINTR && !stop_signal;
 }
