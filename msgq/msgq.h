@@ -52,13 +52,10 @@ struct msgq_msg {
 
 /* ---- what makes them robust (not the lesson) ---- */
 
-/* msgq/tick.c: SIGALRM five times a second.  msgrcv() and msgsnd() wait with
- * no timeout, and System V IPC calls are never restarted after a handler
- * (signal(7)): the tick makes them fail with EINTR, so that the caller can
- * look around.  Every other call is restarted (SA_RESTART). */
+/* msgq/tick.c: SIGALRM five times a second makes a waiting msgrcv() or
+ * msgsnd() fail with EINTR, so that the caller can look around.  by_tick(RC):
+ * RC is such an EINTR (no stop signal came); -v leaves those out. */
 void tick_start(void);
-/* RC is -1 EINTR, and no stop signal came: the tick interrupted the call.
- * -v leaves those out (five a second while a program waits); -h says so. */
 bool by_tick(long rc);
 
 /* The server's, in msgq/stop.c, msgq/leftover.c, msgq/check.c, msgq/replies.c. */
