@@ -89,16 +89,15 @@ void remove_leftover(key_t key)
     remove_queue_id(id, &ds);
 }
 
-/* The record of a server that is gone: nobody else will ever remove it. */
+/* The record of a server that is gone: owner_remove() takes it away. */
 static bool remove_stale_record(void)
 {
     struct owner o;
     if (owner_read(MSGQ_OWNER, &o) != 1 || owner_running(&o))
         return false;
-    ipc_path(record, sizeof record, MSGQ_OWNER);
-    if (traced(unlink(record), "unlink(\"%s\")", record) == -1 && errno != ENOENT)
-        die("unlink %s", record);
-    say("removed the record of msgq/server %ld, which is gone: %s", (long)o.pid, record);
+    owner_remove(MSGQ_OWNER);
+    say("removed the record of msgq/server %ld, which is gone: %s/%s", (long)o.pid,
+        ipc_dir(), MSGQ_OWNER);
     return true;
 }
 

@@ -142,4 +142,7 @@ check_page() {
 }
 
 # One test per page that shows what a program prints.
+
+@test "docs: sem.md" { check_page docs/sem.md; }
+
 @test "docs: msgq.md" { check_page docs/msgq.md; }
