@@ -67,3 +67,43 @@ check_trace() {
     trace_run demo "$BIN/pipe/demo" -v -n 3
     check_trace demo "pipe fork close read write waitpid"
 }
+
+@test "trace: fifo/server, to the end of its client" {
+    trace_bg server "$BIN/fifo/server" -v
+    wait_for_line "$OUT/server.out" 'waiting for a client'
+    run_t "$BIN/fifo/client" hello "second line"
+    [ "$status" -eq 0 ]
+    wait_bg server
+    [ "$status" -eq 0 ]
+    check_trace server "mkfifo lstat open fstat flock read close unlink"
+}
+
+@test "trace: fifo/server -k, stopped by SIGINT in read()" {
+    trace_bg server "$BIN/fifo/server" -k -v
+    wait_for_line "$OUT/server.out" 'waiting for a client'
+    run_t "$BIN/fifo/client" one two
+    [ "$status" -eq 0 ]
+    wait_for_line "$OUT/server.out" 'client says: two$'
+    server=$(traced_pid server)
+    # Blocked in read() (where the kernel shows it: [anon_]pipe_read), so that
+    # the signal interrupts the call and -v must show it returning EINTR.
+    wait_until "the server to block in read()" \
+        grep -qxE '(anon_)?pipe_read|0|' "/proc/$server/wchan"
+    wchan=$(cat "/proc/$server/wchan")
+    kill -INT "$server"
+    wait_bg server
+    [ "$status" -eq 0 ]
+    grep -qE '^\[server [0-9]+\] SIGINT: removed .* and exiting$' "$OUT/server.out"
+    [[ $wchan != *pipe_read ]] || grep -qE '^\[server [0-9]+\] read\([0-9]+, 4096\) = -1 EINTR$' "$OUT/server.err"
+    check_trace server "mkfifo lstat open fstat flock read close unlink"
+}
+
+@test "trace: fifo/client, lines from its standard input" {
+    trace_bg server "$BIN/fifo/server"
+    wait_for_line "$OUT/server.out" 'waiting for a client'
+    printf 'one\ntwo\n' >"$OUT/input"
+    trace_run client "$BIN/fifo/client" -v <"$OUT/input"
+    wait_bg server
+    [ "$status" -eq 0 ]
+    check_trace client "lstat open fstat fcntl read write close" "" 0
+}
