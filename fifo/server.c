@@ -265,11 +265,11 @@ static void cleanup(void)
 
 static void prepare_cleanup(void)
 {
-    on_stop_signals(on_signal);
     struct sigaction sa = { .sa_handler = on_signal };    /* no SA_RESTART */
     sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGPIPE, &sa, NULL) == -1 || sigaction(SIGALRM, &sa, NULL) == -1)
+    if (sigaction(SIGALRM, &sa, NULL) == -1 || sigaction(SIGPIPE, &sa, NULL) == -1)
         die("sigaction");
+    on_stop_signals(on_signal);   /* SIGALRM first: their handler sets the alarm */
     if (atexit(cleanup) != 0)
         die_msg("atexit failed");
 }
