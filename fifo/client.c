@@ -91,30 +91,30 @@ int main(int argc, char *argv[])
     require_our_fifo(path, &seen);
     /* Without O_NONBLOCK, open() would wait for a reader -- forever, if the
      * server is dead.  With it, no reader means ENXIO at once. */
-    fifo_fd = (int)traced(open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW),
-                          "open(\"%s\", O_WRONLY|O_NONBLOCK|O_NOFOLLOW)", path);
-    if (fifo_fd == -1)
+    int fd = (int)traced(open(path, O_WRONLY | O_NONBLOCK | O_NOFOLLOW),
+                         "open(\"%s\", O_WRONLY|O_NONBLOCK|O_NOFOLLOW)", path);
+    if (fd == -1)
         no_server("open ");
-    require_same_file(fifo_fd, path, &seen);
+    require_same_file(fd, path, &seen);
+    fifo_fd = fd;
     /* Connected.  From now on a full FIFO should make write() wait for the
      * server, not fail with EAGAIN: F_SETFL 0 clears O_NONBLOCK (it sets only
      * such status flags, and we want none). */
-    if (traced(fcntl(fifo_fd, F_SETFL, 0), "fcntl(%d, F_SETFL, 0)", fifo_fd) == -1)
+    if (traced(fcntl(fd, F_SETFL, 0), "fcntl(%d, F_SETFL, 0)", fd) == -1)
         die("fcntl %s", path);
-    say("connected to %s (fd %d): a server has it open for reading", path, fifo_fd);
+    say("connected to %s (fd %d): a server has it open for reading", path, fd);
 
     for (int i = first; i < argc; i++)
         send_line(argv[i], strlen(argv[i]));
     if (first == argc)
         send_input();
-    int fd = fifo_fd;
     fifo_fd = -1;
     if (traced(close(fd), "close(%d)", fd) == -1)
         die("close %s", path);
+    char note[48] = "";
     if (refused)
-        say("closed the FIFO: %ld line%s sent, %ld refused", sent, sent == 1 ? "" : "s", refused);
-    else
-        say("closed the FIFO: %ld line%s sent", sent, sent == 1 ? "" : "s");
+        snprintf(note, sizeof note, ", %ld refused", refused);
+    say("closed the FIFO: %ld line%s sent%s", sent, sent == 1 ? "" : "s", note);
     return refused ? 1 : 0;
 }
 
@@ -199,8 +199,7 @@ static noreturn void no_server(const char *call)
             : "nobody reads this FIFO: its server is gone; start fifo/server");
 }
 
-/* atexit: an error exit leaves no fd open either. */
-static void close_at_exit(void)
+static void close_at_exit(void)  /* atexit: an error exit leaves no fd open either */
 {
     if (fifo_fd != -1 && traced(close(fifo_fd), "close(%d)", fifo_fd) == -1)
         warn_sys("close");

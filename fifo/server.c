@@ -58,10 +58,9 @@ static noreturn void stop(void);
 static noreturn void stop_or_die(const char *call);
 
 /* mkfifo() makes a name, nothing more.  A FIFO already there is a running
- * server's (refused by claim_fifo) or a leftover of a run killed with kill -9
- * (no other exit leaves one): reused only if it is a FIFO of ours with mode
- * 0600, since anyone who can open it can write into it.  Anything else is
- * refused and left as it is. */
+ * server's (claim_fifo refuses it) or a leftover of a run killed with kill -9:
+ * reused only if it is ours with mode 0600, since whoever can open it can write
+ * into it.  Anything else is refused and left as it is. */
 static void make_fifo(void)
 {
     int made = (int)traced(mkfifo(path, 0600), "mkfifo(\"%s\", 0600)", path);
@@ -234,13 +233,11 @@ static void claim_fifo(void)
         stop();
 }
 
-/* A stop signal only sets stop_signal (common.h's flag, which delay_ms() heeds
- * too): the call it interrupts returns EINTR to the code that made it, which
- * shows it (-v) and ends the program in order.  (A handler that cleaned up by
- * itself would never let that call return.)  A signal landing after the code
- * last looked at stop_signal and before it blocked in open() or read()
- * interrupts nothing: the alarm set here interrupts that call a second later.
- * SIGPIPE, our standard output gone, stops the server too. */
+/* A stop signal (or SIGPIPE: our standard output is gone) only sets stop_signal
+ * (common.h; delay_ms() heeds it too): the call it interrupts returns EINTR to
+ * the code that made it, which shows it (-v) and ends the program in order.
+ * One landing after the code last looked at stop_signal and before it blocked
+ * in open() or read() interrupts nothing: the alarm interrupts that call. */
 static void on_signal(int signo)
 {
     if (signo != SIGALRM) {

@@ -299,11 +299,13 @@ EXPECTED
 
 @test "fifo/client: the server gone mid-stream is reported as EPIPE, not a silent SIGPIPE death" {
     start_server
-    # The client's input: one line, then -- once the server is gone -- another.
-    start_bg client bash -c 'wait_gone() { while [ -e "$1" ]; do sleep 0.02; done; }
-        { echo before; wait_gone "$1"; echo after; } | "$2"' _ "$FIFO" "$BIN/fifo/client"
+    server=$(server_child)
+    # The client's input: one line, then -- once the server has exited, its fds
+    # closed (its FIFO's name goes a moment before) -- another.
+    start_bg client bash -c 'wait_exited() { while [ -e "/proc/$1/fd/1" ]; do sleep 0.02; done; }
+        { echo before; wait_exited "$1"; echo after; } | "$2"' _ "$server" "$BIN/fifo/client"
     wait_for_line "$OUT/server.out" 'client says: before$'
-    kill -TERM "$(server_child)"
+    kill -TERM "$server"
     wait_bg server
     [ "$status" -eq 0 ]
     wait_bg client
