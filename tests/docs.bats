@@ -142,3 +142,5 @@ check_page() {
 }
 
 # One test per page that shows what a program prints.
+
+@test "docs: fifo.md" { check_page docs/fifo.md; }
