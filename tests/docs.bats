@@ -143,4 +143,6 @@ check_page() {
 
 # One test per page that shows what a program prints.
 
+@test "docs: sem.md" { check_page docs/sem.md; }
+
 @test "docs: fifo.md" { check_page docs/fifo.md; }
