@@ -110,6 +110,7 @@ check_trace() {
     [ "$status" -eq 1 ]
     grep -qxF "sem/holder-dies: caught SIGTERM: stopped" "$OUT/hd.err"
     check_trace hd "pipe fork waitpid kill"
+}
 
 @test "trace: fifo/server, to the end of its client" {
     trace_bg server "$BIN/fifo/server" -v
