@@ -19,8 +19,6 @@ PROGRAMS += pipe/demo pipe/cases pipe/atomic pipe/pipeline
 
 # fifo/: named pipes
 PROGRAMS += fifo/server fifo/client
-EXTRA_fifo/server := fifo/fifo_path
-EXTRA_fifo/client := fifo/fifo_path
 
 # shm/: System V shared memory
 PROGRAMS += shm/reader shm/writer

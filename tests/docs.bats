@@ -145,4 +145,6 @@ check_page() {
 
 @test "docs: sem.md" { check_page docs/sem.md; }
 
+@test "docs: fifo.md" { check_page docs/fifo.md; }
+
 @test "docs: msgq.md" { check_page docs/msgq.md; }

@@ -23,6 +23,9 @@ setup() {
     if ! strace -f -qq -o /dev/null true 2>"$OUT/strace-probe"; then
         skip "strace cannot trace here (no ptrace?): $(head -1 "$OUT/strace-probe")"
     fi
+    # make check's sanitized build: LeakSanitizer refuses to run under ptrace.
+    # Leaks are the other tests' and valgrind's business.
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 }
 
 STRACE=(strace -f -qq -s 4 -e signal=none)
@@ -110,6 +113,46 @@ check_trace() {
     [ "$status" -eq 1 ]
     grep -qxF "sem/holder-dies: caught SIGTERM: stopped" "$OUT/hd.err"
     check_trace hd "pipe fork waitpid kill"
+}
+
+@test "trace: fifo/server, to the end of its client" {
+    trace_bg server "$BIN/fifo/server" -v
+    wait_for_line "$OUT/server.out" 'waiting for a client'
+    run_t "$BIN/fifo/client" hello "second line"
+    [ "$status" -eq 0 ]
+    wait_bg server
+    [ "$status" -eq 0 ]
+    check_trace server "mkfifo lstat open fstat flock read close unlink"
+}
+
+@test "trace: fifo/server -k, stopped by SIGINT in read()" {
+    trace_bg server "$BIN/fifo/server" -k -v
+    wait_for_line "$OUT/server.out" 'waiting for a client'
+    run_t "$BIN/fifo/client" one two
+    [ "$status" -eq 0 ]
+    wait_for_line "$OUT/server.out" 'client says: two$'
+    server=$(traced_pid server)
+    # Blocked in read() (where the kernel shows it: [anon_]pipe_read), so that
+    # the signal interrupts the call and -v must show it returning EINTR.
+    wait_until "the server to block in read()" \
+        grep -qxE '(anon_)?pipe_read|0|' "/proc/$server/wchan"
+    wchan=$(cat "/proc/$server/wchan")
+    kill -INT "$server"
+    wait_bg server
+    [ "$status" -eq 0 ]
+    grep -qE '^\[server [0-9]+\] SIGINT: removed .* and exiting$' "$OUT/server.out"
+    [[ $wchan != *pipe_read ]] || grep -qE '^\[server [0-9]+\] read\([0-9]+, 4096\) = -1 EINTR$' "$OUT/server.err"
+    check_trace server "mkfifo lstat open fstat flock read close unlink"
+}
+
+@test "trace: fifo/client, lines from its standard input" {
+    trace_bg server "$BIN/fifo/server"
+    wait_for_line "$OUT/server.out" 'waiting for a client'
+    printf 'one\ntwo\n' >"$OUT/input"
+    trace_run client "$BIN/fifo/client" -v <"$OUT/input"
+    wait_bg server
+    [ "$status" -eq 0 ]
+    check_trace client "lstat open fstat fcntl read write close" "" 0
 }
 
 # msgq/: a timer interrupts msgrcv()/msgsnd() five times a second (msgq/tick.c),

@@ -34,8 +34,9 @@ until_ok() {
     done
 }
 
-# fifo/: a conversation that ends with the client, then a -k server serving two
-# clients until SIGTERM (its signal handler's cleanup path).
+# fifo/: a conversation that ends with the client, a client with no server, then
+# a -k server serving two clients until SIGTERM (its stop path), a second server
+# refused meanwhile.
 scenario_fifo_server_client() {
     local fifo="$IPC_DEMO_DIR/fifo" server status
     $VG "$ROOT/fifo/server" >"$logs/server.out" &
@@ -45,9 +46,13 @@ scenario_fifo_server_client() {
     wait "$server" || return 1
     [[ ! -e $fifo ]] || return 1
 
+    $VG "$ROOT/fifo/client" no server here && return 1
+
     $VG "$ROOT/fifo/server" -k >"$logs/server-k.out" &
     server=$!
     until_ok 60 grep -q 'waiting for a client' "$logs/server-k.out" || return 1
+    # A second server is refused (exit 1): its lock's fd closed on the way out.
+    $VG "$ROOT/fifo/server" && return 1
     $VG "$ROOT/fifo/client" first || return 1
     printf 'second\nthird\n' | $VG "$ROOT/fifo/client" || return 1
     until_ok 60 grep -q 'client says: third' "$logs/server-k.out" || return 1
