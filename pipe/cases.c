@@ -46,7 +46,9 @@ static const char usage[] =
     "            above /proc/sys/fs/pipe-max-size it needs CAP_SYS_RESOURCE\n"
     "  -d MS     how long the writer (empty) or the reader (full) waits before acting,\n"
     "            so you can watch the other side blocked (default 200)\n"
-    "  -v        trace every system call on the pipes (and fork, waitpid) on stderr\n"
+    "  -v        trace every system call on the pipes (and fork, waitpid) on stderr;\n"
+    "            sigpipe: the write() that SIGPIPE kills has no line (the writer dies\n"
+    "            before that call returns to it)\n"
     "  -h        show this help\n"
     "Exit status: 0 when every case behaved as the lesson says, 1 otherwise.\n";
 

@@ -58,16 +58,21 @@ static void ensure_std_fds(void);
 static void block_stop_signals(bool block);
 static void describe(const struct command *cmd, int i, pid_t pid);
 static int exit_status(struct command *cmds, int n, bool failed);
+static void log_kill(pid_t pid, int signo, int rc, int err);
+static void show_forwarded(void);
 
 /* SIGINT, SIGTERM, SIGHUP: pass the signal on to the commands, as a terminal
- * sends it to the whole pipeline; then go on reaping them. */
+ * sends it to the whole pipeline; then go on reaping them.  The kill()s are
+ * made here, at once; their trace lines are printed by show_forwarded() once
+ * the parent is back from what it was doing (most often the waitpid() the
+ * signal interrupted, whose -1 EINTR comes first, as strace shows it). */
 static void forward(int signo)
 {
     int saved = errno;
     stop_signal = signo;
     for (int i = 0; i < started; i++)
         if (pids[i] > 0)
-            traced(kill(pids[i], signo), "kill(%ld, %s)", (long)pids[i], signal_name(signo));
+            log_kill(pids[i], signo, kill(pids[i], signo), errno);
     errno = saved;
 }
 
@@ -147,6 +152,7 @@ static void reap_all(struct command *cmds)
     for (int left = started; left > 0;) {
         int status;
         pid_t pid = (pid_t)traced(waitpid(-1, &status, 0), "waitpid(-1)");
+        show_forwarded();
         if (pid == -1 && errno == EINTR)
             continue;        /* a stop signal, passed on: go on reaping */
         if (pid == -1)
@@ -174,6 +180,7 @@ int main(int argc, char *argv[])
     bool failed = false;
     for (int i = 0; i < n && !stop_signal && !failed; i++)
         failed = !start_command(cmds[i].argv, i, n, &prev_read);
+    show_forwarded();
     /* Only after a failure or a stop signal: no command will read it. */
     if (prev_read != -1 && traced(close(prev_read), "close(%d)", prev_read) == -1)
         warn_sys("close");
@@ -207,6 +214,15 @@ static char **split_words(char *text)
     return argv;
 }
 
+/* "seq 3 | wc -l": the words of one more command at the end of PLAN. */
+static void add_to_plan(char *plan, size_t size, char **argv)
+{
+    for (char **w = argv; *w != NULL; w++) {
+        size_t used = strlen(plan);
+        snprintf(plan + used, size - used, "%s%s", w != argv ? " " : used > 0 ? " | " : "", *w);
+    }
+}
+
 /* The options, then each CMD split into CMDS; returns how many.  With -v,
  * traces the plan. */
 static int parse_commands(int argc, char *argv[], struct command *cmds)
@@ -235,11 +251,7 @@ static int parse_commands(int argc, char *argv[], struct command *cmds)
                 free(cmds[j].argv);
             usage_error("command %d is empty", i + 1);
         }
-        for (char **w = cmds[i].argv; *w != NULL; w++) {
-            size_t used = strlen(plan);
-            snprintf(plan + used, sizeof plan - used, "%s%s",
-                     w != cmds[i].argv ? " " : i > 0 ? " | " : "", *w);
-        }
+        add_to_plan(plan, sizeof plan, cmds[i].argv);
     }
     trace("plan: %d processes, %d pipe%s: %s", n, n - 1, n - 1 == 1 ? "" : "s", plan);
     return n;
@@ -258,6 +270,36 @@ static void ensure_std_fds(void)
         if (null != fd)
             die_msg("fd %d is closed and could not be filled", fd);
     }
+}
+
+/* What forward() did, for show_forwarded() to trace: one entry per kill(). */
+static struct {
+    pid_t pid;
+    int signo, rc, err;
+} kills[4 * MAX_COMMANDS];
+static volatile sig_atomic_t killed, kills_shown;
+
+/* In the handler (the stop signals are blocked while it runs). */
+static void log_kill(pid_t pid, int signo, int rc, int err)
+{
+    if (killed < (sig_atomic_t)(sizeof kills / sizeof kills[0])) {
+        kills[killed].pid = pid;
+        kills[killed].signo = signo;
+        kills[killed].rc = rc;
+        kills[killed].err = err;
+        killed++;
+    }
+}
+
+static void show_forwarded(void)
+{
+    int saved = errno;
+    for (; kills_shown < killed; kills_shown++) {
+        errno = kills[kills_shown].err;
+        traced(kills[kills_shown].rc, "kill(%ld, %s)", (long)kills[kills_shown].pid,
+               signal_name(kills[kills_shown].signo));
+    }
+    errno = saved;
 }
 
 /* Blocked around fork(), so a stop signal finds every command in pids[]. */

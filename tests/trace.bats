@@ -67,3 +67,65 @@ check_trace() {
     trace_run demo "$BIN/pipe/demo" -v -n 3
     check_trace demo "pipe fork close read write waitpid"
 }
+
+@test "trace: pipe/cases, all four cases (O_NONBLOCK by fcntl, SIGPIPE, EPIPE)" {
+    trace_run cases "$BIN/pipe/cases" -v -d 0 all
+    # The write() that SIGPIPE kills returns -1 EPIPE in the kernel, and the
+    # signal ends the writer before it can print that line (pipe/cases -h says
+    # so): that one call, and only it, is taken out of what strace saw.
+    killed=$(sed -nE 's/^\[reader [0-9]+\] writer ([0-9]+) was killed by signal 13 \(SIGPIPE\)$/\1/p' "$OUT/cases.out")
+    [ -n "$killed" ]
+    last=$(grep -n "^$killed " "$OUT/cases.strace" | tail -n 1)
+    [[ $last == *" write("*"= -1 EPIPE"* ]]
+    sed -i "${last%%:*}d" "$OUT/cases.strace"
+    check_trace cases "pipe fork close read write fcntl waitpid"
+}
+
+@test "trace: pipe/cases full -s, F_SETPIPE_SZ" {
+    trace_run cases "$BIN/pipe/cases" -v -d 0 -s 16384 full
+    check_trace cases "pipe fork close read write fcntl waitpid"
+}
+
+@test "trace: pipe/atomic, the reader and three writers" {
+    trace_run atomic "$BIN/pipe/atomic" -v -w 3 -n 20
+    check_trace atomic "pipe fork close read write waitpid"
+}
+
+@test "trace: pipe/pipeline, up to each command's exec (not followed further)" {
+    trace_run pipeline "$BIN/pipe/pipeline" -v 'seq 1000' 'grep 7' 'wc -l'
+    check_trace pipeline "pipe fork close dup2 waitpid kill"
+    trace_run failed "$BIN/pipe/pipeline" -v 'seq 3' no-such-command-here || [ $? -eq 127 ]
+    check_trace failed "pipe fork close dup2 waitpid kill"
+}
+
+@test "trace: pipe/pipeline stopped by SIGTERM passes it on to each command" {
+    trace_bg pipeline "$BIN/pipe/pipeline" -v 'sleep 60' 'sleep 61'
+    pid=$(traced_pid pipeline)
+    # Both commands run sleep (exec'd) and the pipeline waits in waitpid()
+    # when the signal comes.
+    wait_until "two sleeps" two_sleeps "$pid"
+    wait_until "the pipeline in waitpid()" waiting "$pid"
+    kill -TERM "$pid"
+    wait_bg pipeline
+    [ "$status" -eq 143 ]
+    [ "$(grep -cE '^\[pipeline [0-9]+\] kill\([0-9]+, SIGTERM\) = 0$' "$OUT/pipeline.err")" -eq 2 ]
+    check_trace pipeline "pipe fork close dup2 waitpid kill"
+}
+
+# waiting PID: PID sleeps in the kernel's wait (wait4).
+waiting() {
+    [[ $(cat "/proc/$1/wchan" 2>/dev/null) == *wait* ]]
+}
+
+# two_sleeps PID: PID has two children, both already running sleep (exec'd).
+two_sleeps() {
+    local parent=$1 stat pid rest n=0
+    for stat in /proc/[0-9]*/stat; do
+        { read -r pid rest <"$stat"; } 2>/dev/null || continue
+        [[ $rest == "(sleep) "* ]] || continue
+        rest=${rest##*) }
+        set -- $rest
+        [[ $2 == "$parent" ]] && n=$((n + 1))
+    done
+    ((n == 2))
+}
