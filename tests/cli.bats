@@ -26,6 +26,7 @@ msgq/client      -d                -                             no
 sem/race         -n                -                             yes
 bench/ipcbench   -r                -                             yes
 bench/ipcbench   -s                -                             yes
+intro/isolation  -d                -                             yes
 '
 
 row_of() {

@@ -129,3 +129,8 @@ two_sleeps() {
     done
     ((n == 2))
 }
+
+@test "trace: intro/isolation, parent and child" {
+    trace_run isolation "$BIN/intro/isolation" -v
+    check_trace isolation "pipe fork close read write waitpid"
+}
