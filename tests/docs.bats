@@ -143,3 +143,4 @@ check_page() {
 
 # One test per page that shows what a program prints.
 @test "docs: pipe.md" { check_page docs/pipe.md; }
+@test "docs: intro.md" { check_page docs/intro.md; }
