@@ -14,14 +14,18 @@ load helpers
     for i in 1 2 3 4 5; do
         [ "${got[i-1]}" = "[parent] received: message $i of 5" ]
     done
-    # EOF comes after the last message, the reap after EOF, and names the child.
+    # The parent's EOF comes after the last message, the reap after EOF, and
+    # names the child; the child said it was done before it was reaped.
     child=$(grep -oE '^\[child [0-9]+\]' <<<"$output" | head -1 | tr -dc 0-9)
     [ -n "$child" ]
-    tail -n 2 <<<"$output" | strip_pids >"$OUT/tail"
+    grep -E '^\[parent ' <<<"$output" | tail -n 2 | strip_pids >"$OUT/tail"
     diff - "$OUT/tail" <<EXPECTED
 [parent] read() returned 0: end of file, every write end is closed
 [parent] child $child exited with status 0
 EXPECTED
+    done_at=$(grep -nE '^\[child [0-9]+\] done: closed the write end; exiting$' <<<"$output" | cut -d: -f1)
+    reaped_at=$(grep -nE '^\[parent [0-9]+\] child [0-9]+ exited' <<<"$output" | cut -d: -f1)
+    [ -n "$done_at" ] && [ -n "$reaped_at" ] && ((done_at < reaped_at))
 }
 
 @test "pipe/demo -n 0: no message, still EOF and the reap" {
