@@ -24,6 +24,9 @@ fifo/client      -d                -                             no
 msgq/server      -d                -                             yes
 msgq/client      -d                -                             no
 sem/race         -n                -                             yes
+sem/race         -p                -                             yes
+sem/holder-dies  -t                -                             yes
+sem/holder-dies  -d                -                             yes
 bench/ipcbench   -r                -                             yes
 bench/ipcbench   -s                -                             yes
 intro/isolation  -d                -                             yes

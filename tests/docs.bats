@@ -142,5 +142,10 @@ check_page() {
 }
 
 # One test per page that shows what a program prints.
+
+@test "docs: sem.md" { check_page docs/sem.md; }
+
+@test "docs: fifo.md" { check_page docs/fifo.md; }
+
 @test "docs: pipe.md" { check_page docs/pipe.md; }
 @test "docs: intro.md" { check_page docs/intro.md; }

@@ -34,8 +34,9 @@ until_ok() {
     done
 }
 
-# fifo/: a conversation that ends with the client, then a -k server serving two
-# clients until SIGTERM (its signal handler's cleanup path).
+# fifo/: a conversation that ends with the client, a client with no server, then
+# a -k server serving two clients until SIGTERM (its stop path), a second server
+# refused meanwhile.
 scenario_fifo_server_client() {
     local fifo="$IPC_DEMO_DIR/fifo" server status
     $VG "$ROOT/fifo/server" >"$logs/server.out" &
@@ -45,9 +46,13 @@ scenario_fifo_server_client() {
     wait "$server" || return 1
     [[ ! -e $fifo ]] || return 1
 
+    $VG "$ROOT/fifo/client" no server here && return 1
+
     $VG "$ROOT/fifo/server" -k >"$logs/server-k.out" &
     server=$!
     until_ok 60 grep -q 'waiting for a client' "$logs/server-k.out" || return 1
+    # A second server is refused (exit 1): its lock's fd closed on the way out.
+    $VG "$ROOT/fifo/server" && return 1
     $VG "$ROOT/fifo/client" first || return 1
     printf 'second\nthird\n' | $VG "$ROOT/fifo/client" || return 1
     until_ok 60 grep -q 'client says: third' "$logs/server-k.out" || return 1
@@ -147,8 +152,22 @@ scenario_msgq_server_client() {
 # Each mode; the workers are forked, not exec'd: valgrind follows them.
 scenario_sem_race() {
     $VG "$ROOT/sem/race" &&
-        $VG "$ROOT/sem/race" -m sem -n 500 &&
-        $VG "$ROOT/sem/race" -m atomic -n 100000
+        $VG "$ROOT/sem/race" -m all -n 500
+}
+
+# Each lock and its dead holder.  The holder is killed by SIGKILL (valgrind
+# cannot check a process killed so): its log is checked for errors only.
+scenario_sem_holder_dies() {
+    local args pid
+    for args in "-m sem" "-m sem -n -t 50" "-m posix -t 50" "-m mutex" "-m mutex -n"; do
+        $VG "$ROOT/sem/holder-dies" $args >"$logs/holder.out" || return 1
+        pid=$(sed -nE 's/.*killed the holder \(pid ([0-9]+)\).*/\1/p' "$logs/holder.out")
+        [[ -n $pid && -f $logs/vg.$pid ]] || return 1
+        if grep -E '^==[0-9]+== (Invalid|Conditional|Use of|Syscall param|Mismatched)' "$logs/vg.$pid"; then
+            return 1
+        fi
+        mv "$logs/vg.$pid" "$logs/killed-holder.$pid"
+    done
 }
 
 # The whole --quick run, round trips too: every mechanism, writer and echo
