@@ -153,6 +153,7 @@ check_trace() {
     wait_bg server
     [ "$status" -eq 0 ]
     check_trace client "lstat open fstat fcntl read write close" "" 0
+}
 
 @test "trace: pipe/cases, all four cases (O_NONBLOCK by fcntl, SIGPIPE, EPIPE)" {
     trace_run cases "$BIN/pipe/cases" -v -d 0 all
