@@ -34,8 +34,8 @@ EXTRA_procpool/pool := procpool/watch procpool/procfs
 
 # msgq/: System V message queues
 PROGRAMS += msgq/server msgq/client
-EXTRA_msgq/server := msgq/msgq
-EXTRA_msgq/client := msgq/msgq
+EXTRA_msgq/server := msgq/tick msgq/stop msgq/leftover msgq/check msgq/replies
+EXTRA_msgq/client := msgq/tick
 
 # sem/: one race and many locks (System V and POSIX semaphores, a mutex); what
 # each lock does when the process holding it dies

@@ -155,6 +155,82 @@ check_trace() {
     check_trace client "lstat open fstat fcntl read write close" "" 0
 }
 
+# msgq/: a timer interrupts msgrcv()/msgsnd() five times a second (msgq/tick.c),
+# and -v leaves those EINTRs out, as both programs' -h says.  strace shows
+# each such call, then SIGALRM: msgq_drop_ticks NAME takes them out of the
+# strace log (a call a stop signal interrupted stays: -v shows it).
+msgq_drop_ticks() {
+    local log="$OUT/$1.strace"
+    awk '
+        function settle(p,    ix, i, n) {
+            if (p in cand && alrm[p] && !other[p]) {
+                n = split(cand[p], ix, " ")
+                for (i = 1; i <= n; i++) drop[ix[i]] = 1
+            }
+            delete cand[p]; delete alrm[p]; delete other[p]
+        }
+        FNR == NR {
+            p = $1; line = $0; sub(/^[0-9]+ +/, "", line)
+            if (line ~ /^--- SIGALRM /) { alrm[p] = 1; next }
+            if (line ~ /^--- SIG/) { other[p] = 1; next }
+            if (line ~ /^(---|\+\+\+)/ || line ~ /^rt_sigreturn\(/) next
+            if (line ~ /^<\.\.\. (msgrcv|msgsnd) resumed>.*= \? ERESTART/ && (p in unf)) {
+                cand[p] = unf[p] " " FNR; delete unf[p]; next
+            }
+            if (line ~ /^<\.\.\./) { delete unf[p]; next }
+            settle(p)
+            if (line ~ /^(msgrcv|msgsnd)\(.*<unfinished \.\.\.>$/) unf[p] = FNR
+            else if (line ~ /^(msgrcv|msgsnd)\(.*= \? ERESTART/) cand[p] = FNR
+            next
+        }
+        FNR == 1 { for (p in cand) settle(p) }
+        !(FNR in drop)
+    ' "$log" "$log" >"$log.kept"
+    echo "msgq_drop_ticks: $(($(wc -l <"$log") - $(wc -l <"$log.kept"))) lines of the tick taken out"
+    mv "$log.kept" "$log"
+}
+
+@test "trace: msgq/server, a conversation and a shutdown request" {
+    STRACE=(strace -f -qq -s 4)                 # signals shown: msgq_drop_ticks
+    trace_bg server "$BIN/msgq/server" -v
+    wait_for_line "$OUT/server.out" 'waiting for requests'
+    timeout "$T" "$BIN/msgq/client" hello world >/dev/null
+    printf 'one\ntwo\n' | timeout "$T" "$BIN/msgq/client" >/dev/null
+    timeout "$T" "$BIN/msgq/client" -q >/dev/null
+    wait_bg server
+    [ "$status" -eq 0 ]
+    msgq_drop_ticks server
+    check_trace server "msgget msgsnd msgrcv msgctl"
+}
+
+@test "trace: msgq/server removing a killed server's queue, then stopped by SIGTERM" {
+    start_bg killed "$BIN/msgq/server"
+    wait_for_line "$OUT/killed.out" 'waiting for requests'
+    kill -KILL "$(bg_child killed)"
+    wait_bg killed
+    STRACE=(strace -f -qq -s 4)
+    trace_bg server "$BIN/msgq/server" -v
+    wait_for_line "$OUT/server.out" 'waiting for requests'
+    kill -TERM "$(traced_pid server)"
+    wait_bg server
+    [ "$status" -eq 0 ]
+    grep -q 'was left by a killed run' "$OUT/server.out"
+    grep -q 'caught SIGTERM' "$OUT/server.out"
+    msgq_drop_ticks server
+    check_trace server "msgget msgsnd msgrcv msgctl"
+}
+
+@test "trace: msgq/client, messages and a shutdown request" {
+    start_bg server "$BIN/msgq/server"
+    wait_for_line "$OUT/server.out" 'waiting for requests'
+    STRACE=(strace -f -qq -s 4)
+    trace_run client "$BIN/msgq/client" -v -q hello world
+    wait_bg server
+    [ "$status" -eq 0 ]
+    msgq_drop_ticks client
+    check_trace client "msgget msgsnd msgrcv msgctl"
+}
+
 @test "trace: pipe/cases, all four cases (O_NONBLOCK by fcntl, SIGPIPE, EPIPE)" {
     trace_run cases "$BIN/pipe/cases" -v -d 0 all
     # The write() that SIGPIPE kills returns -1 EPIPE in the kernel, and the

@@ -131,22 +131,37 @@ scenario_procpool_worker() {
     head -c 8 /dev/zero | $VG "$ROOT/procpool/worker"
 }
 
-# The server in the background, clients (arguments, stdin, -q) once it is ready.
-scenario_msgq_server_client() {
-    local out="$logs/server.out" deadline=$((SECONDS + 60)) server
-    $VG "$ROOT/msgq/server" >"$out" &
+# The server in the background, clients (arguments, stdin, -q) once it is ready;
+# then a server stopped by SIGTERM; then what a killed server (not under
+# valgrind: kill -9) leaves, removed by --cleanup, and by a new server.
+msgq_server_bg() {     # msgq_server_bg LOG [PREFIX...]: sets $server
+    local log=$1
+    shift
+    "$@" "$ROOT/msgq/server" >"$log" &
     server=$!
-    until grep -q 'waiting for requests' "$out" 2>/dev/null; do
-        if ((SECONDS >= deadline)) || ! kill -0 "$server" 2>/dev/null; then
-            kill "$server" 2>/dev/null
-            return 1
-        fi
-        sleep 0.05
-    done
+    until_ok 60 grep -q 'waiting for requests' "$log" || { kill "$server"; wait "$server"; return 1; }
+}
+
+scenario_msgq_server_client() {
+    local server
+    msgq_server_bg "$logs/server.out" $VG || return 1
     $VG "$ROOT/msgq/client" hello world &&
         printf 'from\nstdin\n' | $VG "$ROOT/msgq/client" &&
         $VG "$ROOT/msgq/client" -q || { kill "$server"; wait "$server"; return 1; }
+    wait "$server" || return 1
+    msgq_server_bg "$logs/server-term.out" $VG || return 1
+    kill -TERM "$server"
+    wait "$server" || return 1
+    msgq_server_bg "$logs/killed.out" || return 1
+    kill -KILL "$server"
     wait "$server"
+    $VG "$ROOT/msgq/server" --cleanup || return 1
+    msgq_server_bg "$logs/killed2.out" || return 1
+    kill -KILL "$server"
+    wait "$server"
+    msgq_server_bg "$logs/server-after.out" $VG || return 1
+    grep -q 'was left by a killed run' "$logs/server-after.out" &&
+        $VG "$ROOT/msgq/client" -q && wait "$server"
 }
 
 # Each mode; the workers are forked, not exec'd: valgrind follows them.
