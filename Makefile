@@ -14,6 +14,9 @@ TEST_TIMEOUT ?= 300
 # tests/cli.bats reads this list (`make print-programs`), so no program escapes it.
 PROGRAMS :=
 
+# intro/: why IPC at all, the first lesson
+PROGRAMS += intro/isolation
+
 # pipe/: anonymous pipes
 PROGRAMS += pipe/demo pipe/cases pipe/atomic pipe/pipeline
 

@@ -29,6 +29,7 @@ sem/holder-dies  -t                -                             yes
 sem/holder-dies  -d                -                             yes
 bench/ipcbench   -r                -                             yes
 bench/ipcbench   -s                -                             yes
+intro/isolation  -d                -                             yes
 '
 
 row_of() {

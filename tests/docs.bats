@@ -163,3 +163,6 @@ check_page() {
 @test "docs: fifo.md" { check_page docs/fifo.md; }
 
 @test "docs: msgq.md" { check_page docs/msgq.md; }
+
+@test "docs: pipe.md" { check_page docs/pipe.md; }
+@test "docs: intro.md" { check_page docs/intro.md; }

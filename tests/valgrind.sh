@@ -191,6 +191,11 @@ scenario_bench_ipcbench() {
     $VG "$ROOT/bench/ipcbench" --quick --latency
 }
 
+# intro/: the lesson, then again with -v and -f (print_fds reads /proc/self/fd).
+scenario_intro_isolation() {
+    $VG "$ROOT/intro/isolation" && $VG "$ROOT/intro/isolation" -v -f
+}
+
 # fd_leaks LOG: the "Open file descriptor N" blocks of LOG, N > 2, that the
 # process opened itself (not "<inherited from parent>").  valgrind names a
 # socket differently: "Open AF_UNIX socket N: ...".
