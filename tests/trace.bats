@@ -67,3 +67,38 @@ check_trace() {
     trace_run demo "$BIN/pipe/demo" -v -n 3
     check_trace demo "pipe fork close read write waitpid"
 }
+
+# procpool/: the workers are exec'd from procpool/worker under ROOT, so the
+# check follows them; each keeps its stdin and results fd across execv().
+PROCPOOL_CALLS="pipe fork close read write dup2 fcntl fstat waitpid"
+
+@test "trace: procpool/pool and its workers (also --cloexec)" {
+    trace_run pool "$BIN/procpool/pool" -v -w 3 -n 6
+    check_trace pool "$PROCPOOL_CALLS"
+    trace_run cloexec "$BIN/procpool/pool" -v --cloexec -w 3 -n 3
+    check_trace cloexec "$PROCPOOL_CALLS"
+}
+
+@test "trace: procpool/pool --leaky, its stuck shutdown and the recovery" {
+    trace_run leaky "$BIN/procpool/pool" -v --leaky -w 3 -n 3
+    grep -q 'recovering: ' "$OUT/leaky.out"
+    check_trace leaky "$PROCPOOL_CALLS"
+}
+
+@test "trace: procpool/pool stopped by SIGTERM" {
+    trace_bg pool "$BIN/procpool/pool" -v -n 1000 -d 20
+    wait_for_line "$OUT/pool.out" '^\[pool [0-9]+\] task 5 \('
+    kill -TERM "$(traced_pid pool)"
+    wait_bg pool
+    [ "$status" -eq 1 ]
+    grep -q 'stopped by SIGTERM' "$OUT/pool.out"
+    check_trace pool "$PROCPOOL_CALLS"
+}
+
+@test "trace: procpool/worker alone, its stdin and a results fd" {
+    # codes 0 and 1, then 2 bytes of a truncated one: exit 1
+    printf '\000\000\000\000\001\000\000\000\002\000' >"$OUT/codes"
+    trace_run worker "$BIN/procpool/worker" -v -r 5 <"$OUT/codes" 5>"$OUT/records" || [ $? -eq 1 ]
+    grep -q 'truncated task code: 2 of 4 bytes' "$OUT/worker.out"
+    check_trace worker "read write" "" "0 5"
+}
