@@ -142,3 +142,5 @@ check_page() {
 }
 
 # One test per page that shows what a program prints.
+
+@test "docs: procpool.md" { check_page docs/procpool.md; }
