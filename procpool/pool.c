@@ -43,7 +43,7 @@ static const char usage[] =
     "  -s rr|random   choose the worker round-robin (default) or at random\n"
     "  -d MS          pause MS milliseconds between dispatches (default 0)\n"
     "  -v             trace every system call on the pipes and workers on stderr; left out:\n"
-    "                 ppoll() and sigprocmask(), and the reading of /proc (-f, --leaky)\n"
+    "                 ppoll(), the signal set-up, finding the worker, reading /proc (-f, --leaky)\n"
     "  -f             print the pool's fds, and each worker its own when it starts\n"
     "  --leaky        the notes' bug: workers keep the write ends they inherit; watch the\n"
     "                 shutdown get stuck, be explained, and recover\n"
