@@ -35,8 +35,17 @@ PROGRAMS += msgq/server msgq/client
 EXTRA_msgq/server := msgq/msgq
 EXTRA_msgq/client := msgq/msgq
 
-# sem/: System V semaphores
-PROGRAMS += sem/race
+# sem/: one race and many locks (System V and POSIX semaphores, a mutex); what
+# each lock does when the process holding it dies
+PROGRAMS += sem/race sem/holder-dies
+EXTRA_sem/race := sem/leftover
+EXTRA_sem/holder-dies := sem/leftover sem/named
+# glibc 2.34 and later has sem_*() and pthread_*() in libc itself, so nothing
+# more is needed to link them; -pthread still says "threads" to the compiler
+# (_REENTRANT) and the linker, as POSIX asks of a program using <pthread.h>.
+build/obj/sem/race.o build/check/obj/sem/race.o: CFLAGS += -pthread
+build/obj/sem/holder-dies.o build/check/obj/sem/holder-dies.o: CFLAGS += -pthread
+sem/race sem/holder-dies build/check/sem/race build/check/sem/holder-dies: LDFLAGS += -pthread
 
 # bench/: measuring them all
 PROGRAMS += bench/ipcbench
@@ -52,6 +61,7 @@ build/obj/bench/payload.o build/check/obj/bench/payload.o: CFLAGS += -O3
 # Small programs the tests use to attack the lessons from outside (a scribbler on
 # a segment, a liar on a socket...): built by `make test`, never installed.
 TEST_PROGRAMS :=
+TEST_PROGRAMS += tests/sem_plant
 
 OBJ      := build/obj
 CHECKDIR := build/check

@@ -21,11 +21,6 @@
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 #else
 #define PRINTF_LIKE(f, a)
-/* Until every lesson makes its own ftok() and mkfifo(): the old helpers. */
-#include "objects.h"
-key_t ipc_key(int proj);
-int fifo_make(const char *path);
-
 #endif
 
 /* ---- identity and output ---- */

@@ -118,26 +118,30 @@ void owner_write(const char *name, long id)
         die_msg("%s is not a record of ours: not touched (remove it, or set IPC_DEMO_DIR)",
                 ipc_path(path, sizeof path, name));
     ipc_path(path, sizeof path, name);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd = (int)traced(open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600),
+                         "open(\"%s\", O_WRONLY|O_CREAT|O_TRUNC|O_NOFOLLOW|O_CLOEXEC, 0600)", path);
     if (fd == -1)
         die("open %s", path);
     if (write_all(fd, line, (size_t)len) == -1)
         die("write %s", path);
-    if (close(fd) == -1)
+    if (traced(close(fd), "close(%d)", fd) == -1)
         die("close %s", path);
 }
 
 int owner_read(const char *name, struct owner *o)
 {
     char path[PATH_MAX], line[96];
-    int fd = open(ipc_path(path, sizeof path, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    ipc_path(path, sizeof path, name);
+    int fd = (int)traced(open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC),
+                         "open(\"%s\", O_RDONLY|O_NOFOLLOW|O_NONBLOCK|O_CLOEXEC)", path);
     if (fd == -1)
         return errno == ENOENT ? 0 : -1;
     struct stat st;
-    ssize_t n = -1;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == getuid())
-        n = read(fd, line, sizeof line - 1);        /* a record is one short line */
-    (void)close(fd);              /* read-only: nothing can be lost */
+    ssize_t n = -1;                 /* a record is one short line, a regular file of ours */
+    if (traced(fstat(fd, &st), "fstat(%d)", fd) == 0 && S_ISREG(st.st_mode) &&
+        st.st_uid == getuid())
+        n = traced(read(fd, line, sizeof line - 1), "read(%d, %zu)", fd, sizeof line - 1);
+    (void)traced(close(fd), "close(%d)", fd);   /* read-only: nothing can be lost */
     if (n <= 0)
         return -1;
     line[n] = '\0';
@@ -159,8 +163,10 @@ void owner_remove(const char *name)
 {
     char path[PATH_MAX];
     struct owner o;
-    if (owner_read(name, &o) == 1 && o.pid == getpid() &&
-        unlink(ipc_path(path, sizeof path, name)) == -1 && errno != ENOENT)
+    if (owner_read(name, &o) != 1 || (o.pid != getpid() && owner_running(&o)))
+        return;
+    ipc_path(path, sizeof path, name);
+    if (traced(unlink(path), "unlink(\"%s\")", path) == -1 && errno != ENOENT)
         warn_sys("unlink %s", path);
 }
 

@@ -24,7 +24,7 @@ char *ipc_path(char *buf, size_t size, const char *name);   /* "$IPC_DEMO_DIR/NA
 /* "$IPC_DEMO_DIR/key", created empty (0600) if missing: the file every ftok()
  * names, with one project id per demo. */
 const char *ipc_keyfile(void);
-enum { KEY_SHM = 's', KEY_MSGQ = 'q', KEY_SEM = 'm', KEY_BENCH = 'b' };
+enum { KEY_SHM = 's', KEY_MSGQ = 'q', KEY_SEM = 'm', KEY_HOLDER = 'h', KEY_BENCH = 'b' };
 /* "/ipc-demos-DEV-INO-WHAT": a POSIX IPC name made from the identity of
  * $IPC_DEMO_DIR, so runs with different directories never meet. */
 char *posix_name(char *buf, size_t size, const char *what);
@@ -38,8 +38,10 @@ bool process_running(pid_t pid);
 
 /* ---- a record of the creator, for objects that keep none ---- */
 
-/* $IPC_DEMO_DIR/NAME holds "PID START ID\n": the creator, when it started (a
- * reused pid has another start time) and the object's id. */
+/* $IPC_DEMO_DIR/NAME ("msgq.owner": one naming scheme) holds "PID START ID\n":
+ * the creator, when it started (a reused pid has another start time) and the
+ * object's id.  Its open/read/write/close are traced: it lives beside the
+ * lesson's objects. */
 struct owner {
     pid_t pid;
     unsigned long long start;
@@ -50,7 +52,8 @@ void owner_write(const char *name, long id);     /* dies on failure */
  * that is not a record of ours (never touched). */
 int owner_read(const char *name, struct owner *o);
 bool owner_running(const struct owner *o);
-void owner_remove(const char *name);             /* only our own record */
+/* Remove the record if it is ours, or its creator is gone: never a live one's. */
+void owner_remove(const char *name);
 
 /* ---- an object already there ---- */
 

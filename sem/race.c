@@ -1,21 +1,34 @@
-/* sem/race - processes add 1 to one shared counter: lost updates, then two fixes.
+/* sem/race - processes add 1 to one shared counter: lost updates, then four fixes.
  *
  * The lesson: `counter++` is three steps -- load the counter into a register,
  * add 1, store it back -- and another process can run between them (on the
  * other CPU, or after a context switch): two processes both load 41, both
  * store 42, and one addition is lost.  The counter is the critical resource and
- * the three steps are the critical section.  -m sem guards them with a System V
- * semaphore: P (semop -1, waiting while the value is 0) before, V (semop +1)
- * after, so one process at a time is inside -- mutual exclusion.  -m atomic
- * makes the three steps one indivisible instruction (a C11 atomic add): exact
- * without any lock, and much cheaper.
+ * the three steps are the critical section.  A lock lets one process at a time
+ * in (mutual exclusion); three kinds, and one way without a lock:
+ *   -m sem     a System V semaphore: P (semop -1) before, V (semop +1) after;
+ *   -m posix   an unnamed POSIX semaphore in the segment (sem_init, pshared);
+ *   -m mutex   a pthread mutex in the segment, PTHREAD_PROCESS_SHARED;
+ *   -m atomic  the three steps as one indivisible instruction (a C11 atomic add).
+ * -m all runs the five, -m none first, and lists their answers side by side.
+ *
+ * What to observe: "expected E, got G" and the time per addition.  The workers
+ * are this program's forked children (no partner program); sem/holder-dies
+ * shows what each lock does when the process holding it dies.
+ *
+ * Usage: sem/race [-p PROCS] [-n INCREMENTS] [-m MODE] [-v] [--cleanup]
  */
+#include "leftover.h"
+
 #include "../common/common.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,44 +41,235 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: sem/race [-p PROCS] [-n INCREMENTS] [-m none|sem|atomic] [-v] [--cleanup]\n"
-    "PROCS processes each add 1 to one counter in shared memory INCREMENTS times;\n"
-    "the counter should end at PROCS x INCREMENTS.\n"
-    "  -p PROCS       how many processes (default 2)\n"
-    "  -n INCREMENTS  additions per process (default 10000000; 10000 with -m sem,\n"
-    "                 where each addition costs two system calls)\n"
-    "  -m none        no protection: updates get lost (the default)\n"
-    "  -m sem         a System V semaphore around each addition: P, add, V\n"
-    "  -m atomic      each addition one C11 atomic add\n"
-    "  -v             trace every system call on stderr (use a small -n)\n"
-    "  --cleanup      remove a segment or semaphore set left by a killed run, then exit\n"
-    "  -h             show this help\n";
+    "usage: sem/race [-p PROCS] [-n INCREMENTS] [-m MODE] [-v] [--cleanup]\n"
+    "PROCS processes (default 2) each add 1 to one counter in shared memory\n"
+    "INCREMENTS times (default 10000000; 1000000 with -m posix and -m mutex, 10000\n"
+    "with -m sem, where each costs two system calls): it should end at the product.\n"
+    "  -m none     no protection: updates get lost (the default)\n"
+    "  -m sem      a System V semaphore around each addition: P, add, V\n"
+    "  -m posix    an unnamed POSIX semaphore in the segment: sem_wait, add, sem_post\n"
+    "  -m mutex    a process-shared pthread mutex in the segment: lock, add, unlock\n"
+    "  -m atomic   each addition one C11 atomic add\n"
+    "  -m all      the five, one after the other, and their answers side by side\n"
+    "  -v          trace each call on the segment, the lock and the pipe on stderr,\n"
+    "              every P and V of every worker too (use a small -n)\n"
+    "  --cleanup   remove a semaphore set left by a killed run, then exit\n";
 
-enum mode { NONE, SEM, ATOMIC };
+enum mode { NONE, SEM, POSIX, MUTEX, ATOMIC, MODES };
+static const char *const mode_name[] = { "none", "sem", "posix", "mutex", "atomic" };
+static const long default_count[] = { 10000000, 10000, 1000000, 1000000, 10000000 };
 enum { PROCS_MAX = 256 };
+static const char RECORD[] = "sem-race.owner";   /* the creator record of -m sem's set */
 
-/* The segment holds the counter.  C11 atomics work between processes only
- * when they are lock-free: then they are plain instructions on the memory. */
+/* The segment holds the counter and the locks that live in memory.  C11
+ * atomics work between processes only when they are lock-free: then they are
+ * plain instructions on the memory. */
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_LONG_LOCK_FREE == 2,
                "sharing atomics between processes needs lock-free ones");
 struct shared {
     _Atomic long long counter;
     _Atomic long ready;           /* workers at the starting line */
+    sem_t posix;                  /* -m posix */
+    pthread_mutex_t mutex;        /* -m mutex */
 };
 
 /* semctl()'s fourth argument: POSIX leaves it to the caller to declare. */
-union semun {
-    int val;
-    struct semid_ds *buf;
-    unsigned short *array;
-};
+union semun { int val; struct semid_ds *buf; unsigned short *array; };
+
+struct result { long long expected, got; double ns; int failed; /* workers */ };
 
 static enum mode mode = NONE;
-static long procs = 2, increments = -1;
-static int shmid = -1, semid = -1;
+static bool all;
+static long procs = 2, increments = -1, count;
 static struct shared *shared;
-static pid_t workers[PROCS_MAX];  /* 0 once reaped */
-static long started;
+static int semid = -1;
+static pid_t parent, workers[PROCS_MAX];  /* 0 once reaped */
+static volatile sig_atomic_t started, signalled;
+
+static bool parse_options(int argc, char *argv[]);
+static int cleanup(void), reap_workers(void);
+static void clean_up(void), line_up(void);
+static void report(const struct result *r), summary(const struct result r[]);
+static double now_ns(void);
+static int pt(int rc, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void make_counter(void);
+static struct result race(enum mode m);
+
+int main(int argc, char *argv[])
+{
+    prog_init("sem/race", "parent", usage);
+    if (parse_options(argc, argv))
+        return cleanup();
+    parent = getpid();
+    catch_stop_signals();
+    /* Output into a closed pipe (| head) must not kill us before clean_up(). */
+    signal(SIGPIPE, SIG_IGN);
+    if (atexit(clean_up) != 0)
+        die_msg("atexit failed");
+
+    make_counter();
+    struct result r[MODES];
+    bool bad = false;
+    for (enum mode m = all ? NONE : mode; m <= (all ? ATOMIC : mode) && !bad; m++) {
+        r[m] = race(m);
+        bad = r[m].failed > 0 || (m != NONE && r[m].got != r[m].expected);
+    }
+    /* The last detach: the segment, marked for removal at the start, is gone. */
+    if (traced(shmdt(shared), "shmdt(%p)", (void *)shared) == -1)
+        die("shmdt");
+    shared = NULL;
+    if (all && !bad)
+        summary(r);
+    return bad ? 1 : 0;
+}
+
+/* The counter lives in a System V segment that only our forked children use:
+ * they inherit the attachment across fork(), so nobody needs a key to find it
+ * (IPC_PRIVATE), and it can be marked for removal right after shmat().  It is
+ * destroyed when the last process detaches or exits: even a kill -9 of the
+ * whole run leaves nothing. */
+static void make_counter(void)
+{
+    int id = (int)traced(shmget(IPC_PRIVATE, sizeof *shared, IPC_CREAT | 0600),
+                         "shmget(IPC_PRIVATE, %zu, IPC_CREAT|0600)", sizeof *shared);
+    if (id == -1)
+        die("shmget");
+    void *at = traced_ptr(shmat(id, NULL, 0), "shmat(%d, NULL, 0)", id);
+    int saved = errno;
+    if (traced(shmctl(id, IPC_RMID, NULL), "shmctl(%d, IPC_RMID, NULL)", id) == -1)
+        die("shmctl %d IPC_RMID (ipcrm -m %d removes it)", id, id);
+    errno = saved;
+    if (at == (void *)-1)
+        die("shmat %d", id);
+    shared = at;
+    say("the counter: segment shmid %d (IPC_PRIVATE), attached and already marked for "
+        "removal", id);
+}
+
+/* ---- the locks ---- */
+
+/* P (DELTA -1) waits until the semaphore is 1 and takes it to 0; V (+1) gives
+ * it back and wakes a waiter.  The kernel does each semop() atomically.
+ * SEM_UNDO: if this process dies between P and V, the kernel undoes its -1
+ * at exit (sem/holder-dies shows it). */
+static void semaphore(int delta)
+{
+    struct sembuf op = { .sem_num = 0, .sem_op = (short)delta, .sem_flg = SEM_UNDO };
+    while (traced(semop(semid, &op, 1), "semop(%d, %s)", semid,
+                  delta < 0 ? "P: -1" : "V: +1") == -1)
+        if (errno != EINTR)
+            die_child("semop %s", delta < 0 ? "P" : "V");
+}
+
+static void make_set(void)
+{
+    key_t key = (key_t)traced(ftok(ipc_keyfile(), KEY_SEM), "ftok(\"%s\", '%c')",
+                              ipc_keyfile(), KEY_SEM);
+    if (key == -1)
+        die("ftok %s", ipc_keyfile());
+    /* Unlike the segment, a set cannot be removed before it is used: a kill -9
+     * of the whole run leaves it.  The key is how the next run finds it:
+     * IPC_EXCL fails with EEXIST, never silently sharing a leftover (its value
+     * may be 0: nobody would ever get in). */
+    for (int attempt = 0;; attempt++) {
+        semid = (int)traced(semget(key, 1, IPC_CREAT | IPC_EXCL | 0600),
+                            "semget(0x%08x, 1, IPC_CREAT|IPC_EXCL|0600)", (unsigned)key);
+        if (semid != -1)
+            break;
+        if (errno != EEXIST || attempt > 0)
+            die("semget key 0x%08x", (unsigned)key);
+        set_leftover(key, RECORD);        /* returns only once it removed it */
+    }
+    owner_write(RECORD, semid);
+    /* 1 before any worker exists: nobody races the initialisation. */
+    union semun arg = { .val = 1 };
+    if (traced(semctl(semid, 0, SETVAL, arg), "semctl(%d, 0, SETVAL, 1)", semid) == -1)
+        die("semctl %d SETVAL", semid);
+    say("the lock: semaphore set semid %d (key 0x%08x), one semaphore, value 1 (free)", semid,
+        (unsigned)key);
+}
+
+static void make_mutex(void)
+{
+    pthread_mutexattr_t attr;
+    /* Without PROCESS_SHARED a mutex works between the threads of one
+     * process only; this one lives in the segment, for the workers. */
+    if (pt(pthread_mutexattr_init(&attr), "pthread_mutexattr_init(%p)", (void *)&attr) != 0 ||
+        pt(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED),
+           "pthread_mutexattr_setpshared(%p, PTHREAD_PROCESS_SHARED)", (void *)&attr) != 0 ||
+        pt(pthread_mutex_init(&shared->mutex, &attr), "pthread_mutex_init(%p)",
+           (void *)&shared->mutex) != 0 ||
+        pt(pthread_mutexattr_destroy(&attr), "pthread_mutexattr_destroy(%p)", (void *)&attr) != 0)
+        die("making the mutex");
+    say("the lock: a pthread mutex in the segment, PTHREAD_PROCESS_SHARED, unlocked");
+}
+
+static void make_lock(void)
+{
+    if (mode == SEM)
+        make_set();
+    if (mode == MUTEX)
+        make_mutex();
+    if (mode != POSIX)
+        return;
+    /* pshared 1: the semaphore is in the segment, shared by the processes. */
+    if (traced(sem_init(&shared->posix, 1, 1), "sem_init(%p, 1, 1)", (void *)&shared->posix) == -1)
+        die("sem_init");
+    say("the lock: an unnamed POSIX semaphore in the segment (sem_init, pshared 1), value 1 "
+        "(free)");
+}
+
+static void remove_set(void)
+{
+    if (semid == -1)
+        return;
+    if (traced(semctl(semid, 0, IPC_RMID), "semctl(%d, 0, IPC_RMID)", semid) == -1) {
+        warn_sys("semctl %d IPC_RMID", semid);     /* the record stays: the next run judges it */
+    } else {
+        say("removed the semaphore set (semid %d)", semid);
+        owner_remove(RECORD);
+    }
+    semid = -1;
+}
+
+static void destroy_lock(void)
+{
+    if (mode == SEM)
+        remove_set();
+    if (mode == POSIX &&
+        traced(sem_destroy(&shared->posix), "sem_destroy(%p)", (void *)&shared->posix) == -1)
+        die("sem_destroy");
+    if (mode == MUTEX && pt(pthread_mutex_destroy(&shared->mutex), "pthread_mutex_destroy(%p)",
+                            (void *)&shared->mutex) != 0)
+        die("pthread_mutex_destroy");
+}
+
+/* P, sem_wait or lock: one process at a time gets past here. */
+static void enter(void)
+{
+    if (mode == SEM)
+        semaphore(-1);
+    while (mode == POSIX && traced(sem_wait(&shared->posix), "sem_wait(%p)",
+                                   (void *)&shared->posix) == -1)
+        if (errno != EINTR)
+            die_child("sem_wait");
+    if (mode == MUTEX && pt(pthread_mutex_lock(&shared->mutex), "pthread_mutex_lock(%p)",
+                            (void *)&shared->mutex) != 0)
+        die_child("pthread_mutex_lock");
+}
+
+/* V, sem_post or unlock: the next one may go in. */
+static void leave(void)
+{
+    if (mode == SEM)
+        semaphore(+1);
+    if (mode == POSIX && traced(sem_post(&shared->posix), "sem_post(%p)",
+                                (void *)&shared->posix) == -1)
+        die_child("sem_post");
+    if (mode == MUTEX && pt(pthread_mutex_unlock(&shared->mutex), "pthread_mutex_unlock(%p)",
+                            (void *)&shared->mutex) != 0)
+        die_child("pthread_mutex_unlock");
+}
 
 /* ---- the workers ---- */
 
@@ -79,24 +283,192 @@ static void add_unprotected(void)
     atomic_store_explicit(&shared->counter, n, memory_order_relaxed);           /* store */
 }
 
-/* P (DELTA -1) waits until the semaphore is 1 and takes it to 0; V (+1) gives
- * it back and wakes a waiter.  The kernel does each semop() atomically.
- * SEM_UNDO: if this process dies between P and V, the kernel undoes its -1
- * at exit, so the others are not locked out for ever. */
-static void semaphore(int delta)
+static noreturn void work(int gun)
 {
-    struct sembuf op = { .sem_num = 0, .sem_op = (short)delta, .sem_flg = SEM_UNDO };
-    while (traced(semop(semid, &op, 1), "semop(%d, %s)", semid,
-                  delta < 0 ? "P: -1" : "V: +1") == -1)
-        if (errno != EINTR)
-            die_child("semop %s", delta < 0 ? "P" : "V");
+    /* Wait for the starting gun: read() returns 0 when the parent closes the
+     * write end, in every worker at once, so they all run together. */
+    char c;
+    ssize_t n;
+    while ((n = traced(read(gun, &c, 1), "read(%d, 1)", gun)) == -1 && errno == EINTR)
+        ;
+    if (n == -1)
+        die_child("read the starting pipe");
+    if (traced(close(gun), "close(%d)", gun) == -1)
+        die_child("close");
+    line_up();
+
+    for (long i = 0; i < count; i++) {
+        if (mode == ATOMIC) {
+            /* One read-modify-write the CPU does indivisibly (lock add on x86). */
+            atomic_fetch_add_explicit(&shared->counter, 1, memory_order_relaxed);
+            continue;
+        }
+        enter();                  /* -m none: nothing stops anyone */
+        add_unprotected();        /* the critical section: load, add, store */
+        leave();
+    }
+    if (traced(shmdt(shared), "shmdt(%p)", (void *)shared) == -1)
+        die_child("shmdt");
+    say("done: %ld additions", count);
+    _exit(0);
 }
 
-/* The pipe wakes every worker at once, but on a busy machine the scheduler may
- * still run them one after the other, and a race needs them to overlap.  So
- * each one also waits, spinning, until all have arrived.  The spin gives up
- * after a second or two: a worker killed before it arrives cannot hang the
- * others. */
+/* Fork the workers, all waiting on one pipe; returns its write end. */
+static int start_workers(void)
+{
+    int gun[2] = { -1, -1 };
+    int rc = pipe(gun);
+    if (traced(rc, "pipe([%d, %d])", gun[0], gun[1]) == -1)
+        die("pipe");
+    for (long i = 0; i < procs && !stop_signal; i++) {
+        pid_t pid = fork();
+        if (pid != 0 && traced(pid, "fork()") == -1)
+            die("fork");          /* clean_up() stops the workers forked so far */
+        if (pid == 0) {
+            set_role("worker%ld", i + 1);
+            default_stop_signals();   /* the parent's handler is not ours */
+            /* Our copy of the write end would keep the pipe open: no EOF, ever. */
+            if (traced(close(gun[1]), "close(%d)", gun[1]) == -1)
+                die_child("close");
+            work(gun[0]);
+        }
+        workers[started] = pid;
+        started = started + 1;
+    }
+    if (traced(close(gun[0]), "close(%d)", gun[0]) == -1)
+        die("close");
+    if (!stop_signal)
+        say("started %ld worker%s, waiting on a pipe: closing its write end starts them "
+            "together", (long)started, started == 1 ? "" : "s");
+    return gun[1];
+}
+
+/* One race: the lock made, the workers started together and reaped, the
+ * count read and explained. */
+static struct result race(enum mode m)
+{
+    static const char *const how[] = {
+        [NONE] = "with no protection (-m none)",
+        [SEM] = "each addition inside P and V on a semaphore (-m sem)",
+        [POSIX] = "each addition between sem_wait and sem_post (-m posix)",
+        [MUTEX] = "each addition inside a locked mutex (-m mutex)",
+        [ATOMIC] = "each addition one atomic add (-m atomic)",
+    };
+    mode = m;
+    count = increments != -1 ? increments : default_count[m];
+    say("%ld process%s, each adding 1 to one shared counter %ld times, %s", procs,
+        procs == 1 ? "" : "es", count, how[m]);
+    make_lock();
+    atomic_store(&shared->counter, 0);
+    atomic_store(&shared->ready, 0);
+
+    int gun = start_workers();
+    double start = now_ns();
+    if (traced(close(gun), "close(%d)", gun) == -1)   /* the starting gun */
+        die("close");
+    struct result r = { .failed = reap_workers() };
+    r.ns = now_ns() - start;
+    if (stop_signal)
+        die_msg("caught %s: stopped the workers", signal_name(stop_signal));
+    started = signalled = 0;
+    destroy_lock();
+    r.expected = (long long)procs * count;
+    r.got = atomic_load(&shared->counter);
+    report(&r);
+    return r;
+}
+
+/* ---- the report ---- */
+
+static void explain(long long expected, long long got)
+{
+    static const char *const exact[] = {
+        [SEM] = "exact: P let one process at a time into load-add-store, V the next one;\n"
+                "the price: two semop() system calls per addition, and a sleep and a wake-up "
+                "whenever the semaphore was taken",
+        [POSIX] = "exact: sem_wait let one process at a time in, sem_post the next one;\n"
+                  "no system call while it is free (an atomic instruction on the segment "
+                  "takes it): only a process that must wait sleeps in the kernel (futex)",
+        [MUTEX] = "exact: the mutex let one process at a time in;\n"
+                  "like the POSIX semaphore, no system call unless a process must wait (futex)",
+        [ATOMIC] = "exact: atomic_fetch_add is one indivisible read-modify-write instruction: "
+                   "no lock, no system call",
+    };
+    if (mode == NONE && got < expected) {
+        say("why: counter++ is three steps: load the counter into a register, add 1, "
+            "store it back;");
+        say("another process can run between the steps (on the other CPU, or after a "
+            "context switch):");
+        say("  worker1: load 41              worker2: load 41");
+        say("  worker1: add 1, store 42      worker2: add 1, store 42");
+        say("two additions, and the counter went up by one: worker1's update is lost");
+        say("fix it with a lock (-m sem, -m posix, -m mutex: one process at a time in the "
+            "critical section) or -m atomic (one indivisible add)");
+    } else if (mode == NONE) {
+        say(procs == 1 ? "no update lost: one process cannot race with itself (try -p 2)"
+                       : "no update lost this time: the processes did not overlap (run it "
+                         "again, or raise -n)");
+    } else if (got != expected) {
+        say("the counter is wrong although it was protected: this must not happen");
+    } else {
+        const char *nl = strchr(exact[mode], '\n');
+        say("%.*s", nl != NULL ? (int)(nl - exact[mode]) : (int)strlen(exact[mode]), exact[mode]);
+        if (nl != NULL)
+            say("%s", nl + 1);
+    }
+}
+
+static void report(const struct result *r)
+{
+    char total[32], each[32];
+    snprintf(total, sizeof total, "%.1f", r->ns / 1e6);
+    snprintf(each, sizeof each, "%.1f", r->expected > 0 ? r->ns / (double)r->expected : 0);
+    say("time: %s ms, %s ns per addition", total, each);
+    say("expected %lld, got %lld", r->expected, r->got);
+    if (r->failed > 0) {
+        say("%d worker%s did not finish: the additions never made are missing too, so this "
+            "count proves nothing about lost updates", r->failed, r->failed == 1 ? "" : "s");
+        return;
+    }
+    if (r->got < r->expected)
+        say("lost %lld updates", r->expected - r->got);
+    explain(r->expected, r->got);
+}
+
+static void summary(const struct result r[])
+{
+    say("the five answers, %ld process%s each:", procs, procs == 1 ? "" : "es");
+    for (enum mode m = NONE; m < MODES; m++) {
+        char each[32], lost[48];
+        snprintf(each, sizeof each, "%.1f", r[m].expected > 0 ? r[m].ns / (double)r[m].expected : 0);
+        snprintf(lost, sizeof lost, "lost %lld", r[m].expected - r[m].got);
+        say("  -m %-6s  expected %lld, got %lld (%s), %s ns per addition", mode_name[m],
+            r[m].expected, r[m].got, m != NONE && r[m].got == r[m].expected ? "exact" : lost,
+            each);
+    }
+}
+
+/* ---- what makes it robust (not the lesson) ---- */
+
+static int pt(int rc, const char *fmt, ...)
+{
+    /* pthread_*() return an error number and leave errno alone. */
+    if (verbose) {
+        char call[256];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(call, sizeof call, fmt, ap);
+        va_end(ap);
+        trace("%s = %s", call, rc == 0 ? "0" : errno_name(rc));
+    }
+    errno = rc;
+    return rc;
+}
+
+/* The pipe wakes every worker at once, but a busy machine may still run them
+ * one after the other, and a race needs them to overlap: each one also spins
+ * until all have arrived -- for a second or two at most, so that a worker
+ * killed before it arrives cannot hang the others. */
 static void line_up(void)
 {
     struct timespec start, now;
@@ -114,253 +486,100 @@ static void line_up(void)
     }
 }
 
-static noreturn void work(int gun)
-{
-    /* Wait for the starting gun: read() returns 0 when the parent closes the
-     * write end, in every worker at once, so they all run together. */
-    char c;
-    ssize_t n;
-    while ((n = traced(read(gun, &c, 1), "read(%d, 1)", gun)) == -1 && errno == EINTR)
-        ;
-    if (n == -1)
-        die_child("read the starting pipe");
-    if (traced(close(gun), "close(%d)", gun) == -1)
-        die_child("close");
-    line_up();
-
-    for (long i = 0; i < increments; i++) {
-        switch (mode) {
-        case NONE:
-            add_unprotected();
-            break;
-        case SEM:
-            semaphore(-1);        /* P: enter the critical section */
-            add_unprotected();
-            semaphore(+1);        /* V: leave it */
-            break;
-        case ATOMIC:
-            /* One read-modify-write the CPU does indivisibly (lock add on x86). */
-            atomic_fetch_add_explicit(&shared->counter, 1, memory_order_relaxed);
-            break;
-        }
-    }
-    if (traced(shmdt(shared), "shmdt()") == -1)
-        die_child("shmdt");
-    say("done: %ld additions", increments);
-    _exit(0);
-}
-
+/* SIGTERM to each worker not yet told. */
 static void stop_workers(void)
 {
-    for (long i = 0; i < started; i++)
-        if (workers[i] != 0 && traced(kill(workers[i], SIGTERM), "kill(%ld, SIGTERM)",
-                                      (long)workers[i]) == -1 && errno != ESRCH)
-            warn_sys("kill %ld", (long)workers[i]);
+    for (; signalled < started; signalled = signalled + 1)
+        if (workers[signalled] != 0)
+            (void)traced(kill(workers[signalled], SIGTERM), "kill(%ld, SIGTERM)",
+                         (long)workers[signalled]);
 }
 
-/* Reap every worker; returns how many did not end well. */
+static void child_ended(int signo)
+{
+    (void)signo;                  /* only to end sigsuspend() */
+}
+
+/* Reap every worker, in the order they end; returns how many did not finish.
+ * One that dies stops the others: a lock it held might never be given back
+ * (sem/holder-dies), and the count is lost anyway.  SIGCHLD and the stop
+ * signals are let in only inside sigsuspend(), so that a stop signal is never
+ * missed between the check and the wait. */
 static int reap_workers(void)
 {
+    sigset_t held, old;
+    sigemptyset(&held);
+    for (int i = 0; i < 4; i++)
+        sigaddset(&held, (const int[]){ SIGCHLD, SIGINT, SIGTERM, SIGHUP }[i]);
+    struct sigaction sa = { .sa_handler = child_ended, .sa_flags = SA_RESTART };
+    sigemptyset(&sa.sa_mask);
+    if (sigprocmask(SIG_BLOCK, &held, &old) == -1 || sigaction(SIGCHLD, &sa, NULL) == -1)
+        die("sigprocmask");
     int failed = 0;
-    bool stopping = false;
-    for (long i = 0; i < started; i++) {
+    for (long left = started; left > 0;) {
+        if (stop_signal || failed > 0)
+            stop_workers();
         int status;
-        for (;;) {
-            if (stop_signal && !stopping) {
-                stop_workers();   /* SIGINT, SIGTERM or SIGHUP: end the run now */
-                stopping = true;
-            }
-            if (waitpid(workers[i], &status, 0) != -1)
-                break;
-            if (errno != EINTR)
-                die("waitpid");
-        }
-        trace("waitpid(%ld) = %ld", (long)workers[i], (long)workers[i]);
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-            workers[i] = 0;
+        pid_t pid = (pid_t)traced(waitpid(-1, &status, WNOHANG), "waitpid(-1, WNOHANG)");
+        if (pid == -1)
+            die("waitpid");
+        if (pid == 0) {
+            sigsuspend(&old);     /* until a worker ends, or a stop signal */
             continue;
         }
-        failed++;
-        if (stopping)             /* we stopped it ourselves: nothing to report */
-            trace("worker%ld (pid %ld) stopped", i + 1, (long)workers[i]);
-        else if (WIFEXITED(status))
-            say("worker%ld (pid %ld) exited with status %d", i + 1, (long)workers[i],
-                WEXITSTATUS(status));
-        else
-            say("worker%ld (pid %ld) was killed by signal %d (%s)", i + 1,
-                (long)workers[i], WTERMSIG(status), signal_name(WTERMSIG(status)));
+        long i = 0;
+        while (i < started && workers[i] != pid)
+            i++;
+        if (i == started)
+            continue;             /* not a worker of this race */
         workers[i] = 0;
+        left--;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+            continue;
+        if (failed++ > 0 || stop_signal)
+            continue;             /* stopped by us */
+        if (WIFEXITED(status))
+            say("worker%ld (pid %ld) exited with status %d: stopping the others", i + 1,
+                (long)pid, WEXITSTATUS(status));
+        else
+            say("worker%ld (pid %ld) was killed by signal %d (%s): stopping the others, whose "
+                "lock it may have held", i + 1, (long)pid, WTERMSIG(status),
+                signal_name(WTERMSIG(status)));
     }
+    if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)
+        die("sigprocmask");
     return failed;
-}
-
-/* ---- the segment and the semaphore set ---- */
-
-static bool ours(const struct ipc_perm *perm)
-{
-    return perm->uid == geteuid() && perm->cuid == geteuid() && (perm->mode & 0777) == 0600;
-}
-
-static bool gone(pid_t pid)
-{
-    return process_start_time(pid) == 0;
-}
-
-/* A segment is a leftover of a killed run when it is ours, nobody is attached
- * and its creator is gone. */
-static bool segment_stale(int id, struct shmid_ds *ds)
-{
-    if (traced(shmctl(id, IPC_STAT, ds), "shmctl(%d, IPC_STAT)", id) == -1)
-        die("shmctl %d IPC_STAT", id);
-    return ours(&ds->shm_perm) && ds->shm_nattch == 0 && gone(ds->shm_cpid);
-}
-
-/* A semaphore set does not record its creator.  Ours is a leftover when we
- * hold the key's segment (so no run of ours is using the key), it is ours, no
- * process waits on it and the last one to operate on it is gone. */
-static bool set_stale(int id)
-{
-    struct semid_ds ds;
-    union semun arg = { .buf = &ds };
-    if (traced(semctl(id, 0, IPC_STAT, arg), "semctl(%d, IPC_STAT)", id) == -1)
-        die("semctl %d IPC_STAT", id);
-    if (!ours(&ds.sem_perm))
-        return false;
-    for (int i = 0; i < (int)ds.sem_nsems; i++) {
-        int waiting = semctl(id, i, GETNCNT) + semctl(id, i, GETZCNT);
-        int last = semctl(id, i, GETPID);
-        if (waiting != 0 || last == -1 || (last != 0 && !gone(last)))
-            return false;
-    }
-    return true;
-}
-
-/* These two only warn: clean_up() runs them at exit, where dying is not allowed. */
-static bool remove_segment(int id)
-{
-    if (traced(shmctl(id, IPC_RMID, NULL), "shmctl(%d, IPC_RMID)", id) == -1 &&
-        errno != EINVAL && errno != EIDRM) {
-        warn_sys("shmctl %d IPC_RMID", id);
-        return false;
-    }
-    return true;
-}
-
-static bool remove_set(int id)
-{
-    if (traced(semctl(id, 0, IPC_RMID), "semctl(%d, IPC_RMID)", id) == -1 &&
-        errno != EINVAL && errno != EIDRM) {
-        warn_sys("semctl %d IPC_RMID", id);
-        return false;
-    }
-    return true;
-}
-
-static int make_segment(key_t key)
-{
-    for (int attempt = 0;; attempt++) {
-        int id = (int)traced(shmget(key, sizeof(struct shared), IPC_CREAT | IPC_EXCL | 0600),
-                             "shmget(0x%08x, %zu, IPC_CREAT|IPC_EXCL|0600)", (unsigned)key,
-                             sizeof(struct shared));
-        if (id != -1)
-            return id;
-        if (errno != EEXIST || attempt > 0)
-            die("shmget key 0x%08x", (unsigned)key);
-        id = (int)traced(shmget(key, 0, 0), "shmget(0x%08x, 0, 0)", (unsigned)key);
-        if (id == -1)
-            die("a segment with key 0x%08x exists but cannot be opened (ipcrm -M 0x%08x "
-                "removes it)", (unsigned)key, (unsigned)key);
-        struct shmid_ds ds;
-        if (!segment_stale(id, &ds))
-            die_msg("a segment with key 0x%08x exists (shmid %d, %lu attached, creator "
-                    "pid %ld%s): is another sem/race running?  If not, remove it with: "
-                    "ipcrm -m %d", (unsigned)key, id, (unsigned long)ds.shm_nattch,
-                    (long)ds.shm_cpid, gone(ds.shm_cpid) ? " gone" : " still running", id);
-        say("found segment %d left by a killed run (creator %ld gone, nobody attached): "
-            "removing it", id, (long)ds.shm_cpid);
-        remove_segment(id);
-    }
-}
-
-static int make_set(key_t key)
-{
-    for (int attempt = 0;; attempt++) {
-        int id = (int)traced(semget(key, 1, IPC_CREAT | IPC_EXCL | 0600),
-                             "semget(0x%08x, 1, IPC_CREAT|IPC_EXCL|0600)", (unsigned)key);
-        if (id != -1)
-            return id;
-        if (errno != EEXIST || attempt > 0)
-            die("semget key 0x%08x", (unsigned)key);
-        id = (int)traced(semget(key, 0, 0), "semget(0x%08x, 0, 0)", (unsigned)key);
-        if (id == -1)
-            die("a semaphore set with key 0x%08x exists but cannot be opened (ipcrm -S "
-                "0x%08x removes it)", (unsigned)key, (unsigned)key);
-        if (!set_stale(id))
-            die_msg("a semaphore set with key 0x%08x exists (semid %d) and is in use or not "
-                    "ours; if no sem/race is running, remove it with: ipcrm -s %d",
-                    (unsigned)key, id, id);
-        say("found semaphore set %d left by a killed run (nobody uses it): removing it", id);
-        remove_set(id);
-    }
 }
 
 /* atexit(), in the parent only (workers leave with _exit): whatever way we
  * leave, no worker is left running and no object is left behind. */
 static void clean_up(void)
 {
+    if (getpid() != parent)
+        return;
     stop_workers();
     for (long i = 0; i < started; i++)
-        if (workers[i] != 0)
-            while (waitpid(workers[i], NULL, 0) == -1 && errno == EINTR)
-                ;
-    started = 0;
-    if (semid != -1 && remove_set(semid))
-        say("removed the semaphore set (semid %d)", semid);
-    semid = -1;
-    if (shared != NULL && traced(shmdt(shared), "shmdt()") == -1)
+        while (workers[i] != 0 && traced(waitpid(workers[i], NULL, 0), "waitpid(%ld)",
+                                         (long)workers[i]) == -1 && errno == EINTR)
+            ;
+    started = signalled = 0;
+    remove_set();
+    if (shared != NULL && traced(shmdt(shared), "shmdt(%p)", (void *)shared) == -1)
         warn_sys("shmdt");
     shared = NULL;
-    if (shmid != -1 && remove_segment(shmid))
-        say("removed the segment (shmid %d)", shmid);
-    shmid = -1;
 }
 
 /* --cleanup: remove what a killed run left behind, never what a run uses. */
-static int cleanup(key_t key)
+static int cleanup(void)
 {
-    bool found = false;
-    int id = (int)traced(shmget(key, 0, 0), "shmget(0x%08x, 0, 0)", (unsigned)key);
-    if (id == -1 && errno != ENOENT)
-        die("shmget key 0x%08x", (unsigned)key);
-    if (id != -1) {
-        struct shmid_ds ds;
-        if (!segment_stale(id, &ds))
-            die_msg("segment %d (key 0x%08x) is in use or not ours (%lu attached, creator "
-                    "pid %ld): not removed", id, (unsigned)key,
-                    (unsigned long)ds.shm_nattch, (long)ds.shm_cpid);
-        if (!remove_segment(id))
-            return 1;
-        say("removed segment %d (key 0x%08x)", id, (unsigned)key);
-        found = true;
-    }
-    id = (int)traced(semget(key, 0, 0), "semget(0x%08x, 0, 0)", (unsigned)key);
-    if (id == -1 && errno != ENOENT)
-        die("semget key 0x%08x", (unsigned)key);
-    if (id != -1) {
-        if (!set_stale(id))
-            die_msg("semaphore set %d (key 0x%08x) is in use or not ours: not removed", id,
-                    (unsigned)key);
-        if (!remove_set(id))
-            return 1;
-        say("removed semaphore set %d (key 0x%08x)", id, (unsigned)key);
-        found = true;
-    }
-    if (!found)
-        say("nothing to clean up: no segment or semaphore set with key 0x%08x", (unsigned)key);
+    key_t key = (key_t)traced(ftok(ipc_keyfile(), KEY_SEM), "ftok(\"%s\", '%c')",
+                              ipc_keyfile(), KEY_SEM);
+    if (key == -1)
+        die("ftok %s", ipc_keyfile());
+    if (!set_cleanup(key, RECORD))
+        say("nothing to clean up: no semaphore set with key 0x%08x", (unsigned)key);
     return 0;
 }
-
-/* ---- the report ---- */
 
 static double now_ns(void)
 {
@@ -370,60 +589,18 @@ static double now_ns(void)
     return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
 }
 
-static void explain(long long expected, long long got)
-{
-    if (mode == NONE && got < expected) {
-        say("why: counter++ is three steps: load the counter into a register, add 1, "
-            "store it back;");
-        say("another process can run between the steps (on the other CPU, or after a "
-            "context switch):");
-        say("  worker1: load 41              worker2: load 41");
-        say("  worker1: add 1, store 42      worker2: add 1, store 42");
-        say("two additions, and the counter went up by one: worker1's update is lost");
-        say("fix it with -m sem (one process at a time in the critical section) or "
-            "-m atomic (one indivisible add)");
-    } else if (mode == NONE && procs == 1) {
-        say("no update lost: one process cannot race with itself (try -p 2)");
-    } else if (mode == NONE) {
-        say("no update lost this time: the processes did not overlap (run it again, or "
-            "raise -n)");
-    } else if (got != expected) {
-        say("the counter is wrong although it was protected: this must not happen");
-    } else if (mode == SEM) {
-        say("exact: P let one process at a time into load-add-store, V let the next "
-            "one in;");
-        say("the price: two semop() system calls per addition, and a sleep and a "
-            "wake-up whenever the semaphore was taken");
-    } else {
-        say("exact: atomic_fetch_add is one indivisible read-modify-write instruction: "
-            "no lock, no system call");
-    }
-}
-
-static void duration(char *buf, size_t size, double ns)
-{
-    if (ns >= 1e6)
-        snprintf(buf, size, "%.1f ms", ns / 1e6);
-    else if (ns >= 1e3)
-        snprintf(buf, size, "%.1f us", ns / 1e3);
-    else
-        snprintf(buf, size, "%.1f ns", ns);
-}
-
 static enum mode parse_mode(const char *text)
 {
-    if (strcmp(text, "none") == 0)
-        return NONE;
-    if (strcmp(text, "sem") == 0)
-        return SEM;
-    if (strcmp(text, "atomic") == 0)
-        return ATOMIC;
-    usage_error("-m: '%s' is not none, sem or atomic", text);
+    all = strcmp(text, "all") == 0;
+    for (enum mode m = NONE; m < MODES; m++)
+        if (all || strcmp(text, mode_name[m]) == 0)
+            return m;
+    usage_error("-m: '%s' is not none, sem, posix, mutex, atomic or all", text);
 }
 
-int main(int argc, char *argv[])
+/* True for --cleanup. */
+static bool parse_options(int argc, char *argv[])
 {
-    prog_init("sem/race", "parent", usage);
     /* getopt_long is a GNU extension (glibc, musl, the BSDs): for --cleanup. */
     static const struct option longopts[] = {
         { "cleanup", no_argument, NULL, 'C' },
@@ -445,93 +622,5 @@ int main(int argc, char *argv[])
     }
     if (optind < argc)
         extra_operand(argv[optind]);
-    if (increments == -1)
-        increments = mode == SEM ? 10000 : 10000000;
-
-    key_t key = ipc_key(KEY_SEM);
-    if (clean)
-        return cleanup(key);
-    catch_stop_signals();
-    /* Output into a closed pipe (| head) must not kill us before clean_up(). */
-    signal(SIGPIPE, SIG_IGN);
-    if (atexit(clean_up) != 0)
-        die_msg("atexit failed");
-    static const char *const how[] = {
-        [NONE] = "with no protection (-m none)",
-        [SEM] = "each addition inside P and V on a semaphore (-m sem)",
-        [ATOMIC] = "each addition one atomic add (-m atomic)",
-    };
-    say("%ld process%s, each adding 1 to one shared counter %ld times, %s", procs,
-        procs == 1 ? "" : "es", increments, how[mode]);
-
-    shmid = make_segment(key);
-    void *at = shmat(shmid, NULL, 0);
-    if (at == (void *)-1)
-        die("shmat %d", shmid);
-    trace("shmat(%d) = %p", shmid, at);
-    shared = at;
-    atomic_store(&shared->counter, 0);
-    atomic_store(&shared->ready, 0);
-    say("the counter: segment shmid %d (key 0x%08x), starting at 0", shmid, (unsigned)key);
-    if (mode == SEM) {
-        semid = make_set(key);
-        union semun arg = { .val = 1 };
-        if (traced(semctl(semid, 0, SETVAL, arg), "semctl(%d, 0, SETVAL, 1)", semid) == -1)
-            die("semctl %d SETVAL", semid);
-        say("the lock: semaphore set semid %d (key 0x%08x), one semaphore, value 1 (free)",
-            semid, (unsigned)key);
-    }
-
-    /* Every worker waits on this pipe; closing its write end starts them all. */
-    int gun[2];
-    if (pipe(gun) == -1)
-        die("pipe");
-    trace("pipe([%d, %d]) = 0", gun[0], gun[1]);
-    for (long i = 0; i < procs && !stop_signal; i++) {
-        pid_t pid = fork();
-        if (pid == -1)
-            die("fork");          /* clean_up() stops the workers forked so far */
-        if (pid == 0) {
-            set_role("worker%ld", i + 1);
-            default_stop_signals();   /* the parent's handlers are not ours */
-            /* Our copy of the write end would keep the pipe open: no EOF, ever. */
-            if (traced(close(gun[1]), "close(%d)", gun[1]) == -1)
-                die_child("close");
-            work(gun[0]);
-        }
-        trace("fork() = %ld", (long)pid);
-        workers[started++] = pid;
-    }
-    if (traced(close(gun[0]), "close(%d)", gun[0]) == -1)
-        die("close");
-    if (!stop_signal)
-        say("started %ld worker%s, waiting on a pipe: closing its write end starts them "
-            "together", started, started == 1 ? "" : "s");
-    /* (A stop signal before this point is seen by reap_workers(), which stops
-     * them at once.) */
-    double start = now_ns();
-    if (traced(close(gun[1]), "close(%d)", gun[1]) == -1)
-        die("close");
-    int failed = reap_workers();
-    double elapsed = now_ns() - start;
-    if (stop_signal)
-        die_msg("caught %s: stopped the workers", signal_name(stop_signal));
-
-    long long expected = (long long)procs * increments;
-    long long got = atomic_load(&shared->counter);
-    clean_up();
-    char total[32], each[32];
-    duration(total, sizeof total, elapsed);
-    duration(each, sizeof each, expected > 0 ? elapsed / (double)expected : 0);
-    say("time: %s, %s per addition", total, each);
-    say("expected %lld, got %lld", expected, got);
-    if (failed > 0) {
-        say("%d worker%s did not finish: the additions never made are missing too, so "
-            "this count proves nothing about lost updates", failed, failed == 1 ? "" : "s");
-        return 1;
-    }
-    if (got < expected)
-        say("lost %lld updates", expected - got);
-    explain(expected, got);
-    return mode == NONE || got == expected ? 0 : 1;
+    return clean;
 }

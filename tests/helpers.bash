@@ -171,8 +171,8 @@ ipc_objects_for() {
     ipcs -a 2>/dev/null | grep -i -- "^$key " || true
 }
 
-# The project ids of common.h: shm, msgq, sem, bench.
-IPC_PROJS=(s q m b)
+# The project ids of common/objects.h: shm, msgq, sem, holder, bench.
+IPC_PROJS=(s q m h b)
 
 # check_leftovers: no FIFO under this test's directories, no System V object
 # with one of this test's keys.

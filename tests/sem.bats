@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# sem/: a shared counter loses updates, a semaphore or an atomic add fixes it.
+# sem/: one race and five answers (sem/race); what a lock's dead holder leaves
+# (sem/holder-dies); the leftovers of runs killed with -9.
 
 load helpers
 
@@ -7,13 +8,38 @@ load helpers
 STRAYS=()
 
 teardown() {
-    local pid
+    local pid left=0
     for pid in "${STRAYS[@]}"; do
         kill -KILL "$pid" 2>/dev/null || true
     done
     wait_dead "${STRAYS[@]}" || true
     stop_all_bg
-    check_leftovers
+    check_leftovers || left=1
+    # sem/holder-dies: its set (project 'h'), its named semaphore, the records.
+    if [[ -n $(ipc_objects_for h) ]]; then
+        echo "semaphore set left behind: $(ipc_objects_for h)" >&2
+        ipcrm_lines "$(ipc_objects_for h)"
+        left=1
+    fi
+    if [[ -e $(named_path) ]]; then
+        echo "named semaphore left behind: $(named_path)" >&2
+        rm -f "$(named_path)"
+        left=1
+    fi
+    if compgen -G "$IPC_DEMO_DIR/*.owner" >/dev/null; then
+        echo "records left behind: $(ls "$IPC_DEMO_DIR")" >&2
+        left=1
+    fi
+    return $left
+}
+
+# named_path: the file of sem/holder-dies' named semaphore for this test's
+# directory (posix_name(): the directory's device and inode, in hex).
+named_path() {
+    local dev ino
+    [[ -d $IPC_DEMO_DIR ]] || { echo /nonexistent; return; }
+    read -r dev ino < <(stat -c '%d %i' "$IPC_DEMO_DIR")
+    printf '/dev/shm/sem.ipc-demos-%x-%x-holder\n' "$dev" "$ino"
 }
 
 # children_of PID: the pids whose parent is PID.
@@ -40,7 +66,6 @@ counts() {
     sed -nE 's/^\[parent [0-9]+\] expected ([0-9]+), got ([0-9]+)$/\1 \2/p' <<<"$output"
 }
 
-# no_lost_line: $output has no "lost L updates" line.
 no_lost_line() {
     [ -z "$(grep -E '^\[parent [0-9]+\] lost [0-9]+ updates$' <<<"$output")" ]
 }
@@ -55,25 +80,25 @@ start_race() {
     [ "${#workers[@]}" -gt 0 ]
 }
 
-# kill_whole_run: a -m sem run, its parent and workers killed with SIGKILL:
-# nothing can clean up.
+# kill_whole_run: a -m sem run, its parent and workers killed with SIGKILL.
 kill_whole_run() {
-    start_race -m sem -n 1000000
+    start_race -m sem -n 100000000
     kill -KILL "$parent" "${workers[@]}"
     STRAYS+=("${workers[@]}")
     wait_bg race
     wait_dead "${workers[@]}"
 }
 
-# ---- the three modes ----
+# ---- sem/race: the five answers ----
 
 @test "sem/race: the default run (-m none) reports what it lost, and why" {
     run_t "$BIN/sem/race"
     [ "$status" -eq 0 ]
     [ -z "$stderr" ]
     grep -qxE '\[parent [0-9]+\] 2 processes, each adding 1 to one shared counter 10000000 times, with no protection \(-m none\)' <<<"$output"
+    grep -qxE '\[parent [0-9]+\] the counter: segment shmid [0-9]+ \(IPC_PRIVATE\), attached and already marked for removal' <<<"$output"
     [ "$(grep -cE '^\[worker[12] [0-9]+\] done: 10000000 additions$' <<<"$output")" -eq 2 ]
-    grep -qE '^\[parent [0-9]+\] time: [0-9.]+ (ns|us|ms), [0-9.]+ (ns|us|ms) per addition$' <<<"$output"
+    grep -qE '^\[parent [0-9]+\] time: [0-9]+\.[0-9] ms, [0-9]+\.[0-9] ns per addition$' <<<"$output"
     read -r expected got < <(counts)
     [ "$expected" -eq 20000000 ]
     [ "$got" -le "$expected" ]
@@ -85,7 +110,6 @@ kill_whole_run() {
         no_lost_line
         grep -qE '^\[parent [0-9]+\] no update lost this time: the processes did not overlap' <<<"$output"
     fi
-    [ -z "$(ipc_objects_for m)" ]
 }
 
 @test "sem/race -m none really loses updates on two CPUs" {
@@ -105,44 +129,55 @@ kill_whole_run() {
     false
 }
 
-@test "sem/race -m sem is exact, run after run, with 4 processes" {
-    for _ in 1 2 3 4 5; do
-        run_t "$BIN/sem/race" -p 4 -n 2000 -m sem
-        [ "$status" -eq 0 ]
-        [ -z "$stderr" ]
-        grep -qE '^\[parent [0-9]+\] the lock: semaphore set semid [0-9]+ \(key 0x[0-9a-f]{8}\), one semaphore, value 1 \(free\)$' <<<"$output"
-        [ "$(counts)" = "8000 8000" ]
-        no_lost_line
-        grep -qE '^\[parent [0-9]+\] exact: P let one process at a time into load-add-store' <<<"$output"
-        [ "$(grep -cE '^\[worker[1-4] [0-9]+\] done: 2000 additions$' <<<"$output")" -eq 4 ]
-        [ -z "$(ipc_objects_for m)" ]
-    done
-}
-
-@test "sem/race -m atomic is exact, run after run, with 4 processes" {
-    for _ in $(seq 10); do
-        run_t "$BIN/sem/race" -p 4 -n 200000 -m atomic
-        [ "$status" -eq 0 ]
-        [ "$(counts)" = "800000 800000" ]
-        no_lost_line
-        grep -qE '^\[parent [0-9]+\] exact: atomic_fetch_add is one indivisible' <<<"$output"
-        [ -z "$(ipc_objects_for m)" ]
-    done
-}
-
-@test "sem/race: one process cannot race; -n 0 adds nothing" {
-    run_t "$BIN/sem/race" -p 1
+# exact MODE N WHY: 4 processes, N additions each, the count exact, WHY said.
+exact() {
+    run_t "$BIN/sem/race" -p 4 -n "$2" -m "$1"
     [ "$status" -eq 0 ]
-    [ "$(counts)" = "10000000 10000000" ]
+    [ -z "$stderr" ]
+    [ "$(counts)" = "$((4 * $2)) $((4 * $2))" ]
+    no_lost_line
+    grep -qE "^\[parent [0-9]+\] $3" <<<"$output"
+    [ "$(grep -cE "^\[worker[1-4] [0-9]+\] done: $2 additions$" <<<"$output")" -eq 4 ]
+}
+
+@test "sem/race: the four fixes are exact with 4 processes (tests/stress/sem.bats: run after run)" {
+    for _ in 1; do
+        exact sem 300 'exact: P let one process at a time into load-add-store, V the next one;$'
+        exact posix 20000 'exact: sem_wait let one process at a time in, sem_post the next one;$'
+        exact mutex 20000 'exact: the mutex let one process at a time in;$'
+        exact atomic 200000 'exact: atomic_fetch_add is one indivisible'
+    done
+    run_t "$BIN/sem/race" -m posix -n 10
+    grep -qxE '\[parent [0-9]+\] the lock: an unnamed POSIX semaphore in the segment \(sem_init, pshared 1\), value 1 \(free\)' <<<"$output"
+    run_t "$BIN/sem/race" -m mutex -n 10
+    grep -qxE '\[parent [0-9]+\] the lock: a pthread mutex in the segment, PTHREAD_PROCESS_SHARED, unlocked' <<<"$output"
+}
+
+@test "sem/race -m all: five races, then the five answers side by side" {
+    run_t "$BIN/sem/race" -m all -n 3000
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
+    [ "$(grep -cE '^\[parent [0-9]+\] the counter: ' <<<"$output")" -eq 1 ]
+    [ "$(grep -cE '^\[parent [0-9]+\] expected 6000, got [0-9]+$' <<<"$output")" -eq 5 ]
+    [ "$(grep -cE '^\[worker[12] [0-9]+\] done: 3000 additions$' <<<"$output")" -eq 10 ]
+    summary=$(sed -n '/the five answers, 2 processes each:$/,$p' <<<"$output")
+    [ "$(wc -l <<<"$summary")" -eq 6 ]
+    grep -qE '^\[parent [0-9]+\]   -m none    expected 6000, got [0-9]+ \(lost [0-9]+\), [0-9]+\.[0-9] ns per addition$' <<<"$summary"
+    for m in sem posix mutex atomic; do
+        grep -qE "^\[parent [0-9]+\]   -m $m +expected 6000, got 6000 \(exact\), [0-9]+\.[0-9] ns per addition$" <<<"$summary"
+    done
+}
+
+@test "sem/race: one process cannot race; -n 0 adds nothing; -m sem counts less by default" {
+    run_t "$BIN/sem/race" -p 1 -n 100000
+    [ "$status" -eq 0 ]
+    [ "$(counts)" = "100000 100000" ]
     grep -qE '^\[parent [0-9]+\] no update lost: one process cannot race with itself' <<<"$output"
-    for mode in none sem atomic; do
+    for mode in none sem posix mutex atomic; do
         run_t "$BIN/sem/race" -n 0 -m "$mode"
         [ "$status" -eq 0 ]
         [ "$(counts)" = "0 0" ]
     done
-}
-
-@test "sem/race: the default count of -m sem is smaller, and said so" {
     run_t "$BIN/sem/race" -m sem
     [ "$status" -eq 0 ]
     grep -qE '^\[parent [0-9]+\] 2 processes, each adding 1 to one shared counter 10000 times, each addition inside P and V' <<<"$output"
@@ -153,133 +188,225 @@ kill_whole_run() {
     run_t "$BIN/sem/race" -v -p 2 -n 3 -m sem
     [ "$status" -eq 0 ]
     key=$(ipc_key m)
-    grep -qE "^\[parent [0-9]+\] shmget\($key, 16, IPC_CREAT\|IPC_EXCL\|0600\) = [0-9]+$" <<<"$stderr"
+    grep -qE '^\[parent [0-9]+\] shmget\(IPC_PRIVATE, [0-9]+, IPC_CREAT\|0600\) = [0-9]+$' <<<"$stderr"
+    grep -qE '^\[parent [0-9]+\] shmat\([0-9]+, NULL, 0\) = 0x[0-9a-f]+$' <<<"$stderr"
+    grep -qE '^\[parent [0-9]+\] shmctl\([0-9]+, IPC_RMID, NULL\) = 0$' <<<"$stderr"
     grep -qE "^\[parent [0-9]+\] semget\($key, 1, IPC_CREAT\|IPC_EXCL\|0600\) = [0-9]+$" <<<"$stderr"
     grep -qE '^\[parent [0-9]+\] semctl\([0-9]+, 0, SETVAL, 1\) = 0$' <<<"$stderr"
-    grep -qE '^\[parent [0-9]+\] pipe\(\[[0-9]+, [0-9]+\]\) = 0$' <<<"$stderr"
     [ "$(grep -cE '^\[parent [0-9]+\] fork\(\) = [0-9]+$' <<<"$stderr")" -eq 2 ]
     [ "$(grep -cE '^\[worker[12] [0-9]+\] semop\([0-9]+, P: -1\) = 0$' <<<"$stderr")" -eq 6 ]
     [ "$(grep -cE '^\[worker[12] [0-9]+\] semop\([0-9]+, V: \+1\) = 0$' <<<"$stderr")" -eq 6 ]
     [ "$(grep -cE '^\[worker[12] [0-9]+\] read\([0-9]+, 1\) = 0$' <<<"$stderr")" -eq 2 ]
-    grep -qE '^\[parent [0-9]+\] semctl\([0-9]+, IPC_RMID\) = 0$' <<<"$stderr"
-    grep -qE '^\[parent [0-9]+\] shmctl\([0-9]+, IPC_RMID\) = 0$' <<<"$stderr"
+    [ "$(grep -cE '^\[parent [0-9]+\] waitpid\(-1, WNOHANG\) = [1-9][0-9]*$' <<<"$stderr")" -eq 2 ]
+    grep -qE '^\[parent [0-9]+\] semctl\([0-9]+, 0, IPC_RMID\) = 0$' <<<"$stderr"
     [[ $output != *') = '* ]]
+    run_t "$BIN/sem/race" -v -n 2 -m posix
+    grep -qE '^\[parent [0-9]+\] sem_init\(0x[0-9a-f]+, 1, 1\) = 0$' <<<"$stderr"
+    [ "$(grep -cE '^\[worker[12] [0-9]+\] sem_(wait|post)\(0x[0-9a-f]+\) = 0$' <<<"$stderr")" -eq 8 ]
+    grep -qE '^\[parent [0-9]+\] sem_destroy\(0x[0-9a-f]+\) = 0$' <<<"$stderr"
+    run_t "$BIN/sem/race" -v -n 2 -m mutex
+    grep -qE '^\[parent [0-9]+\] pthread_mutexattr_setpshared\(0x[0-9a-f]+, PTHREAD_PROCESS_SHARED\) = 0$' <<<"$stderr"
+    [ "$(grep -cE '^\[worker[12] [0-9]+\] pthread_mutex_(lock|unlock)\(0x[0-9a-f]+\) = 0$' <<<"$stderr")" -eq 8 ]
 }
 
 @test "sem/race: a bad mode is a usage error" {
     run_t "$BIN/sem/race" -m fast
     [ "$status" -eq 2 ]
     [ -z "$output" ]
-    [[ $stderr == "sem/race: -m: 'fast' is not none, sem or atomic"$'\n'"usage: sem/race "* ]]
+    [[ $stderr == "sem/race: -m: 'fast' is not none, sem, posix, mutex, atomic or all"$'\n'"usage: sem/race "* ]]
     [ ! -e "$IPC_DEMO_DIR/key" ]
 }
 
-# ---- stops, kills and leftovers ----
+# ---- sem/race: stops, kills and leftovers ----
 
-@test "sem/race: SIGINT, SIGTERM, SIGHUP mid-run stop the workers and remove everything" {
-    for sig in INT TERM HUP; do
-        start_race -m sem -n 100000000
-        kill -"$sig" "$parent"
-        wait_bg race
+@test "sem/race: SIGINT, SIGTERM, SIGHUP mid-run stop the workers at once and remove everything" {
+    set -- INT sem TERM posix HUP mutex
+    while (($#)); do
+        start_race -m "$2" -n 1000000000
+        kill -"$1" "$parent"
+        wait_bg race                            # bounded: a run of minutes fails
         [ "$status" -eq 1 ]
-        grep -qxF "sem/race: caught SIG$sig: stopped the workers" "$OUT/race.err"
-        grep -qE '^\[parent [0-9]+\] removed the semaphore set \(semid [0-9]+\)$' "$OUT/race.out"
-        grep -qE '^\[parent [0-9]+\] removed the segment \(shmid [0-9]+\)$' "$OUT/race.out"
+        grep -qxF "sem/race: caught SIG$1: stopped the workers" "$OUT/race.err"
+        if [[ $2 == sem ]]; then
+            grep -qE '^\[parent [0-9]+\] removed the semaphore set \(semid [0-9]+\)$' "$OUT/race.out"
+        fi
         for w in "${workers[@]}"; do [ ! -e "/proc/$w" ]; done   # stopped and reaped
         [ -z "$(ipc_objects_for m)" ]
+        shift 2
     done
 }
 
-@test "sem/race: a worker killed inside the run does not lock the others out (SEM_UNDO)" {
-    # Catch a worker inside its critical section: stop both workers until the
-    # semaphore is found taken (value 0); the holder is the last one that
-    # operated on it (its P).  Killed there, only SEM_UNDO gives the
-    # semaphore back; without it the other worker would wait for ever.
-    start_race -m sem -p 2 -n 1000000
-    semid=$(ipcs -s | awk -v k="$(ipc_key m)" '$1 == k { print $2 }')
-    for _ in $(seq 100); do
-        kill -STOP "${workers[@]}"
-        for w in "${workers[@]}"; do wait_until "worker $w to stop" stopped "$w"; done
-        read -r value holder < <(ipcs -s -i "$semid" | awk '$1 == "0" { print $2, $5 }')
-        [ "$value" = 0 ] && break
-        kill -CONT "${workers[@]}"
-    done
-    [ "$value" = 0 ]
-    victim=$holder
-    kill -KILL "$victim"
-    kill -CONT "${workers[@]}"
-    wait_bg race                                # bounded by timeout: a hang fails
+@test "sem/race: a worker killed mid-run stops the others: its lock might never come back" {
+    start_race -m posix -n 1000000000
+    kill -KILL "${workers[0]}"
+    wait_bg race                                # bounded: a hang fails
     [ "$status" -eq 1 ]
-    grep -qE "^\[parent [0-9]+\] worker[12] \(pid $victim\) was killed by signal 9 \(SIGKILL\)$" "$OUT/race.out"
-    [ "$(grep -cE '^\[worker[12] [0-9]+\] done: 1000000 additions$' "$OUT/race.out")" -eq 1 ]
-    output=$(cat "$OUT/race.out")
-    read -r expected got < <(counts)
-    [ "$expected" -eq 2000000 ]
-    ((got >= 1000000 && got < 2000000))
-    grep -qxE '\[parent [0-9]+\] 1 worker did not finish: the additions never made are missing too, so this count proves nothing about lost updates' "$OUT/race.out"
-    no_lost_line
-    [ -z "$(ipc_objects_for m)" ]
+    grep -qxE "\[parent [0-9]+\] worker1 \(pid ${workers[0]}\) was killed by signal 9 \(SIGKILL\): stopping the others, whose lock it may have held" "$OUT/race.out"
+    grep -qxE '\[parent [0-9]+\] 2 workers did not finish: the additions never made are missing too, so this count proves nothing about lost updates' "$OUT/race.out"
+    for w in "${workers[@]}"; do [ ! -e "/proc/$w" ]; done
 }
 
-@test "sem/race: after a SIGKILL of the whole run, the next run removes the leftovers" {
+@test "sem/race: after a SIGKILL of the whole run, only the semaphore set is left, and the next run removes it" {
     kill_whole_run
-    [ "$(ipc_objects_for m | wc -l)" -eq 2 ]    # the segment and the semaphore set
-    shmid=$(ipcs -m | awk -v k="$(ipc_key m)" '$1 == k { print $2 }')
+    [ "$(ipc_objects_for m | wc -l)" -eq 1 ]    # the segment went with the last process
     semid=$(ipcs -s | awk -v k="$(ipc_key m)" '$1 == k { print $2 }')
     run_t "$BIN/sem/race" -m sem -n 100
     [ "$status" -eq 0 ]
-    grep -qxE "\[parent [0-9]+\] found segment $shmid left by a killed run \(creator $parent gone, nobody attached\): removing it" <<<"$output"
-    grep -qxE "\[parent [0-9]+\] found semaphore set $semid left by a killed run \(nobody uses it\): removing it" <<<"$output"
+    grep -qxE "\[parent [0-9]+\] semaphore set $semid \(key $(ipc_key m)\) was left by a killed run \(its creator, pid $parent, is gone; nobody uses it\): removing it" <<<"$output"
     [ "$(counts)" = "200 200" ]
-    [ -z "$(ipc_objects_for m)" ]
 }
 
-@test "sem/race --cleanup removes a killed run's segment and semaphore set" {
+@test "sem/race --cleanup removes a killed run's semaphore set, then finds nothing" {
     kill_whole_run
     run_t "$BIN/sem/race" --cleanup
     [ "$status" -eq 0 ]
-    grep -qE "^\[parent [0-9]+\] removed segment [0-9]+ \(key $(ipc_key m)\)$" <<<"$output"
-    grep -qE "^\[parent [0-9]+\] removed semaphore set [0-9]+ \(key $(ipc_key m)\)$" <<<"$output"
+    grep -qE "^\[parent [0-9]+\] semaphore set [0-9]+ \(key $(ipc_key m)\) was left by a killed run \(its creator, pid $parent, is gone; nobody uses it\): removing it$" <<<"$output"
     [ -z "$(ipc_objects_for m)" ]
     run_t "$BIN/sem/race" --cleanup
     [ "$status" -eq 0 ]
-    grep -qE "^\[parent [0-9]+\] nothing to clean up: no segment or semaphore set with key $(ipc_key m)$" <<<"$output"
+    grep -qxE "\[parent [0-9]+\] nothing to clean up: no semaphore set with key $(ipc_key m)" <<<"$output"
 }
 
-@test "sem/race refuses a leftover still in use, with the exact ipcrm command" {
-    # The parent dies; its workers go on, attached (-m sem: a run of minutes).
-    start_race -m sem -n 100000000
+@test "sem/race refuses a semaphore set still in use, with the exact command" {
+    # The parent dies; its workers go on using the set.
+    start_race -m sem -n 1000000000
     STRAYS+=("${workers[@]}")
     kill -KILL "$parent"
     wait_bg race
-    shmid=$(ipcs -m | awk -v k="$(ipc_key m)" '$1 == k { print $2 }')
-    run_t "$BIN/sem/race" -n 10
-    [ "$status" -eq 1 ]
-    [ "$stderr" = "sem/race: a segment with key $(ipc_key m) exists (shmid $shmid, 2 attached, creator pid $parent gone): is another sem/race running?  If not, remove it with: ipcrm -m $shmid" ]
-    run_t "$BIN/sem/race" --cleanup
-    [ "$status" -eq 1 ]
-    [ "$stderr" = "sem/race: segment $shmid (key $(ipc_key m)) is in use or not ours (2 attached, creator pid $parent): not removed" ]
-    [ "$(ipc_objects_for m | wc -l)" -eq 2 ]
-    # The printed command does it (the segment goes once the workers detach) ...
-    run_t "$BIN/sem/race" -n 10
-    cmd=${stderr##*remove it with: }
-    [ "$cmd" = "ipcrm -m $shmid" ]
-    $cmd
+    semid=$(ipcs -s | awk -v k="$(ipc_key m)" '$1 == k { print $2 }')
+    for args in "-m sem -n 10" --cleanup; do
+        run_t "$BIN/sem/race" $args
+        [ "$status" -eq 1 ]
+        [[ $stderr == "sem/race: semaphore set $semid (key $(ipc_key m)) is in use: "[12]" process"*" still using it."$'\n'"If it is a leftover, remove it with: ipcrm -s $semid" ]]
+    done
     [ "$(ipc_objects_for m | wc -l)" -eq 1 ]
-    # ... and once the workers are gone, the next run finds the semaphore set
-    # unused and removes it.
+    # Once the workers are gone, the next run finds it unused and removes it.
     kill -KILL "${workers[@]}"
     wait_dead "${workers[@]}"
     run_t "$BIN/sem/race" -m sem -n 10
     [ "$status" -eq 0 ]
-    grep -qE "^\[parent [0-9]+\] found semaphore set [0-9]+ left by a killed run \(nobody uses it\): removing it$" <<<"$output"
+    grep -qE "^\[parent [0-9]+\] semaphore set $semid \(key 0x[0-9a-f]+\) was left by a killed run" <<<"$output"
     [ "$(counts)" = "20 20" ]
-    [ -z "$(ipc_objects_for m)" ]
 }
 
-@test "sem/race writing into a closed pipe still removes its objects" {
+@test "sem/race writing into a closed pipe still removes its semaphore set" {
     run_t bash -c '"$1" -m sem -n 2000 | head -1' _ "$BIN/sem/race"
     [ "$status" -eq 0 ]
-    [[ $output == "[parent "*"] 2 processes, each adding 1"* ]]
-    [ -z "$(ipc_objects_for m)" ]
+    [[ $output == "[parent "*"] the counter: segment"* ]]
+}
+
+# ---- sem/holder-dies ----
+
+# holder MODE ARGS...: run it, check the common part (the holder took the lock
+# and was killed in it), leave $output for the rest.
+holder() {
+    run_t "$BIN/sem/holder-dies" -m "$@"
+    [ "$status" -eq 0 ]
+    [ -z "$stderr" ]
+    grep -qxE '\[holder [0-9]+\] took the lock; moved 10 out of the first account \(90 \+ 0 = 90\): telling the parent' <<<"$output"
+    grep -qxE '\[parent [0-9]+\] killed the holder \(pid [0-9]+\) with SIGKILL inside its critical section: no code of it ran after that' <<<"$output"
+}
+
+@test "sem/holder-dies -m sem: SEM_UNDO gives the lock back, silently; without it (-n), it stays taken" {
+    holder sem
+    grep -qxE '\[parent [0-9]+\] the lock: semaphore set semid [0-9]+ \(key '"$(ipc_key h)"'\), value 1 \(free\)' <<<"$output"
+    grep -qxE '\[parent [0-9]+\] the semaphore.s value is 1' <<<"$output"
+    grep -qxE '\[parent [0-9]+\] took it at once: the kernel undid the dead holder.s -1 \(SEM_UNDO\)' <<<"$output"
+    grep -qxE '\[parent [0-9]+\] but silently: the accounts hold: 90 \+ 0 = 90, not 100: the move half done' <<<"$output"
+    holder sem -n -t 50
+    grep -qxE '\[parent [0-9]+\] the semaphore.s value is 0' <<<"$output"
+    grep -qxE '\[parent [0-9]+\] still taken after 50 ms: without SEM_UNDO nobody gives back a dead holder.s -1' <<<"$output"
+}
+
+@test "sem/holder-dies -m posix: nobody gives a semaphore back; sem_timedwait times out" {
+    holder posix -t 50
+    grep -qxE "\[parent [0-9]+\] the lock: named semaphore /ipc-demos-[0-9a-f]+-[0-9a-f]+-holder \(/dev/shm/sem.ipc-demos-[0-9a-f]+-[0-9a-f]+-holder, mode 0600\), value 1 \(free\)" <<<"$output"
+    [[ $output == *"($(named_path), mode 0600)"* ]]
+    grep -qxE '\[parent [0-9]+\] the semaphore.s value is 0' <<<"$output"
+    grep -qxE '\[parent [0-9]+\] still taken after 50 ms: a semaphore has no owner, so nobody gave it back; every sem_wait\(\) on it would wait for ever, and nobody can repair the half-done move' <<<"$output"
+}
+
+@test "sem/holder-dies -m mutex: EOWNERDEAD, repaired and consistent; never consistent (-n): ENOTRECOVERABLE" {
+    holder mutex
+    grep -qxE '\[parent [0-9]+\] got the lock with EOWNERDEAD: its owner died holding it' <<<"$output"
+    grep -qxE '\[parent [0-9]+\] repaired, the accounts hold: 100 \+ 0 = 100' <<<"$output"
+    grep -qxE '\[parent [0-9]+\] made it consistent \(pthread_mutex_consistent\): an ordinary mutex again' <<<"$output"
+    grep -qxE '\[parent [0-9]+\] locked and unlocked it again: 0' <<<"$output"
+    holder mutex -n
+    grep -qxE '\[parent [0-9]+\] got the lock with EOWNERDEAD: its owner died holding it' <<<"$output"
+    grep -qxE '\[parent [0-9]+\] left it inconsistent \(-n\), and unlocked it' <<<"$output"
+    grep -qxE '\[parent [0-9]+\] locking it again: ENOTRECOVERABLE: unusable for ever; only pthread_mutex_destroy\(\) and a new pthread_mutex_init\(\) help' <<<"$output"
+    [[ $output != *"made it consistent"* ]]
+}
+
+@test "sem/holder-dies: usage errors create nothing" {
+    run_t "$BIN/sem/holder-dies" -m posix -n
+    [ "$status" -eq 2 ]
+    [ -z "$output" ]
+    [[ $stderr == "sem/holder-dies: -n: -m posix has no recovery to leave out"$'\n'"usage: sem/holder-dies "* ]]
+    run_t "$BIN/sem/holder-dies" -m futex
+    [ "$status" -eq 2 ]
+    [[ $stderr == "sem/holder-dies: -m: 'futex' is not sem, posix or mutex"$'\n'* ]]
+    [ ! -e "$IPC_DEMO_DIR" ] || [ -z "$(ls -A "$IPC_DEMO_DIR")" ]
+}
+
+# start_holder ARGS...: sem/holder-dies in the background, waiting for the lock
+# its dead holder left; sets $parent.
+start_holder() {
+    start_bg hd "$BIN/sem/holder-dies" "$@"
+    wait_for_line "$OUT/hd.out" '^\[parent [0-9]+\] the semaphore.s value is 0$'
+    parent=$(bg_child hd)
+}
+
+@test "sem/holder-dies: a named semaphore a kill -9 left kept its value 0 (the O_EXCL trap); the next run removes it" {
+    start_holder -m posix -t 20000
+    kill -KILL "$parent"
+    wait_bg hd
+    [ -e "$(named_path)" ]
+    [ -e "$IPC_DEMO_DIR/sem-holder-named.owner" ]
+    holder posix -t 50
+    name=$(basename "$(named_path)")
+    grep -qxE "\[parent [0-9]+\] named semaphore /${name#sem.} was left by a killed run \(its creator, pid $parent, is gone; nobody uses it\): removing it" <<<"$output"
+    grep -qxE '\[parent [0-9]+\] it kept its value, 0: sem_open\(O_CREAT\) without O_EXCL would have opened it as it is, ignoring the initial value -- taken, with nobody left to give it back' <<<"$output"
+}
+
+@test "sem/holder-dies --cleanup removes a killed run's set and named semaphore, refuses a running one's" {
+    start_holder -m sem -n -t 20000
+    kill -KILL "$parent"
+    wait_bg hd
+    start_holder -m posix -t 20000
+    kill -KILL "$parent"
+    wait_bg hd
+    [ "$(ipc_objects_for h | wc -l)" -eq 1 ]
+    [ -e "$(named_path)" ]
+    run_t "$BIN/sem/holder-dies" --cleanup
+    [ "$status" -eq 0 ]
+    grep -qE "^\[parent [0-9]+\] semaphore set [0-9]+ \(key $(ipc_key h)\) was left by a killed run" <<<"$output"
+    grep -qE "^\[parent [0-9]+\] named semaphore /ipc-demos-[0-9a-f-]+holder was left by a killed run" <<<"$output"
+    [ -z "$(ipc_objects_for h)" ]
+    [ ! -e "$(named_path)" ]
+    run_t "$BIN/sem/holder-dies" --cleanup
+    [ "$status" -eq 0 ]
+    grep -qxE "\[parent [0-9]+\] nothing to clean up: no semaphore set with key $(ipc_key h), no semaphore /ipc-demos-[0-9a-f-]+holder" <<<"$output"
+    # A run still going: its creator runs, so it is refused, then stopped.
+    start_holder -m posix -t 20000
+    for args in "--cleanup" "-m posix"; do
+        run_t "$BIN/sem/holder-dies" $args
+        [ "$status" -eq 1 ]
+        [[ $stderr == "sem/holder-dies: named semaphore /ipc-demos-"*"-holder is in use: its creator, pid $parent, is still running.  Stop it first: kill $parent" ]]
+    done
+    kill -TERM "$parent"
+    wait_bg hd
+    [ "$status" -eq 1 ]
+    grep -qxF "sem/holder-dies: caught SIGTERM: stopped" "$OUT/hd.err"
+}
+
+@test "sem/holder-dies: a named semaphore no run of ours recorded is never guessed stale" {
+    mkdir -p "$IPC_DEMO_DIR"
+    "$BIN/tests/sem_plant" "/$(basename "$(named_path)" | sed 's/^sem\.//')" 0
+    run_t "$BIN/sem/holder-dies" -m posix
+    [ "$status" -eq 1 ]
+    [[ $stderr == "sem/holder-dies: named semaphore /ipc-demos-"*"-holder is named by no run on record in $IPC_DEMO_DIR/sem-holder-named.owner: nothing proves it stale, so it is not touched."$'\n'"If no sem/ program is running, remove it with: rm $(named_path)" ]]
+    [ -e "$(named_path)" ]
+    rm "$(named_path)"
 }

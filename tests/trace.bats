@@ -68,6 +68,52 @@ check_trace() {
     check_trace demo "pipe fork close read write waitpid"
 }
 
+@test "trace: sem/race -m sem, the parent and its workers" {
+    # Not close/open: the creator record (common/objects.c owner_write) opens
+    # and closes a file in $IPC_DEMO_DIR without tracing it.
+    trace_run race "$BIN/sem/race" -v -m sem -n 3
+    check_trace race "pipe fork waitpid kill read shmget shmat shmdt shmctl semget semctl"
+}
+
+@test "trace: sem/race -m mutex and -m posix, every close too" {
+    trace_run race "$BIN/sem/race" -v -m mutex -n 3
+    check_trace race "pipe fork waitpid kill read close shmget shmat shmdt shmctl"
+    trace_run race "$BIN/sem/race" -v -m posix -n 3
+    check_trace race "pipe fork waitpid kill read close shmget shmat shmdt shmctl"
+}
+
+@test "trace: sem/race stopped by SIGTERM mid-run" {
+    trace_bg race "$BIN/sem/race" -v -m posix -n 1000000000
+    wait_for_line "$OUT/race.out" '^\[parent [0-9]+\] started 2 workers'
+    kill -TERM "$(traced_pid race)"
+    wait_bg race
+    [ "$status" -eq 1 ]
+    grep -qE '^\[parent [0-9]+\] kill\([0-9]+, SIGTERM\) = 0$' "$OUT/race.err"
+    check_trace race "pipe fork waitpid kill read close shmget shmat shmdt shmctl"
+}
+
+# Not read or write: the holder is killed in its read() (strace shows "= ?",
+# which tracecheck.awk takes for a result), and its write()'s trace line may
+# not be out yet when the parent, woken by that write, kills it.  Not semop:
+# tracecheck.awk maps semtimedop(..., NULL) to semop only in theory (it looks
+# for ", NULL)" in arguments whose ")" it has already cut off).
+@test "trace: sem/holder-dies, the parent and the holder it kills" {
+    trace_run hd "$BIN/sem/holder-dies" -v -m mutex
+    check_trace hd "pipe fork waitpid kill close"
+    trace_run hd "$BIN/sem/holder-dies" -v -m sem -t 100
+    check_trace hd "pipe fork waitpid kill semget semctl"
+}
+
+@test "trace: sem/holder-dies stopped by SIGTERM while it waits" {
+    trace_bg hd "$BIN/sem/holder-dies" -v -m posix -t 20000
+    wait_for_line "$OUT/hd.out" '^\[parent [0-9]+\] the semaphore.s value is 0$'
+    kill -TERM "$(traced_pid hd)"
+    wait_bg hd
+    [ "$status" -eq 1 ]
+    grep -qxF "sem/holder-dies: caught SIGTERM: stopped" "$OUT/hd.err"
+    check_trace hd "pipe fork waitpid kill"
+}
+
 # procpool/: the workers are exec'd from procpool/worker under ROOT, so the
 # check follows them; each keeps its stdin and results fd across execv().
 PROCPOOL_CALLS="pipe fork close read write dup2 fcntl fstat waitpid"

@@ -30,9 +30,9 @@ function canonical(name, args) {
     if (name == "unlinkat") return "unlink"
     if (name == "dup3") return "dup2"
     if (name == "accept4") return "accept"
-    if (name == "semtimedop" && args ~ /, NULL\)$/) return "semop"
-    if (name == "mq_timedsend" && args ~ /, NULL\)$/) return "mq_send"
-    if (name == "mq_timedreceive" && args ~ /, NULL\)$/) return "mq_receive"
+    if (name == "semtimedop" && args ~ /, NULL$/) return "semop"
+    if (name == "mq_timedsend" && args ~ /, NULL$/) return "mq_send"
+    if (name == "mq_timedreceive" && args ~ /, NULL$/) return "mq_receive"
     if (name == "newfstatat" || name == "fstatat64") {
         if (args ~ /^AT_FDCWD/) return args ~ /AT_SYMLINK_NOFOLLOW/ ? "lstat" : "stat"
         return "fstat"
@@ -162,6 +162,7 @@ END {
             raw = line; sub(/\(.*/, "", raw)
             args = line; sub(/^[a-z0-9_]+\(/, "", args); sub(/\) += [^=]*$/, "", args)
             result = line; sub(/.*\) += /, "", result)
+            if (result ~ /^\?$/) continue                       # killed inside the call
             if (result ~ /^\? ERESTART(SYS|NOHAND)/) result = "-1 EINTR"
             else if (result ~ /^\? ERESTART/) continue        # restarted unseen
             else if (result ~ /^-1 E/) { split(result, r, " "); result = "-1 " r[2] }

@@ -161,8 +161,22 @@ scenario_msgq_server_client() {
 # Each mode; the workers are forked, not exec'd: valgrind follows them.
 scenario_sem_race() {
     $VG "$ROOT/sem/race" &&
-        $VG "$ROOT/sem/race" -m sem -n 500 &&
-        $VG "$ROOT/sem/race" -m atomic -n 100000
+        $VG "$ROOT/sem/race" -m all -n 500
+}
+
+# Each lock and its dead holder.  The holder is killed by SIGKILL (valgrind
+# cannot check a process killed so): its log is checked for errors only.
+scenario_sem_holder_dies() {
+    local args pid
+    for args in "-m sem" "-m sem -n -t 50" "-m posix -t 50" "-m mutex" "-m mutex -n"; do
+        $VG "$ROOT/sem/holder-dies" $args >"$logs/holder.out" || return 1
+        pid=$(sed -nE 's/.*killed the holder \(pid ([0-9]+)\).*/\1/p' "$logs/holder.out")
+        [[ -n $pid && -f $logs/vg.$pid ]] || return 1
+        if grep -E '^==[0-9]+== (Invalid|Conditional|Use of|Syscall param|Mismatched)' "$logs/vg.$pid"; then
+            return 1
+        fi
+        mv "$logs/vg.$pid" "$logs/killed-holder.$pid"
+    done
 }
 
 # The whole --quick run, round trips too: every mechanism, writer and echo

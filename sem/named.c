@@ -1,0 +1,87 @@
+/* sem/named.c - the named semaphore a killed run of sem/holder-dies leaves
+ * behind, and --cleanup; the verdict is the one of sem/leftover.c, with:
+ *   - ours: its file in /dev/shm (where glibc keeps them) is our uid's, 0600;
+ *   - its creator: the record sem/holder-dies writes right after sem_open();
+ *   - its users: 0, provably once the creator is gone: the only other process
+ *     that opens it, the holder, leaves when its parent dies (the pipe it
+ *     waits on reaches end of file).
+ * Removal is sem_unlink(), here, traced: the same as `rm /dev/shm/sem.NAME`.
+ */
+#include "leftover.h"
+
+#include "../common/common.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <semaphore.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char what[PATH_MAX], removal[PATH_MAX + 8];
+
+static void judge_named(const char *name, const char *path, const char *record)
+{
+    struct stat st;
+    if (traced(lstat(path, &st), "lstat(\"%s\")", path) == -1)
+        die("lstat %s", path);
+    snprintf(what, sizeof what, "named semaphore %s", name);
+    snprintf(removal, sizeof removal, "rm %s", path);
+    struct leftover l = {
+        .what = what,
+        .ours = S_ISREG(st.st_mode) && st.st_uid == geteuid() && (st.st_mode & 07777) == 0600,
+        .users = 0,               /* provably: see the top of this file */
+        .remove = removal,
+    };
+    judge_leftover(&l, record, 0);
+}
+
+/* The trap, shown: the value the leftover kept is what sem_open(O_CREAT)
+ * without O_EXCL would have handed over. */
+static void show_value(const char *name)
+{
+    sem_t *s = sem_open(name, 0);
+    if (s == SEM_FAILED) {
+        traced(-1, "sem_open(\"%s\", 0)", name);
+        die("sem_open %s", name);
+    }
+    trace("sem_open(\"%s\", 0) = %p", name, (void *)s);
+    int value;
+    if (traced(sem_getvalue(s, &value), "sem_getvalue(%p)", (void *)s) == -1)
+        die("sem_getvalue %s", name);
+    if (traced(sem_close(s), "sem_close(%p)", (void *)s) == -1)
+        die("sem_close %s", name);
+    say("it kept its value, %d: sem_open(O_CREAT) without O_EXCL would have opened it as "
+        "it is, ignoring the initial value%s", value,
+        value == 0 ? " -- taken, with nobody left to give it back" : "");
+}
+
+static void remove_named(const char *name, const char *record)
+{
+    if (traced(sem_unlink(name), "sem_unlink(\"%s\")", name) == -1 && errno != ENOENT)
+        die("sem_unlink %s", name);
+    drop_record(record);
+}
+
+void named_leftover(const char *name, const char *record)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "/dev/shm/sem.%s", name + 1);
+    judge_named(name, path, record);
+    show_value(name);
+    remove_named(name, record);
+}
+
+bool named_cleanup(const char *name, const char *record)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    snprintf(path, sizeof path, "/dev/shm/sem.%s", name + 1);
+    if (traced(lstat(path, &st), "lstat(\"%s\")", path) == -1) {
+        if (errno != ENOENT)
+            die("lstat %s", path);
+        return drop_record(record);
+    }
+    named_leftover(name, record);
+    return true;
+}
