@@ -4,9 +4,14 @@
 
 load helpers
 
-# What the tasks must compute, from sum(1) itself, never from our programs.
-download_sum() { seq 1000 | sum -s | cut -d' ' -f1; }
-video_sum() { for c in {a..x}; do printf '%01023d\n' 0 | tr 0 "$c"; done | sum -s | cut -d' ' -f1; }
+# What the tasks must compute, from sum(1) itself, never from our programs: the
+# text of `seq 1000`, and 24 frames, frame f being 1023 x ('a' + f) then '\n'.
+setup_file() {
+    DOWNLOAD_SUM=$(seq 1000 | sum -s | cut -d' ' -f1)
+    VIDEO_SUM=$(awk 'BEGIN { for (f = 0; f < 24; f++) { s = sprintf("%1023s", "")
+        gsub(/ /, sprintf("%c", 97 + f), s); print s } }' | sum -s | cut -d' ' -f1)
+    export DOWNLOAD_SUM VIDEO_SUM
+}
 
 # codes N...: each N as the 4 bytes of a uint32_t in this machine's byte order.
 codes() {
@@ -39,7 +44,11 @@ summary_is() {
 
 # started K: the pid of the latest process the pool started as workerK.
 started() {
-    pool_lines | sed -nE "s/^started worker$1 \(pid ([0-9]+)\).*/\1/p" | tail -n 1
+    local line pid="" re="^\[pool [0-9]+\] started worker$1 \(pid ([0-9]+)\)"
+    while IFS= read -r line; do
+        if [[ $line =~ $re ]]; then pid=${BASH_REMATCH[1]}; fi
+    done <<<"$output"
+    echo "$pid"
 }
 
 # fds_of ROLE: the "fd N -> TARGET" lines that ROLE printed (-f), as "N TARGET".
@@ -79,9 +88,16 @@ fake_pool() {
     every_task_once 10
     [ "$(grep -cE '^\[worker[0-4] [0-9]+\] running task [0-2]: ' <<<"$output")" -eq 10 ]
     for k in 0 1 2 3 4; do
-        pool_lines | grep -qE "^worker$k \(pid $(started $k)\) exited with status 0$"
-        grep -qE "^\[worker$k $(started $k)\] read\(\) returned 0: end of file on stdin; ran 2 tasks, exiting$" <<<"$output"
+        pid=$(started $k)
+        [[ $output == *"[pool "*"] worker$k (pid $pid) exited with status 0"* ]]
+        [[ $output == *"[worker$k $pid] read() returned 0: end of file on stdin; ran 2 tasks, exiting"* ]]
     done
+    # The notes' shutdown: close worker K's pipe, worker K exits, then the next.
+    pool_lines | grep -E '^(closed fd [0-9]+, worker[0-9]|worker[0-9] \(pid [0-9]+\) exited)' |
+        sed -E 's/^closed fd [0-9]+, (worker[0-9]).*/close \1/; s/^(worker[0-9]) .*/exit \1/' |
+        tr '\n' ' ' >"$OUT/order"
+    [ "$(cat "$OUT/order")" = "close worker0 exit worker0 close worker1 exit worker1 close worker2 exit worker2 close worker3 exit worker3 close worker4 exit worker4 " ]
+    [ "$(grep -c 'still has' <<<"$output")" -eq 0 ]
     summary_is "10 tasks dispatched, 10 completed, 5 workers exited cleanly"
 }
 
@@ -91,7 +107,7 @@ fake_pool() {
     # For each "task T (NAME) -> workerK (pid P)": T's code is (T-1) mod 3, as
     # -h says; workerK with pid P ran a task NAME; and the pool got its result
     # back from that worker: the checksum sum(1) computes, or a count.
-    awk -v dl="$(download_sum)" -v video="$(video_sum)" '
+    awk -v dl="$DOWNLOAD_SUM" -v video="$VIDEO_SUM" '
         match($0, /^\[worker[0-9]+ [0-9]+\] running task [0-2]: [a-z-]+:/) {
             split(substr($0, 2), f, /[] :]+/); ran[f[1], f[2], f[6]]++; next
         }
@@ -141,15 +157,12 @@ fake_pool() {
     every_task_once 60
 }
 
-@test "procpool/pool -n 0: no task; the workers still start, see end of file and are reaped" {
+@test "procpool/pool -n 0, -w 1: no task, the workers still start and end; one worker does everything" {
     run_t "$BIN/procpool/pool" -n 0
     [ "$status" -eq 0 ]
     [ -z "$(dispatched_tasks)" ]
     [ "$(grep -cE '^\[worker[0-4] [0-9]+\] read\(\) returned 0: .*ran 0 tasks' <<<"$output")" -eq 5 ]
     summary_is "0 tasks dispatched, 0 completed, 5 workers exited cleanly"
-}
-
-@test "procpool/pool -w 1: one worker does everything" {
     run_t "$BIN/procpool/pool" -w 1 -n 20
     [ "$status" -eq 0 ]
     [ "$(pool_lines | grep -cE '^task [0-9]+ \([a-z-]+\) -> worker0 ')" -eq 20 ]
@@ -163,45 +176,51 @@ fake_pool() {
     [ -e /proc/self/fd/3 ]
     run_t "$BIN/procpool/pool" -f -w 4 -n 4
     [ "$status" -eq 0 ]
-    fds_of pool >"$OUT/pool.fds"
-    for k in 0 1 2 3; do
-        own=$(pool_lines | sed -nE "s/^started worker$k \(pid [0-9]+\): it reads (pipe:\[[0-9]+\]) as stdin, .*/\1/p")
-        wfd=$(pool_lines | sed -nE "s/^started worker$k \(pid [0-9]+\): .* the pool writes it through fd ([0-9]+)$/\1/p")
-        fds_of "worker$k" >"$OUT/w$k"
-        cat "$OUT/w$k"
-        # 0, 1, 2 and one more: its end of its results pipe
-        [ "$(cut -d' ' -f1 "$OUT/w$k" | head -n 3 | tr '\n' ' ')" = "0 1 2 " ]
-        [ "$(wc -l <"$OUT/w$k")" -eq 4 ]
-        grep -qxF "0 $own" "$OUT/w$k"
-        results=$(tail -n 1 "$OUT/w$k" | cut -d' ' -f2)
-        [[ $results == pipe:* && $results != "$own" ]]
-        # The pool holds the write end of the task pipe and the other end of
-        # the results pipe, once each.
-        grep -qxF "$wfd $own" "$OUT/pool.fds"
-        [ "$(grep -cF " $results" "$OUT/pool.fds")" -eq 1 ]
-        grep -qE "^\[worker$k [0-9]+\] closed the write ends of the other workers' pipes" <<<"$output" || [ "$k" -eq 0 ]
-    done
+    awk '
+        match($0, /^\[pool [0-9]+\] started worker[0-9]+ /) {
+            k = $4; sub(/worker/, "", k); own[k] = $9; wfd[k] = $NF
+        }
+        $3 == "fd" && $5 == "->" { role = substr($1, 2); n[role]++; fd[role, n[role]] = $4; to[role, n[role]] = $6
+            if (role == "pool") { held[$4 " " $6] = 1; holders[$6]++ } }
+        END {
+            for (k = 0; k < 4; k++) {
+                w = "worker" k
+                # 0, 1, 2 and one more: its end of its own results pipe
+                if (n[w] != 4 || fd[w, 1] != 0 || fd[w, 2] != 1 || fd[w, 3] != 2) { print w " holds " n[w] " fds"; bad = 1 }
+                if (to[w, 1] != own[k]) { print w ": fd 0 is " to[w, 1] ", not " own[k]; bad = 1 }
+                r = to[w, 4]
+                if (r !~ /^pipe:/ || r == own[k]) { print w ": fd " fd[w, 4] " is " r; bad = 1 }
+                # The pool holds the write end of its task pipe and the other
+                # end of its results pipe, one fd each.
+                if (!held[wfd[k] " " own[k]] || holders[own[k]] != 1) { print "pool: " own[k] "?"; bad = 1 }
+                if (holders[r] != 1) { print "pool: " r " held " holders[r] " times"; bad = 1 }
+            }
+            exit bad
+        }' <<<"$output"
+    [ "$(grep -cE "^\[worker[1-3] [0-9]+\] closed the write ends of the other workers' pipes" <<<"$output")" -eq 3 ]
 }
 
 @test "procpool/pool --leaky -f: the later workers hold the earlier write ends; the stuck shutdown is explained and recovered" {
     run_t "$BIN/procpool/pool" --leaky -f -w 4 -n 8
     [ "$status" -eq 0 ]
-    for k in 0 1 2 3; do
-        pipes[k]=$(pool_lines | sed -nE "s/^started worker$k \(pid [0-9]+\): it reads (pipe:\[[0-9]+\]) as stdin.*/\1/p")
-        [ -n "${pipes[k]}" ]
-        fds_of "worker$k" | awk '$1 > 2 { print $2 }' >"$OUT/held$k"
-    done
-    for k in 0 1 2 3; do
-        # its results pipe, and the k write ends it inherited
-        [ "$(wc -l <"$OUT/held$k")" -eq $((k + 1)) ]
-        for ((j = 0; j < k; j++)); do grep -qxF "${pipes[j]}" "$OUT/held$k"; done
-    done
-    pool_lines | grep -qE '^worker0 \(pid [0-9]+\) has not exited after 1 second: its read\(\) is still blocked$'
-    pool_lines | grep -qxF "worker0 still has 3 writers: the later workers inherited its write end"
+    awk '
+        match($0, /^\[pool [0-9]+\] started worker[0-9]+ /) { k = $4; sub(/worker/, "", k); own[k] = $9 }
+        $1 ~ /^\[worker/ && $3 == "fd" && $4 > 2 { k = substr($1, 8) + 0; held[k, $6] = 1; n[k]++ }
+        END {
+            for (k = 0; k < 4; k++) {
+                # its results pipe, and the k write ends it inherited
+                if (n[k] != k + 1) { print "worker" k " holds " n[k] " fds above 2"; bad = 1 }
+                for (j = 0; j < k; j++) if (!held[k, own[j]]) { print "worker" k " lacks " own[j]; bad = 1 }
+            }
+            exit bad
+        }' <<<"$output"
+    pool_lines >"$OUT/pool"
+    grep -qE '^worker0 \(pid [0-9]+\) has not exited after 1 second: its read\(\) is still blocked$' "$OUT/pool"
+    grep -qxF "worker0 still has 3 writers: the later workers inherited its write end" "$OUT/pool"
     for k in 1 2 3; do
-        pool_lines | grep -qxE "  worker$k \(pid $(started $k)\) holds it as fd [0-9]+"
+        grep -qxE "  worker$k \(pid $(started $k)\) holds it as fd [0-9]+" "$OUT/pool"
     done
-    pool_lines | grep -qxF "recovering: every write end closed, waiting for 4 workers to exit"
+    grep -qxF "recovering: every write end closed, waiting for 4 workers to exit" "$OUT/pool"
     # End of file comes to the last worker first, then down the chain.
     grep -E '^\[worker[0-3] [0-9]+\] read\(\) returned 0' <<<"$output" | cut -d' ' -f1 | tr '\n' ' ' >"$OUT/order"
     [ "$(cat "$OUT/order")" = "[worker3 [worker2 [worker1 [worker0 " ]
@@ -222,17 +241,6 @@ fake_pool() {
     done
     [ "$(grep -c 'still has' <<<"$output")" -eq 0 ]
     summary_is "6 tasks dispatched, 6 completed, 3 workers exited cleanly"
-}
-
-@test "procpool/pool: without --leaky the notes' close-then-wait order just works" {
-    run_t "$BIN/procpool/pool" -w 3 -n 3
-    [ "$status" -eq 0 ]
-    [ "$(grep -c 'still has' <<<"$output")" -eq 0 ]
-    # close worker K's pipe, worker K exits, then the next: strictly in that order.
-    pool_lines | grep -E '^(closed fd [0-9]+, worker[0-9]|worker[0-9] \(pid [0-9]+\) exited)' |
-        sed -E 's/^closed fd [0-9]+, (worker[0-9]).*/close \1/; s/^(worker[0-9]) .*/exit \1/' >"$OUT/order"
-    printf 'close worker0\nexit worker0\nclose worker1\nexit worker1\nclose worker2\nexit worker2\n' |
-        diff - "$OUT/order"
 }
 
 @test "procpool/pool: a worker killed from outside mid-run is replaced and its tasks sent again" {
@@ -263,7 +271,17 @@ fake_pool() {
     summary_is "100 tasks dispatched, 100 completed, 3 workers exited cleanly"
 }
 
-@test "procpool/pool: workers that keep dying before completing a task make it give up, not spin" {
+@test "procpool/pool: the worker is the one next to it; workers that keep dying make it give up, not spin" {
+    mkdir -p "$OUT/elsewhere"
+    cd "$OUT/elsewhere"
+    run_t env PATH=/nonexistent "$BIN/procpool/pool" -n 2 -w 2
+    [ "$status" -eq 0 ]
+    mkdir -p "$OUT/bin"
+    cp "$BIN/procpool/pool" "$OUT/bin/pool"
+    run_t "$OUT/bin/pool"
+    [ "$status" -eq 1 ]
+    [ -z "$output" ]
+    [ "$stderr" = "procpool/pool: $OUT/bin/worker: No such file or directory (the worker must sit next to the pool: run make)" ]
     fake_pool 'exit 3'
     run_t "$OUT/bin/pool" -w 2 -n 5
     [ "$status" -eq 1 ]
@@ -334,41 +352,24 @@ head -c 4 >/dev/null; printf "\007\000\000\000\001\000\000\000" >&"$fd"'
     done
 }
 
-@test "procpool/pool: finds the worker next to itself, not on PATH" {
-    mkdir -p "$OUT/bin" "$OUT/elsewhere"
-    cd "$OUT/elsewhere"
-    run_t env PATH=/nonexistent "$BIN/procpool/pool" -n 2 -w 2
+@test "procpool/pool -v -d: the system calls on stderr, stdout unchanged; the dispatches paced" {
+    start=$(date +%s%N)
+    run_t "$BIN/procpool/pool" -v -d 100 -w 2 -n 5
+    elapsed_ms=$((($(date +%s%N) - start) / 1000000))
     [ "$status" -eq 0 ]
-    cp "$BIN/procpool/pool" "$OUT/bin/pool"
-    run_t "$OUT/bin/pool"
-    [ "$status" -eq 1 ]
-    [ -z "$output" ]
-    [ "$stderr" = "procpool/pool: $OUT/bin/worker: No such file or directory (the worker must sit next to the pool: run make)" ]
-}
-
-@test "procpool/pool -v: the system calls on stderr, stdout unchanged" {
-    run_t "$BIN/procpool/pool" -v -w 2 -n 2
-    [ "$status" -eq 0 ]
+    [ "$elapsed_ms" -ge 500 ]
     grep -qE '^\[pool [0-9]+\] pipe\(\[[0-9]+, [0-9]+\]\) = 0$' <<<"$stderr"
     grep -qE '^\[pool [0-9]+\] fcntl\([0-9]+, F_SETFD, FD_CLOEXEC\) = 0$' <<<"$stderr"
     grep -qE '^\[pool [0-9]+\] fork\(\) = [0-9]+$' <<<"$stderr"
     grep -qE '^\[worker1 [0-9]+\] close\([0-9]+\) = 0$' <<<"$stderr"
     grep -qE '^\[worker[01] [0-9]+\] dup2\([0-9]+, 0\) = 0$' <<<"$stderr"
     grep -qE '^\[worker[01] [0-9]+\] execv\(".*/worker"\)$' <<<"$stderr"
-    [ "$(grep -cE '^\[pool [0-9]+\] write\([0-9]+, 4\) = 4$' <<<"$stderr")" -eq 2 ]
-    [ "$(grep -cE '^\[worker[01] [0-9]+\] read\(0, 4\) = 4$' <<<"$stderr")" -eq 2 ]
-    [ "$(grep -cE '^\[worker[01] [0-9]+\] write\([0-9]+, 8\) = 8$' <<<"$stderr")" -eq 2 ]
-    [ "$(grep -cE '^\[pool [0-9]+\] read\([0-9]+, 8\) = 8$' <<<"$stderr")" -eq 2 ]
+    [ "$(grep -cE '^\[pool [0-9]+\] write\([0-9]+, 4\) = 4$' <<<"$stderr")" -eq 5 ]
+    [ "$(grep -cE '^\[worker[01] [0-9]+\] read\(0, 4\) = 4$' <<<"$stderr")" -eq 5 ]
+    [ "$(grep -cE '^\[worker[01] [0-9]+\] write\([0-9]+, 8\) = 8$' <<<"$stderr")" -eq 5 ]
+    [ "$(grep -cE '^\[pool [0-9]+\] read\([0-9]+, 8\) = 8$' <<<"$stderr")" -eq 5 ]
     [ "$(grep -cE '^\[pool [0-9]+\] waitpid\([0-9]+\) = [0-9]+$' <<<"$stderr")" -eq 2 ]
     [ "$(grep -cE '\) = ' <<<"$output")" -eq 0 ]
-}
-
-@test "procpool/pool -d: paces the dispatches" {
-    start=$(date +%s%N)
-    run_t "$BIN/procpool/pool" -d 100 -n 5 -w 2
-    elapsed_ms=$((($(date +%s%N) - start) / 1000000))
-    [ "$status" -eq 0 ]
-    [ "$elapsed_ms" -ge 500 ]
 }
 
 @test "procpool/pool: bad -w, -s, -d, --leaky=x and --leaky with --cloexec are usage errors" {
@@ -394,23 +395,33 @@ head -c 4 >/dev/null; printf "\007\000\000\000\001\000\000\000" >&"$fd"'
     sed -nE 's/^\[worker [0-9]+\] //p' <<<"$output" >"$OUT/got"
     cat >"$OUT/want" <<EOF
 ready: waiting for task codes on stdin
-running task 0: download: fetched $(seq 1000 | wc -c) bytes, sum $(download_sum)
+running task 0: download: fetched $(seq 1000 | wc -c) bytes, sum $DOWNLOAD_SUM
 running task 1: print-log: tasks run so far: 2
-running task 2: push-video-stream: pushed 24576 bytes, sum $(video_sum)
+running task 2: push-video-stream: pushed 24576 bytes, sum $VIDEO_SUM
 running task 1: print-log: tasks run so far: 4
 read() returned 0: end of file on stdin; ran 4 tasks, exiting
 EOF
     diff "$OUT/want" "$OUT/got"
 }
 
-@test "procpool/worker: the documented printf example runs task 1" {
-    [[ $(printf '\001\000' | od -An -tu2 | tr -d ' ') == 1 ]] || skip "the example is for little-endian machines"
-    run_t bash -c "printf '\\001\\000\\000\\000' | '$BIN/procpool/worker'"
+@test "procpool/worker: whole codes however they come: the documented printf, a byte at a time, none" {
+    if [[ $(printf '\001\000' | od -An -tu2 | tr -d ' ') == 1 ]]; then   # little-endian
+        run_t bash -c "printf '\\001\\000\\000\\000' | '$BIN/procpool/worker'"
+        [ "$status" -eq 0 ]
+        [[ $output == *"] running task 1: print-log: tasks run so far: 1"* ]]
+    fi
+    codes 0 1 2 0 1 2 0 1 2 0 >"$OUT/in"
+    run_t bash -c "dd bs=1 status=none <'$OUT/in' | '$BIN/procpool/worker' -i 3"
     [ "$status" -eq 0 ]
-    grep -qE '^\[worker [0-9]+\] running task 1: print-log: ' <<<"$output"
+    [ "$(grep -cE '^\[worker3 [0-9]+\] running task [0-2]: ' <<<"$output")" -eq 10 ]
+    [ "$(grep -cE 'unknown|truncated' <<<"$output")" -eq 0 ]
+    run_t "$BIN/procpool/worker" </dev/null
+    [ "$status" -eq 0 ]
+    [ "$(wc -l <<<"$output")" -eq 2 ]
+    [[ $output == *"] read() returned 0: end of file on stdin; ran 0 tasks, exiting" ]]
 }
 
-@test "procpool/worker: an unknown code is reported and skipped" {
+@test "procpool/worker: an unknown code is skipped, 1 to 3 bytes before end of file are a truncated code; exit 1" {
     codes 7 0 4294967295 >"$OUT/in"
     run_t "$BIN/procpool/worker" <"$OUT/in"
     [ "$status" -eq 1 ]
@@ -418,9 +429,6 @@ EOF
     grep -qE '^\[worker [0-9]+\] unknown task code 4294967295: skipped$' <<<"$output"
     [ "$(grep -cE 'running task' <<<"$output")" -eq 1 ]
     grep -qE '^\[worker [0-9]+\] 2 bad task codes received$' <<<"$output"
-}
-
-@test "procpool/worker: 1 to 3 bytes before end of file are a truncated code" {
     for n in 1 2 3; do
         { codes 0; head -c "$n" /dev/zero; } >"$OUT/in"
         run_t "$BIN/procpool/worker" <"$OUT/in"
@@ -431,28 +439,13 @@ EOF
     done
 }
 
-@test "procpool/worker: end of file at once: no task, exit 0" {
-    run_t "$BIN/procpool/worker" </dev/null
-    [ "$status" -eq 0 ]
-    grep -qE '^\[worker [0-9]+\] read\(\) returned 0: end of file on stdin; ran 0 tasks, exiting$' <<<"$output"
-    [ "$(wc -l <<<"$output")" -eq 2 ]
-}
-
-@test "procpool/worker: codes arriving a byte at a time are still read whole" {
-    codes 0 1 2 0 1 2 0 1 2 0 >"$OUT/in"
-    run_t bash -c "dd bs=1 status=none <'$OUT/in' | '$BIN/procpool/worker' -i 3"
-    [ "$status" -eq 0 ]
-    [ "$(grep -cE '^\[worker3 [0-9]+\] running task [0-2]: ' <<<"$output")" -eq 10 ]
-    [ "$(grep -cE 'unknown|truncated' <<<"$output")" -eq 0 ]
-}
-
 @test "procpool/worker -r FD: one 8-byte result record per task" {
     codes 2 0 1 >"$OUT/in"
     run_t "$BIN/procpool/worker" -i 5 -r 7 <"$OUT/in" 7>"$OUT/records"
     [ "$status" -eq 0 ]
     # code value, as uint32_t
     od -An -tu4 -w8 -v "$OUT/records" | awk '{ $1 = $1; print }' >"$OUT/got"
-    printf '%s\n' "2 $(video_sum)" "0 $(download_sum)" "1 3" | diff - "$OUT/got"
+    printf '%s\n' "2 $VIDEO_SUM" "0 $DOWNLOAD_SUM" "1 3" | diff - "$OUT/got"
 }
 
 @test "procpool/worker: a results pipe nobody reads (the pool gone) is reported, exit 1" {
