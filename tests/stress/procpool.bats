@@ -49,7 +49,7 @@ started() {
 }
 
 @test "stress: 12 workers killed from outside during one run: each replaced, no task lost" {
-    start_bg pool "$BIN/procpool/pool" -w 6 -n 3000 -d 2
+    start_bg pool "$BIN/procpool/pool" -w 6 -n 5000 -d 2
     pool=$(bg_child pool)
     for round in $(seq 12); do
         k=$((round % 6))
@@ -63,8 +63,8 @@ started() {
     [ "$status" -eq 0 ]
     output=$(cat "$OUT/pool.out")
     pool_lines | grep -qE '^deaths during the run: 12; tasks re-dispatched: [0-9]+$'
-    every_task_once 3000
-    summary_is "3000 tasks dispatched, 3000 completed, 6 workers exited cleanly"
+    every_task_once 5000
+    summary_is "5000 tasks dispatched, 5000 completed, 6 workers exited cleanly"
 }
 
 @test "stress: Ctrl-C 25 times at once to the pool and its workers: never a replacement, never a hang" {
