@@ -19,8 +19,6 @@ PROGRAMS += pipe/demo pipe/cases pipe/atomic pipe/pipeline
 
 # fifo/: named pipes
 PROGRAMS += fifo/server fifo/client
-EXTRA_fifo/server := fifo/fifo_path
-EXTRA_fifo/client := fifo/fifo_path
 
 # shm/: System V shared memory
 PROGRAMS += shm/reader shm/writer
@@ -32,8 +30,8 @@ PROGRAMS += procpool/pool procpool/worker
 
 # msgq/: System V message queues
 PROGRAMS += msgq/server msgq/client
-EXTRA_msgq/server := msgq/msgq
-EXTRA_msgq/client := msgq/msgq
+EXTRA_msgq/server := msgq/tick msgq/stop msgq/leftover msgq/check msgq/replies
+EXTRA_msgq/client := msgq/tick
 
 # sem/: one race and many locks (System V and POSIX semaphores, a mutex); what
 # each lock does when the process holding it dies

@@ -144,4 +144,9 @@ check_page() {
 # One test per page that shows what a program prints.
 
 @test "docs: sem.md" { check_page docs/sem.md; }
+
+@test "docs: fifo.md" { check_page docs/fifo.md; }
+
+@test "docs: msgq.md" { check_page docs/msgq.md; }
+
 @test "docs: procpool.md" { check_page docs/procpool.md; }

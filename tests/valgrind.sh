@@ -34,8 +34,9 @@ until_ok() {
     done
 }
 
-# fifo/: a conversation that ends with the client, then a -k server serving two
-# clients until SIGTERM (its signal handler's cleanup path).
+# fifo/: a conversation that ends with the client, a client with no server, then
+# a -k server serving two clients until SIGTERM (its stop path), a second server
+# refused meanwhile.
 scenario_fifo_server_client() {
     local fifo="$IPC_DEMO_DIR/fifo" server status
     $VG "$ROOT/fifo/server" >"$logs/server.out" &
@@ -45,9 +46,13 @@ scenario_fifo_server_client() {
     wait "$server" || return 1
     [[ ! -e $fifo ]] || return 1
 
+    $VG "$ROOT/fifo/client" no server here && return 1
+
     $VG "$ROOT/fifo/server" -k >"$logs/server-k.out" &
     server=$!
     until_ok 60 grep -q 'waiting for a client' "$logs/server-k.out" || return 1
+    # A second server is refused (exit 1): its lock's fd closed on the way out.
+    $VG "$ROOT/fifo/server" && return 1
     $VG "$ROOT/fifo/client" first || return 1
     printf 'second\nthird\n' | $VG "$ROOT/fifo/client" || return 1
     until_ok 60 grep -q 'client says: third' "$logs/server-k.out" || return 1
@@ -140,22 +145,37 @@ scenario_procpool_worker() {
     head -c 8 /dev/zero | $VG "$ROOT/procpool/worker"
 }
 
-# The server in the background, clients (arguments, stdin, -q) once it is ready.
-scenario_msgq_server_client() {
-    local out="$logs/server.out" deadline=$((SECONDS + 60)) server
-    $VG "$ROOT/msgq/server" >"$out" &
+# The server in the background, clients (arguments, stdin, -q) once it is ready;
+# then a server stopped by SIGTERM; then what a killed server (not under
+# valgrind: kill -9) leaves, removed by --cleanup, and by a new server.
+msgq_server_bg() {     # msgq_server_bg LOG [PREFIX...]: sets $server
+    local log=$1
+    shift
+    "$@" "$ROOT/msgq/server" >"$log" &
     server=$!
-    until grep -q 'waiting for requests' "$out" 2>/dev/null; do
-        if ((SECONDS >= deadline)) || ! kill -0 "$server" 2>/dev/null; then
-            kill "$server" 2>/dev/null
-            return 1
-        fi
-        sleep 0.05
-    done
+    until_ok 60 grep -q 'waiting for requests' "$log" || { kill "$server"; wait "$server"; return 1; }
+}
+
+scenario_msgq_server_client() {
+    local server
+    msgq_server_bg "$logs/server.out" $VG || return 1
     $VG "$ROOT/msgq/client" hello world &&
         printf 'from\nstdin\n' | $VG "$ROOT/msgq/client" &&
         $VG "$ROOT/msgq/client" -q || { kill "$server"; wait "$server"; return 1; }
+    wait "$server" || return 1
+    msgq_server_bg "$logs/server-term.out" $VG || return 1
+    kill -TERM "$server"
+    wait "$server" || return 1
+    msgq_server_bg "$logs/killed.out" || return 1
+    kill -KILL "$server"
     wait "$server"
+    $VG "$ROOT/msgq/server" --cleanup || return 1
+    msgq_server_bg "$logs/killed2.out" || return 1
+    kill -KILL "$server"
+    wait "$server"
+    msgq_server_bg "$logs/server-after.out" $VG || return 1
+    grep -q 'was left by a killed run' "$logs/server-after.out" &&
+        $VG "$ROOT/msgq/client" -q && wait "$server"
 }
 
 # Each mode; the workers are forked, not exec'd: valgrind follows them.
