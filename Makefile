@@ -30,7 +30,6 @@ EXTRA_shm/writer := shm/ring shm/gen
 
 # procpool/: a process pool
 PROGRAMS += procpool/pool procpool/worker
-EXTRA_procpool/pool := procpool/watch procpool/procfs
 
 # msgq/: System V message queues
 PROGRAMS += msgq/server msgq/client

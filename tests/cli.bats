@@ -19,6 +19,9 @@ shm/reader       -s                -                             yes
 shm/writer       -n                -                             no
 procpool/pool    -n                -                             yes
 procpool/worker  -i                -                             yes
+procpool/pool    -w                -                             yes
+procpool/pool    -d                -                             yes
+procpool/worker  -r                -                             yes
 fifo/server      -d                -                             yes
 fifo/client      -d                -                             no
 msgq/server      -d                -                             yes

@@ -166,3 +166,4 @@ check_page() {
 
 @test "docs: pipe.md" { check_page docs/pipe.md; }
 @test "docs: intro.md" { check_page docs/intro.md; }
+@test "docs: procpool.md" { check_page docs/procpool.md; }
