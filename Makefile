@@ -14,13 +14,14 @@ TEST_TIMEOUT ?= 300
 # tests/cli.bats reads this list (`make print-programs`), so no program escapes it.
 PROGRAMS :=
 
+# intro/: why IPC at all, the first lesson
+PROGRAMS += intro/isolation
+
 # pipe/: anonymous pipes
 PROGRAMS += pipe/demo pipe/cases pipe/atomic pipe/pipeline
 
 # fifo/: named pipes
 PROGRAMS += fifo/server fifo/client
-EXTRA_fifo/server := fifo/fifo_path
-EXTRA_fifo/client := fifo/fifo_path
 
 # shm/: System V shared memory
 PROGRAMS += shm/reader shm/writer
@@ -29,12 +30,11 @@ EXTRA_shm/writer := shm/ring shm/gen
 
 # procpool/: a process pool
 PROGRAMS += procpool/pool procpool/worker
-EXTRA_procpool/pool := procpool/watch procpool/procfs
 
 # msgq/: System V message queues
 PROGRAMS += msgq/server msgq/client
-EXTRA_msgq/server := msgq/msgq
-EXTRA_msgq/client := msgq/msgq
+EXTRA_msgq/server := msgq/tick msgq/stop msgq/leftover msgq/check msgq/replies
+EXTRA_msgq/client := msgq/tick
 
 # sem/: one race and many locks (System V and POSIX semaphores, a mutex); what
 # each lock does when the process holding it dies

@@ -19,6 +19,9 @@ shm/reader       -s                -                             yes
 shm/writer       -n                -                             no
 procpool/pool    -n                -                             yes
 procpool/worker  -i                -                             yes
+procpool/pool    -w                -                             yes
+procpool/pool    -d                -                             yes
+procpool/worker  -r                -                             yes
 fifo/server      -d                -                             yes
 fifo/client      -d                -                             no
 msgq/server      -d                -                             yes
@@ -29,6 +32,7 @@ sem/holder-dies  -t                -                             yes
 sem/holder-dies  -d                -                             yes
 bench/ipcbench   -r                -                             yes
 bench/ipcbench   -s                -                             yes
+intro/isolation  -d                -                             yes
 socket/server    -d                -                             yes
 socket/client    -d                -                             no
 socket/pass      -d                recv                          yes

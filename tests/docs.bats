@@ -11,12 +11,15 @@
 #   - a block with no "..." line shows every line (no more, no fewer); with one,
 #     "..." stands for whatever the block leaves out;
 #   - pids, and numbers that change from run to run (3 digits and more, hex,
-#     decimals, "pipe:[...]" inodes), are compared as N.  SETUP "any-number"
-#     compares every number as N.
+#     decimals, "pipe:[...]" inodes, the number after pid, uid, gid, id, msqid,
+#     shmid, semid...), are compared as N; the block's own IPC_DEMO_DIR reads as
+#     /tmp/ipc-demos-N, as does any /tmp/ipc-demos-UID the doc shows.  A SETUP
+#     that starts with "any-number" compares every number as N.
 # Any other SETUP is shell run first, in the same shell, e.g. a server started
 # in the background: wait_for_file PATH, wait_for_gone PATH and
 # wait_for_line FILE REGEX are there to wait for it (never a bare sleep).  What
-# SETUP started is killed when the block ends.
+# SETUP started is killed when the block ends, and the block must leave no FIFO
+# and no System V object behind.
 
 load helpers
 
@@ -43,14 +46,20 @@ blocks() {
     ' "$1"
 }
 
-# The numbers that vary from run to run, as N.
+# The numbers that vary from run to run, as N: pids, ids, uids and keys, 3 digits
+# and more, hex, decimals, inodes.  A block's own $IPC_DEMO_DIR reads as the
+# default one the doc shows, /tmp/ipc-demos-$UID.
 normalize() {
-    local all=$1
-    sed -E -e 's/^\[([a-z]+[0-9]*) [0-9]+\]/[\1 N]/' \
+    local all=$1 dir=$2
+    sed -E -e "s#${dir//#/\\#}#/tmp/ipc-demos-N#g" -e 's#/tmp/ipc-demos-[0-9]+#/tmp/ipc-demos-N#g' \
+        -e 's/^\[([a-z]+[0-9]*) [0-9]+\]/[\1 N]/' \
+        -e 's/\<(pid|uid|gid|cpid|lpid|cuid|id|msqid|shmid|semid|ID|queue|segment|set|child|process|worker|holder|creator|client|server)([ =])[0-9]+/\1\2N/g' \
+        -e 's/\<(fork|waitpid|msgget|shmget|semget|kill)\(([^)]*)\) = [0-9]+/\1(\2) = N/g' \
+        -e 's/\<(waitpid|kill|msgsnd|msgrcv|msgctl|shmat|shmctl|semop|semctl)\([0-9]+/\1(N/g' \
         -e 's/0x[0-9a-fA-F]+/0xN/g' -e 's/[0-9]+\.[0-9]+/N.N/g' \
         -e 's/(pipe|socket|anon_inode):\[[0-9]+\]/\1:[N]/g' \
         -e 's/[0-9]{3,}/N/g' |
-        if [[ $all == any-number ]]; then sed -E 's/[0-9]+/N/g'; else cat; fi
+        if [[ $all == any-number* ]]; then sed -E 's/[0-9]+/N/g'; else cat; fi
 }
 
 # compare EXPECTED ACTUAL ANY: per group, EXPECTED's lines in order in ACTUAL;
@@ -86,7 +95,8 @@ run_block() {
         echo 'wait_for_file() { local d=$((SECONDS + T)); until [[ -e $1 ]]; do ((SECONDS < d)) || return 1; sleep 0.02; done; }'
         echo 'wait_for_gone() { local d=$((SECONDS + T)); while [[ -e $1 || -L $1 ]]; do ((SECONDS < d)) || return 1; sleep 0.02; done; }'
         echo 'wait_for_line() { local d=$((SECONDS + T)); until grep -qE -- "$2" "$1" 2>/dev/null; do ((SECONDS < d)) || return 1; sleep 0.02; done; }'
-        [[ -z $setup || $setup == any-number ]] || echo "$setup"
+        setup=${setup#any-number}
+        echo "${setup#;}"
         while IFS= read -r cmd; do
             k=$((k + 1))
             printf '{ %s\n} >"$OUT_DIR/block.%s.%s" 2>&1 </dev/null\n' "$cmd" "$n" "$k"
@@ -117,9 +127,14 @@ check_page() {
         if [[ $kind == B || $kind == END ]]; then
             if ((n > 0)); then
                 run_block "$n" "$setup" "$OUT/cmds.$n"
+                if ! IPC_DEMO_DIR="$OUT/ipc.$n" check_leftovers 2>"$OUT/left"; then
+                    echo "$1, block $n left something behind:"
+                    sed 's/^/    /' "$OUT/left"
+                    failures=$((failures + 1))
+                fi
                 for ((k = 1; k <= $(wc -l <"$OUT/cmds.$n"); k++)); do
-                    normalize "$setup" <"$OUT/want.$n.$k" >"$OUT/want.$n.$k.norm"
-                    normalize "$setup" <"$OUT/block.$n.$k" >"$OUT/got.$n.$k.norm" 2>/dev/null
+                    normalize "$setup" "$OUT/ipc.$n" <"$OUT/want.$n.$k" >"$OUT/want.$n.$k.norm"
+                    normalize "$setup" "$OUT/ipc.$n" <"$OUT/block.$n.$k" >"$OUT/got.$n.$k.norm" 2>/dev/null
                     if ! compare "$OUT/want.$n.$k.norm" "$OUT/got.$n.$k.norm" >"$OUT/diff"; then
                         echo "$1, block $n, \$ $(sed -n "${k}p" "$OUT/cmds.$n"):"
                         sed 's/^/    /' "$OUT/diff"
@@ -145,15 +160,15 @@ check_page() {
 
 @test "docs: sem.md" { check_page docs/sem.md; }
 
+@test "docs: fifo.md" { check_page docs/fifo.md; }
+
+@test "docs: msgq.md" { check_page docs/msgq.md; }
+
+@test "docs: pipe.md" { check_page docs/pipe.md; }
+@test "docs: intro.md" { check_page docs/intro.md; }
+@test "docs: procpool.md" { check_page docs/procpool.md; }
+
 @test "docs: socket.md" {
-    # socket_demo_dir: the block's own /tmp/ipc-demos-NNNNNN, removed when the
-    # block ends: the page's /tmp/ipc-demos-1000, once numbers compare as N.
-    socket_demo_dir() {
-        local d=/tmp/ipc-demos-$((100000 + $$))
-        mkdir -m 700 "$d" || return 1
-        trap "rm -rf '$d'" EXIT
-        export IPC_DEMO_DIR=$d
-    }
     # socket_demo_listening PATH: wait until a socket listens at PATH (Linux
     # lists it in /proc/net/unix with the flag __SO_ACCEPTCON, 00010000).
     socket_demo_listening() {
@@ -175,6 +190,6 @@ check_page() {
             [[ $prog == - ]] || kill -INT $(pgrep -P $$ -x "$prog")
         ) &
     }
-    export -f socket_demo_dir socket_demo_listening socket_demo_then
+    export -f socket_demo_listening socket_demo_then
     check_page docs/socket.md
 }

@@ -31,6 +31,8 @@ teardown() {
 }
 
 # run_t CMD...: bats' run, bounded by $T seconds, stderr kept apart in $stderr.
+# (Bats 1.8's run sets a variable named i in the caller: do not loop with i
+# around it.)
 run_t() {
     run --separate-stderr timeout "$T" "$@"
 }
@@ -46,20 +48,17 @@ start_bg() {
     BG_PIDS+=("$!")
 }
 
-# bg_child NAME: print the pid of the program started by start_bg NAME.
+# bg_child NAME: print the pid of the program started by start_bg NAME (the
+# child of its timeout wrapper: /proc/PID/task/PID/children names it).
 bg_child() {
-    local parent_var="${1}_pid" deadline=$((SECONDS + T)) pid stat rest
+    local parent_var="${1}_pid" deadline=$((SECONDS + T)) kids
     local parent=${!parent_var}
     while ((SECONDS < deadline)); do
-        for stat in /proc/[0-9]*/stat; do
-            { read -r pid rest <"$stat"; } 2>/dev/null || continue
-            rest=${rest##*) }                    # skip "(comm) "
-            set -- $rest
-            if [[ $2 == "$parent" ]]; then
-                echo "$pid"
-                return 0
-            fi
-        done
+        read -r kids _ <"/proc/$parent/task/$parent/children" 2>/dev/null
+        if [[ -n $kids ]]; then
+            echo "$kids"
+            return 0
+        fi
         sleep 0.02
     done
     echo "no child of $parent appeared within ${T}s" >&2

@@ -23,6 +23,9 @@ setup() {
     if ! strace -f -qq -o /dev/null true 2>"$OUT/strace-probe"; then
         skip "strace cannot trace here (no ptrace?): $(head -1 "$OUT/strace-probe")"
     fi
+    # make check's sanitized build: LeakSanitizer refuses to run under ptrace.
+    # Leaks are the other tests' and valgrind's business.
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 }
 
 STRACE=(strace -f -qq -s 4 -e signal=none)
@@ -110,6 +113,224 @@ check_trace() {
     [ "$status" -eq 1 ]
     grep -qxF "sem/holder-dies: caught SIGTERM: stopped" "$OUT/hd.err"
     check_trace hd "pipe fork waitpid kill"
+}
+
+@test "trace: fifo/server, to the end of its client" {
+    trace_bg server "$BIN/fifo/server" -v
+    wait_for_line "$OUT/server.out" 'waiting for a client'
+    run_t "$BIN/fifo/client" hello "second line"
+    [ "$status" -eq 0 ]
+    wait_bg server
+    [ "$status" -eq 0 ]
+    check_trace server "mkfifo lstat open fstat flock read close unlink"
+}
+
+@test "trace: fifo/server -k, stopped by SIGINT in read()" {
+    trace_bg server "$BIN/fifo/server" -k -v
+    wait_for_line "$OUT/server.out" 'waiting for a client'
+    run_t "$BIN/fifo/client" one two
+    [ "$status" -eq 0 ]
+    wait_for_line "$OUT/server.out" 'client says: two$'
+    server=$(traced_pid server)
+    # Blocked in read() (where the kernel shows it: [anon_]pipe_read), so that
+    # the signal interrupts the call and -v must show it returning EINTR.
+    wait_until "the server to block in read()" \
+        grep -qxE '(anon_)?pipe_read|0|' "/proc/$server/wchan"
+    wchan=$(cat "/proc/$server/wchan")
+    kill -INT "$server"
+    wait_bg server
+    [ "$status" -eq 0 ]
+    grep -qE '^\[server [0-9]+\] SIGINT: removed .* and exiting$' "$OUT/server.out"
+    [[ $wchan != *pipe_read ]] || grep -qE '^\[server [0-9]+\] read\([0-9]+, 4096\) = -1 EINTR$' "$OUT/server.err"
+    check_trace server "mkfifo lstat open fstat flock read close unlink"
+}
+
+@test "trace: fifo/client, lines from its standard input" {
+    trace_bg server "$BIN/fifo/server"
+    wait_for_line "$OUT/server.out" 'waiting for a client'
+    printf 'one\ntwo\n' >"$OUT/input"
+    trace_run client "$BIN/fifo/client" -v <"$OUT/input"
+    wait_bg server
+    [ "$status" -eq 0 ]
+    check_trace client "lstat open fstat fcntl read write close" "" 0
+}
+
+# msgq/: a timer interrupts msgrcv()/msgsnd() five times a second (msgq/tick.c),
+# and -v leaves those EINTRs out, as both programs' -h says.  strace shows
+# each such call, then SIGALRM: msgq_drop_ticks NAME takes them out of the
+# strace log (a call a stop signal interrupted stays: -v shows it).
+msgq_drop_ticks() {
+    local log="$OUT/$1.strace"
+    awk '
+        function settle(p,    ix, i, n) {
+            if (p in cand && alrm[p] && !other[p]) {
+                n = split(cand[p], ix, " ")
+                for (i = 1; i <= n; i++) drop[ix[i]] = 1
+            }
+            delete cand[p]; delete alrm[p]; delete other[p]
+        }
+        FNR == NR {
+            p = $1; line = $0; sub(/^[0-9]+ +/, "", line)
+            if (line ~ /^--- SIGALRM /) { alrm[p] = 1; next }
+            if (line ~ /^--- SIG/) { other[p] = 1; next }
+            if (line ~ /^(---|\+\+\+)/ || line ~ /^rt_sigreturn\(/) next
+            if (line ~ /^<\.\.\. (msgrcv|msgsnd) resumed>.*= \? ERESTART/ && (p in unf)) {
+                cand[p] = unf[p] " " FNR; delete unf[p]; next
+            }
+            if (line ~ /^<\.\.\./) { delete unf[p]; next }
+            settle(p)
+            if (line ~ /^(msgrcv|msgsnd)\(.*<unfinished \.\.\.>$/) unf[p] = FNR
+            else if (line ~ /^(msgrcv|msgsnd)\(.*= \? ERESTART/) cand[p] = FNR
+            next
+        }
+        FNR == 1 { for (p in cand) settle(p) }
+        !(FNR in drop)
+    ' "$log" "$log" >"$log.kept"
+    echo "msgq_drop_ticks: $(($(wc -l <"$log") - $(wc -l <"$log.kept"))) lines of the tick taken out"
+    mv "$log.kept" "$log"
+}
+
+@test "trace: msgq/server, a conversation and a shutdown request" {
+    STRACE=(strace -f -qq -s 4)                 # signals shown: msgq_drop_ticks
+    trace_bg server "$BIN/msgq/server" -v
+    wait_for_line "$OUT/server.out" 'waiting for requests'
+    timeout "$T" "$BIN/msgq/client" hello world >/dev/null
+    printf 'one\ntwo\n' | timeout "$T" "$BIN/msgq/client" >/dev/null
+    timeout "$T" "$BIN/msgq/client" -q >/dev/null
+    wait_bg server
+    [ "$status" -eq 0 ]
+    msgq_drop_ticks server
+    check_trace server "msgget msgsnd msgrcv msgctl"
+}
+
+@test "trace: msgq/server removing a killed server's queue, then stopped by SIGTERM" {
+    start_bg killed "$BIN/msgq/server"
+    wait_for_line "$OUT/killed.out" 'waiting for requests'
+    kill -KILL "$(bg_child killed)"
+    wait_bg killed
+    STRACE=(strace -f -qq -s 4)
+    trace_bg server "$BIN/msgq/server" -v
+    wait_for_line "$OUT/server.out" 'waiting for requests'
+    kill -TERM "$(traced_pid server)"
+    wait_bg server
+    [ "$status" -eq 0 ]
+    grep -q 'was left by a killed run' "$OUT/server.out"
+    grep -q 'caught SIGTERM' "$OUT/server.out"
+    msgq_drop_ticks server
+    check_trace server "msgget msgsnd msgrcv msgctl"
+}
+
+@test "trace: msgq/client, messages and a shutdown request" {
+    start_bg server "$BIN/msgq/server"
+    wait_for_line "$OUT/server.out" 'waiting for requests'
+    STRACE=(strace -f -qq -s 4)
+    trace_run client "$BIN/msgq/client" -v -q hello world
+    wait_bg server
+    [ "$status" -eq 0 ]
+    msgq_drop_ticks client
+    check_trace client "msgget msgsnd msgrcv msgctl"
+}
+
+@test "trace: pipe/cases, all four cases (O_NONBLOCK by fcntl, SIGPIPE, EPIPE)" {
+    trace_run cases "$BIN/pipe/cases" -v -d 0 all
+    # The write() that SIGPIPE kills returns -1 EPIPE in the kernel, and the
+    # signal ends the writer before it can print that line (pipe/cases -h says
+    # so): that one call, and only it, is taken out of what strace saw.
+    killed=$(sed -nE 's/^\[reader [0-9]+\] writer ([0-9]+) was killed by signal 13 \(SIGPIPE\)$/\1/p' "$OUT/cases.out")
+    [ -n "$killed" ]
+    last=$(grep -n "^$killed " "$OUT/cases.strace" | tail -n 1)
+    [[ $last == *" write("*"= -1 EPIPE"* ]]
+    sed -i "${last%%:*}d" "$OUT/cases.strace"
+    check_trace cases "pipe fork close read write fcntl waitpid"
+}
+
+@test "trace: pipe/cases full -s, F_SETPIPE_SZ" {
+    trace_run cases "$BIN/pipe/cases" -v -d 0 -s 16384 full
+    check_trace cases "pipe fork close read write fcntl waitpid"
+}
+
+@test "trace: pipe/atomic, the reader and three writers" {
+    trace_run atomic "$BIN/pipe/atomic" -v -w 3 -n 20
+    check_trace atomic "pipe fork close read write waitpid"
+}
+
+@test "trace: pipe/pipeline, up to each command's exec (not followed further)" {
+    trace_run pipeline "$BIN/pipe/pipeline" -v 'seq 1000' 'grep 7' 'wc -l'
+    check_trace pipeline "pipe fork close dup2 waitpid kill"
+    trace_run failed "$BIN/pipe/pipeline" -v 'seq 3' no-such-command-here || [ $? -eq 127 ]
+    check_trace failed "pipe fork close dup2 waitpid kill"
+}
+
+@test "trace: pipe/pipeline stopped by SIGTERM passes it on to each command" {
+    trace_bg pipeline "$BIN/pipe/pipeline" -v 'sleep 60' 'sleep 61'
+    pid=$(traced_pid pipeline)
+    # Both commands run sleep (exec'd) and the pipeline waits in waitpid()
+    # when the signal comes.
+    wait_until "two sleeps" two_sleeps "$pid"
+    wait_until "the pipeline in waitpid()" waiting "$pid"
+    kill -TERM "$pid"
+    wait_bg pipeline
+    [ "$status" -eq 143 ]
+    [ "$(grep -cE '^\[pipeline [0-9]+\] kill\([0-9]+, SIGTERM\) = 0$' "$OUT/pipeline.err")" -eq 2 ]
+    check_trace pipeline "pipe fork close dup2 waitpid kill"
+}
+
+# waiting PID: PID sleeps in the kernel's wait (wait4).
+waiting() {
+    [[ $(cat "/proc/$1/wchan" 2>/dev/null) == *wait* ]]
+}
+
+# two_sleeps PID: PID has two children, both already running sleep (exec'd).
+two_sleeps() {
+    local parent=$1 stat pid rest n=0
+    for stat in /proc/[0-9]*/stat; do
+        { read -r pid rest <"$stat"; } 2>/dev/null || continue
+        [[ $rest == "(sleep) "* ]] || continue
+        rest=${rest##*) }
+        set -- $rest
+        [[ $2 == "$parent" ]] && n=$((n + 1))
+    done
+    ((n == 2))
+}
+
+@test "trace: intro/isolation, parent and child" {
+    trace_run isolation "$BIN/intro/isolation" -v
+    check_trace isolation "pipe fork close read write waitpid"
+}
+
+# procpool/: the workers are exec'd from procpool/worker under ROOT, so the
+# check follows them; each keeps its stdin and results fd across execv().
+PROCPOOL_CALLS="pipe fork close read write dup2 fcntl fstat waitpid"
+
+@test "trace: procpool/pool and its workers (also --cloexec)" {
+    trace_run pool "$BIN/procpool/pool" -v -w 3 -n 6
+    check_trace pool "$PROCPOOL_CALLS"
+    trace_run cloexec "$BIN/procpool/pool" -v --cloexec -w 3 -n 3
+    check_trace cloexec "$PROCPOOL_CALLS"
+}
+
+@test "trace: procpool/pool --leaky, its stuck shutdown and the recovery" {
+    trace_run leaky "$BIN/procpool/pool" -v --leaky -w 3 -n 3
+    grep -q 'recovering: ' "$OUT/leaky.out"
+    check_trace leaky "$PROCPOOL_CALLS"
+}
+
+@test "trace: procpool/pool stopped by SIGTERM" {
+    trace_bg pool "$BIN/procpool/pool" -v -n 1000 -d 20
+    wait_for_line "$OUT/pool.out" '^\[pool [0-9]+\] task 5 \('
+    kill -TERM "$(traced_pid pool)"
+    wait_bg pool
+    [ "$status" -eq 1 ]
+    grep -q 'stopped by SIGTERM' "$OUT/pool.out"
+    check_trace pool "$PROCPOOL_CALLS"
+}
+
+@test "trace: procpool/worker alone, its stdin and a results fd" {
+    # codes 0 and 1, then 2 bytes of a truncated one: exit 1
+    printf '\000\000\000\000\001\000\000\000\002\000' >"$OUT/codes"
+    trace_run worker "$BIN/procpool/worker" -v -r 5 <"$OUT/codes" 5>"$OUT/records" || [ $? -eq 1 ]
+    grep -q 'truncated task code: 2 of 4 bytes' "$OUT/worker.out"
+    check_trace worker "read write" "" "0 5"
 }
 
 @test "trace: socket/server, a leftover socket file replaced, clients, then SIGTERM" {

@@ -16,7 +16,8 @@
 #     across fork, or kept across an exec of one of our programs);
 #   - it takes a path: the path is under DIR or one of PATHS;
 #   - otherwise (fork, kill, shmget...): always.
-# A call that never returned (its process was killed in it) is left out, and a
+# A call that never returned (its process was killed in it), or that a signal
+# interrupted and the kernel made again unseen, is left out, and a
 # process that execs a program that is not ours (not the command run, nor under
 # ROOT or BIN) is followed no further.
 # Prints what differs and exits 1; prints "ok: N calls" and exits 0 otherwise.
@@ -98,6 +99,27 @@ function under(path,    n, i, p) {
 
 function wanted(c) { return (" " set " ") ~ (" " c " ") }
 
+# Call I of PID was interrupted by a signal (strace: "= ? ERESTART...").  Did the
+# program see -1 EINTR?  Only when a handler ran and its rt_sigreturn gave EINTR
+# back.  A signal with no handler (SIGCHLD), a handler with SA_RESTART, or one
+# that never returned (it exited) leaves the program none the wiser: the call is
+# made again (strace shows it again) or never returns.
+function returned_eintr(pid, i, raw, args,    j, line, name, rest, b, nb) {
+    split_args(args, b)
+    for (j = i + 1; j <= ncalls[pid]; j++) {
+        line = calls[pid, j]
+        name = line; sub(/\(.*/, "", name)
+        if (name == "rt_sigreturn") return line ~ /= -1 EINTR/
+        if (name == "restart_syscall") return 0
+        if (name == raw) {
+            rest = line; sub(/^[a-z0-9_]+\(/, "", rest)
+            nb = split_args(rest, nb_args)
+            if (nb_args[1] == b[1]) return 0
+        }
+    }
+    return 0
+}
+
 # ---- pass 1: the strace log, unfinished calls joined with their resumption ----
 FNR == NR {
     line = $0
@@ -126,6 +148,7 @@ FNR == NR {
     sub(/^\[[^]]*\] /, "", text)
     name = text; sub(/\(.*/, "", name)
     if (name == "wait") name = "waitpid"
+    if (name ~ /^(pipe2|dup3|accept4)$/) name = canonical(name, "")
     if (!wanted(name)) next
     result = text; sub(/.*\) = /, "", result)
     args = text; sub(/^[a-z_0-9]+\(/, "", args); sub(/\) = [^=]*$/, "", args)
@@ -163,8 +186,10 @@ END {
             args = line; sub(/^[a-z0-9_]+\(/, "", args); sub(/\) += [^=]*$/, "", args)
             result = line; sub(/.*\) += /, "", result)
             if (result ~ /^\?$/) continue                       # killed inside the call
-            if (result ~ /^\? ERESTART(SYS|NOHAND)/) result = "-1 EINTR"
-            else if (result ~ /^\? ERESTART/) continue        # restarted unseen
+            if (result ~ /^\? ERESTART/) {
+                if (!returned_eintr(pid, i, raw, args)) continue  # restarted unseen
+                result = "-1 EINTR"
+            }
             else if (result ~ /^-1 E/) { split(result, r, " "); result = "-1 " r[2] }
             else { split(result, r, " "); result = r[1] }
             c = canonical(raw, args)

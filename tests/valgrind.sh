@@ -34,8 +34,9 @@ until_ok() {
     done
 }
 
-# fifo/: a conversation that ends with the client, then a -k server serving two
-# clients until SIGTERM (its signal handler's cleanup path).
+# fifo/: a conversation that ends with the client, a client with no server, then
+# a -k server serving two clients until SIGTERM (its stop path), a second server
+# refused meanwhile.
 scenario_fifo_server_client() {
     local fifo="$IPC_DEMO_DIR/fifo" server status
     $VG "$ROOT/fifo/server" >"$logs/server.out" &
@@ -45,9 +46,13 @@ scenario_fifo_server_client() {
     wait "$server" || return 1
     [[ ! -e $fifo ]] || return 1
 
+    $VG "$ROOT/fifo/client" no server here && return 1
+
     $VG "$ROOT/fifo/server" -k >"$logs/server-k.out" &
     server=$!
     until_ok 60 grep -q 'waiting for a client' "$logs/server-k.out" || return 1
+    # A second server is refused (exit 1): its lock's fd closed on the way out.
+    $VG "$ROOT/fifo/server" && return 1
     $VG "$ROOT/fifo/client" first || return 1
     printf 'second\nthird\n' | $VG "$ROOT/fifo/client" || return 1
     until_ok 60 grep -q 'client says: third' "$logs/server-k.out" || return 1
@@ -113,12 +118,26 @@ scenario_shm_reader_writer() {
 }
 
 # The pool execs its workers: valgrind follows them (--trace-children).  The
-# default run, the --leaky run and its recovery, and workers that die and are
-# replaced (PROCPOOL_DIE_AFTER, a test aid).
+# default run, --leaky (stuck, then recovered), --cloexec, and a worker killed
+# from outside mid-run (kill -9, the pid the pool printed), replaced.
 scenario_procpool_pool() {
-    $VG "$ROOT/procpool/pool" -S 1 &&
+    $VG "$ROOT/procpool/pool" &&
         $VG "$ROOT/procpool/pool" --leaky -w 3 -n 6 &&
-        PROCPOOL_DIE_AFTER=2 $VG "$ROOT/procpool/pool" -w 2 -n 8
+        $VG "$ROOT/procpool/pool" --cloexec -w 3 -n 6 || return 1
+    local out="$logs/killed.out" pool victim
+    $VG "$ROOT/procpool/pool" -w 2 -n 40 -d 50 >"$out" &
+    pool=$!
+    until_ok 60 grep -qE '^\[pool [0-9]+\] task 3 \(' "$out" || { kill "$pool"; wait "$pool"; return 1; }
+    victim=$(sed -nE 's/^\[pool [0-9]+\] started worker1 \(pid ([0-9]+)\).*/\1/p' "$out")
+    kill -KILL "$victim"
+    wait "$pool" || return 1
+    grep -qE "worker1 \(pid $victim\) was killed by signal 9" "$out" || return 1
+    # Killed inside valgrind, it wrote no summary: its log is checked for
+    # memory errors here and kept out of the fd check.
+    if grep -E '^==[0-9]+== (Invalid|Conditional|Use of|Syscall param|Mismatched)' "$logs/vg.$victim"; then
+        return 1
+    fi
+    mv "$logs/vg.$victim" "$logs/killed.$victim"
 }
 
 # Alone: two task codes 0 (all-zero bytes: the same in either byte order), EOF.
@@ -126,22 +145,37 @@ scenario_procpool_worker() {
     head -c 8 /dev/zero | $VG "$ROOT/procpool/worker"
 }
 
-# The server in the background, clients (arguments, stdin, -q) once it is ready.
-scenario_msgq_server_client() {
-    local out="$logs/server.out" deadline=$((SECONDS + 60)) server
-    $VG "$ROOT/msgq/server" >"$out" &
+# The server in the background, clients (arguments, stdin, -q) once it is ready;
+# then a server stopped by SIGTERM; then what a killed server (not under
+# valgrind: kill -9) leaves, removed by --cleanup, and by a new server.
+msgq_server_bg() {     # msgq_server_bg LOG [PREFIX...]: sets $server
+    local log=$1
+    shift
+    "$@" "$ROOT/msgq/server" >"$log" &
     server=$!
-    until grep -q 'waiting for requests' "$out" 2>/dev/null; do
-        if ((SECONDS >= deadline)) || ! kill -0 "$server" 2>/dev/null; then
-            kill "$server" 2>/dev/null
-            return 1
-        fi
-        sleep 0.05
-    done
+    until_ok 60 grep -q 'waiting for requests' "$log" || { kill "$server"; wait "$server"; return 1; }
+}
+
+scenario_msgq_server_client() {
+    local server
+    msgq_server_bg "$logs/server.out" $VG || return 1
     $VG "$ROOT/msgq/client" hello world &&
         printf 'from\nstdin\n' | $VG "$ROOT/msgq/client" &&
         $VG "$ROOT/msgq/client" -q || { kill "$server"; wait "$server"; return 1; }
+    wait "$server" || return 1
+    msgq_server_bg "$logs/server-term.out" $VG || return 1
+    kill -TERM "$server"
+    wait "$server" || return 1
+    msgq_server_bg "$logs/killed.out" || return 1
+    kill -KILL "$server"
     wait "$server"
+    $VG "$ROOT/msgq/server" --cleanup || return 1
+    msgq_server_bg "$logs/killed2.out" || return 1
+    kill -KILL "$server"
+    wait "$server"
+    msgq_server_bg "$logs/server-after.out" $VG || return 1
+    grep -q 'was left by a killed run' "$logs/server-after.out" &&
+        $VG "$ROOT/msgq/client" -q && wait "$server"
 }
 
 # Each mode; the workers are forked, not exec'd: valgrind follows them.
@@ -169,6 +203,11 @@ scenario_sem_holder_dies() {
 # children included (dd and perf are skipped: they are not ours).
 scenario_bench_ipcbench() {
     $VG "$ROOT/bench/ipcbench" --quick --latency
+}
+
+# intro/: the lesson, then again with -v and -f (print_fds reads /proc/self/fd).
+scenario_intro_isolation() {
+    $VG "$ROOT/intro/isolation" && $VG "$ROOT/intro/isolation" -v -f
 }
 
 # socket/: a server with clients (arguments, standard input, a line too long
