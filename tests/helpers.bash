@@ -76,7 +76,8 @@ wait_bg() {
 stop_all_bg() {
     local pid deadline
     for pid in "${BG_PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || continue
+        # Even when the timeout wrapper is gone, its process group may not be.
+        kill -TERM "$pid" 2>/dev/null
         deadline=$((SECONDS + 3))
         while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.05; done
         kill -KILL -- "-$pid" "$pid" 2>/dev/null || true
