@@ -345,7 +345,7 @@ PROCPOOL_CALLS="pipe fork close read write dup2 fcntl fstat waitpid"
     kill -TERM "$(traced_pid server)"
     wait_bg server
     grep -q 'removed ' "$OUT/server.out"
-    check_trace server "socket bind listen accept getsockopt read write close unlink lstat connect"
+    check_trace server "socket bind listen accept getsockopt ppoll read write close unlink lstat connect"
 }
 
 @test "trace: socket/client, arguments, standard input, no server" {

@@ -15,7 +15,7 @@
 #   - it takes an fd: the fd came from such a call (or is in FDS, or was inherited
 #     across fork, or kept across an exec of one of our programs);
 #   - it takes a path: the path is under DIR or one of PATHS;
-#   - otherwise (fork, kill, shmget...): always.
+#   - otherwise (fork, kill, shmget, poll: its result only...): always.
 # A call that never returned (its process was killed in it), or that a signal
 # interrupted and the kernel made again unseen, is left out, and a
 # process that execs a program that is not ours (not the command run, nor under
@@ -31,6 +31,8 @@ function canonical(name, args) {
     if (name == "unlinkat") return "unlink"
     if (name == "dup3") return "dup2"
     if (name == "accept4") return "accept"
+    if (name == "sendto" && args ~ /, NULL, 0$/) return "send"
+    if (name == "recvfrom" && args ~ /, NULL, NULL$/) return "recv"
     if (name == "semtimedop" && args ~ /, NULL$/) return "semop"
     if (name == "mq_timedsend" && args ~ /, NULL$/) return "mq_send"
     if (name == "mq_timedreceive" && args ~ /, NULL$/) return "mq_receive"
@@ -83,7 +85,7 @@ function norm(s) {
 }
 
 function is_fd_call(c) {
-    return c ~ /^(read|write|close|fcntl|fstat|dup|dup2|poll|ppoll|sendmsg|recvmsg|send|recv|sendto|recvfrom|accept|bind|listen|connect|getsockopt|setsockopt|shutdown|ftruncate|fchmod|fchown|mq_send|mq_receive|mq_timedsend|mq_timedreceive|mq_notify|mq_getsetattr|lseek|readv|writev|splice|tee|getpeername|getsockname|fsync|flock)$/
+    return c ~ /^(read|write|close|fcntl|fstat|dup|dup2|sendmsg|recvmsg|send|recv|sendto|recvfrom|accept|bind|listen|connect|getsockopt|setsockopt|shutdown|ftruncate|fchmod|fchown|mq_send|mq_receive|mq_timedsend|mq_timedreceive|mq_notify|mq_getsetattr|lseek|readv|writev|splice|tee|getpeername|getsockname|fsync|flock)$/
 }
 
 function is_path_call(c) {
@@ -159,7 +161,7 @@ FNR == NR {
         first = "\"/dev/shm" norm(first) "\""
     }
     if (name ~ /^mq_(open|unlink)$/) { first = norm(first); sub(/^\//, "", first) }
-    if (name == "fork" || name == "poll") first = ""
+    if (name == "fork" || name == "poll" || name == "ppoll") first = ""
     shown[tpid, ++nshown[tpid]] = name " " norm(first) " = " norm(result)
     if (!(tpid in seen_pid) && !(tpid in tseen)) { tseen[tpid] = 1; torder[++ntpids] = tpid }
 }
@@ -248,7 +250,7 @@ END {
             if (c == "dup2" && !(a[1] in open_fd) && (a[2] in open_fd)) delete open_fd[a[2]]
             if (!checked) continue
             if (c == "mq_open" || c == "mq_unlink") { first = norm(first); sub(/^\//, "", first) }
-            if (c == "poll") first = ""
+            if (c == "poll" || c == "ppoll") first = ""
             real[++n] = c " " norm(first) " = " norm(result)
         }
         total += n
