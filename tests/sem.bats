@@ -403,7 +403,7 @@ start_holder() {
 
 @test "sem/holder-dies: a named semaphore no run of ours recorded is never guessed stale" {
     mkdir -p "$IPC_DEMO_DIR"
-    "$BIN/tests/sem_plant" "/$(basename "$(named_path)" | sed 's/^sem\.//')" 0
+    "$ROOT/tests/sem_plant" "/$(basename "$(named_path)" | sed 's/^sem\.//')" 0
     run_t "$BIN/sem/holder-dies" -m posix
     [ "$status" -eq 1 ]
     [[ $stderr == "sem/holder-dies: named semaphore /ipc-demos-"*"-holder is named by no run on record in $IPC_DEMO_DIR/sem-holder-named.owner: nothing proves it stale, so it is not touched."$'\n'"If no sem/ program is running, remove it with: rm $(named_path)" ]]
