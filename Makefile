@@ -62,6 +62,11 @@ EXTRA_socket/server := socket/sockfile
 EXTRA_socket/client := socket/sockfile
 EXTRA_socket/pass := socket/sockfile
 
+# posix-mq/: POSIX message queues (priorities, a queue poll() can wait on)
+PROGRAMS += posix-mq/server posix-mq/client
+EXTRA_posix-mq/server := posix-mq/leftover
+EXTRA_posix-mq/client := posix-mq/leftover
+
 # A program made of more than its own file and common/ names its other parts:
 # EXTRA_shm/reader := shm/ring   (links build/obj/shm/ring.o too)
 
@@ -70,6 +75,7 @@ EXTRA_socket/pass := socket/sockfile
 TEST_PROGRAMS :=
 TEST_PROGRAMS += tests/sem_plant
 TEST_PROGRAMS += tests/socket-fds tests/socket-raw
+TEST_PROGRAMS += tests/posix-mq-tool
 
 OBJ      := build/obj
 CHECKDIR := build/check

@@ -1,0 +1,304 @@
+/* posix-mq/client - sends requests to posix-mq/server, gets the replies in a
+ * queue of its own.
+ *
+ * The lesson: a POSIX message has no type to pick out one's own replies by,
+ * so each client creates a queue of its own, NAME.PID (mq_open with O_CREAT |
+ * O_EXCL), which the server finds from the pid in the request, and removes it
+ * (mq_unlink) on every way out.  A request goes in with a priority (-P): the
+ * server gets the highest first.  Every wait is bounded: mq_timedsend() and
+ * mq_timedreceive() give up after a second, the client looks whether its
+ * server still runs, and waits again.  A queue has no end of file.
+ *
+ * Observe: clients with -P 1 and -P 9 against posix-mq/server -d 2000; -v.
+ * Partner: posix-mq/server (start it first: the client never creates its queue).
+ *
+ * Usage: posix-mq/client [-N NAME] [-P PRIO] [-q] [-d MS] [-v] [--small-buffer] [MESSAGE...]
+ */
+#include "../common/common.h"
+#include "pmq.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <mqueue.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: posix-mq/client [-N NAME] [-P PRIO] [-q] [-d MS] [-v] [--small-buffer] [MESSAGE...]\n"
+    "Send each MESSAGE, or each line of stdin, to posix-mq/server and print its reply,\n"
+    "which comes back in a queue of the client's own, removed on the way out.\n"
+    "A message carries at most 1024 bytes: a longer MESSAGE is a usage error; a\n"
+    "longer line of stdin is refused, not sent, and the exit status is 1.\n"
+    "  -N NAME         the server's queue (as its -N; default from $IPC_DEMO_DIR)\n"
+    "  -P PRIO         the priority of every request, 0 (default) to 32767\n"
+    "  -q              then ask the server to shut down (with no MESSAGE: only that)\n"
+    "  -d MS           pause MS milliseconds before sending each message\n"
+    "  -v              trace every queue call on stderr\n"
+    "  --small-buffer  receive into 64 bytes, less than mq_msgsize: EMSGSIZE, shown\n"
+    "  -h              show this help\n";
+
+static const char *given;         /* -N NAME */
+static unsigned prio;             /* -P */
+static long delay;
+static bool small_buffer;
+static struct pmq_names names, mine;      /* the server's queue, and ours */
+static mqd_t to_server = (mqd_t)-1, replies = (mqd_t)-1;
+static struct owner server;       /* the server's creator record */
+static uint32_t seq;              /* requests sent so far */
+static unsigned count;            /* messages handled so far, sent or refused */
+static int status;                /* 1 once a message was refused */
+static struct pmq_msg msg;        /* one buffer: one request in flight at a time */
+
+static bool options(int argc, char *argv[]);
+static void find_server(void);
+static void check_server(void);
+static void remove_reply_queue(void);
+static void ask(const char *text, size_t len);
+static void ask_stdin(void);
+static void shut_down_server(void);
+
+/* Ours alone: O_EXCL, mode 0600, room for the one reply we wait for. */
+static void create_reply_queue(void)
+{
+    struct mq_attr attr = { .mq_maxmsg = 1, .mq_msgsize = PMQ_MSGSIZE };
+    reply_names(&mine, names.queue, getpid());
+    for (int tries = 0; replies == (mqd_t)-1; tries++) {
+        replies = (mqd_t)traced(mq_open(mine.queue, O_RDONLY | O_CREAT | O_EXCL, 0600, &attr),
+                                "mq_open(\"%s\", O_RDONLY|O_CREAT|O_EXCL, 0600, {mq_maxmsg=1, "
+                                "mq_msgsize=%ld})", mine.queue, attr.mq_msgsize);
+        if (replies == (mqd_t)-1 && (errno != EEXIST || tries == 2))
+            die("mq_open %s", mine.queue);
+        if (replies == (mqd_t)-1)
+            remove_leftover(&mine);   /* a killed client had our pid */
+    }
+    struct stat st;               /* Linux: its inode, the id on our record */
+    if (traced(fstat(replies, &st), "fstat(%d)", replies) == -1)
+        die("fstat %s", mine.queue);
+    owner_write(mine.record, (long)st.st_ino);
+}
+
+int main(int argc, char *argv[])
+{
+    prog_init("posix-mq/client", "client", usage);
+    bool quit = options(argc, argv);
+    server_names(&names, given);
+    catch_stop_signals();         /* a stop signal ends a wait: we clean up and exit */
+    if (atexit(remove_reply_queue) != 0)
+        die_msg("atexit failed");
+    /* Find the server's queue, never create it: no O_CREAT. */
+    to_server = (mqd_t)traced(mq_open(names.queue, O_WRONLY), "mq_open(\"%s\", O_WRONLY)",
+                              names.queue);
+    if (to_server == (mqd_t)-1 && errno == ENOENT)
+        die_msg("no message queue %s: %s (start posix-mq/server first)", names.queue,
+                strerror(errno));
+    if (to_server == (mqd_t)-1)
+        die("mq_open %s", names.queue);
+    find_server();
+    create_reply_queue();
+    say("queue %s of posix-mq/server %ld: my requests go in with priority %u, my replies "
+        "come back in my own queue %s", names.queue, (long)server.pid, prio, mine.queue);
+
+    for (int i = optind; i < argc; i++)
+        ask(argv[i], strlen(argv[i]));
+    if (optind == argc && !quit)
+        ask_stdin();
+    if (quit)
+        shut_down_server();
+    return status;
+}
+
+/* A second from now: mq_timedsend() and mq_timedreceive() take a deadline on
+ * CLOCK_REALTIME, not a duration. */
+static struct timespec in_a_while(void)
+{
+    struct timespec t;
+    if (clock_gettime(CLOCK_REALTIME, &t) == -1)
+        die("clock_gettime");
+    t.tv_sec += PMQ_WAIT_MS / 1000;
+    return t;
+}
+
+/* A wait that failed: the second is up (look at the server), or a stop signal. */
+static void waited(const char *call)
+{
+    if (errno == ETIMEDOUT)
+        check_server();
+    else if (errno == EINTR && stop_signal)
+        die_msg("caught %s: stopped", signal_name(stop_signal));
+    else if (errno != EINTR)
+        die("%s", call);
+}
+
+static void send_request(enum pmq_kind kind, const char *text, size_t len)
+{
+    msg = (struct pmq_msg){ .kind = kind, .pid = (int32_t)getpid(), .seq = ++seq };
+    memcpy(msg.text, text, len);
+    for (;;) {
+        struct timespec t = in_a_while();
+        /* Waits while the server's queue is full (mq_maxmsg), a second at a time. */
+        if (traced(mq_timedsend(to_server, (const char *)&msg, PMQ_HEADER + len, prio, &t),
+                   "mq_timedsend(%d, %zu, %u, 1 s)", to_server, PMQ_HEADER + len, prio) == 0)
+            return;
+        waited("mq_timedsend");
+    }
+}
+
+/* Wait for the reply to request SEQ: the length of its text. */
+static size_t receive(void)
+{
+    char small[64];               /* --small-buffer */
+    char *buf = small_buffer ? small : (char *)&msg;
+    size_t size = small_buffer ? sizeof small : sizeof msg;
+    for (;;) {
+        struct timespec t = in_a_while();
+        unsigned p;
+        ssize_t n = mq_timedreceive(replies, buf, size, &p, &t);
+        traced(n, "mq_timedreceive(%d, %zu, 1 s)", replies, size);
+        if (n == -1 && errno == EMSGSIZE)   /* the trap: the buffer, not the message */
+            die_msg("mq_timedreceive into %zu bytes: %s: the buffer must hold the queue's "
+                    "mq_msgsize, %ld bytes, however short the message waiting in it", size,
+                    strerror(errno), PMQ_MSGSIZE);
+        if (n == -1)
+            waited("mq_timedreceive");
+        else if ((size_t)n < PMQ_HEADER || msg.seq != seq ||
+                 (msg.kind != PMQ_REPLY && msg.kind != PMQ_BYE))
+            warn_msg("ignored a malformed reply of %zd bytes", n);
+        else
+            return (size_t)n - PMQ_HEADER;
+    }
+}
+
+static void ask(const char *text, size_t len)
+{
+    char shown[4 * PMQ_TEXT_MAX + 1];
+    count++;
+    if (len > PMQ_TEXT_MAX) {     /* a line of stdin: MESSAGEs were checked */
+        warn_msg("message %u is %zu bytes, more than the %d a message carries: not sent",
+                 count, len, PMQ_TEXT_MAX);
+        status = 1;
+        return;
+    }
+    delay_ms(delay);
+    send_request(PMQ_REQUEST, text, len);
+    escape_text(shown, sizeof shown, text, len);
+    say("sent: %s", shown);
+    size_t got = receive();
+    if (msg.kind != PMQ_REPLY)
+        die_msg("unexpected reply of kind %lu to message %u", (unsigned long)msg.kind, count);
+    escape_text(shown, sizeof shown, msg.text, got);
+    say("reply: %s", shown);
+}
+
+static void shut_down_server(void)
+{
+    send_request(PMQ_SHUTDOWN, "", 0);
+    say("asked the server to shut down");
+    if (receive() != 0 || msg.kind != PMQ_BYE)
+        die_msg("unexpected reply of kind %lu to the shutdown request", (unsigned long)msg.kind);
+    say("the server is shutting down and removes the queue");
+}
+
+/* atexit(): our queue goes on every way out (kill -9 aside: the server finds
+ * it by our record, posix-mq/leftover.c). */
+static void remove_reply_queue(void)
+{
+    if (to_server != (mqd_t)-1)
+        (void)traced(mq_close(to_server), "mq_close(%d)", to_server);
+    to_server = (mqd_t)-1;
+    if (replies == (mqd_t)-1)
+        return;
+    (void)traced(mq_close(replies), "mq_close(%d)", replies);
+    replies = (mqd_t)-1;
+    if (traced(mq_unlink(mine.queue), "mq_unlink(\"%s\")", mine.queue) == -1)
+        warn_sys("mq_unlink %s", mine.queue);
+    owner_remove(mine.record);
+}
+
+/* Nothing tells a client that its server was killed: after each second of
+ * waiting it looks.  A server that stops as it should removes its queue's
+ * name: a queue still there under that name, the same inode, was left. */
+static void check_server(void)
+{
+    struct pmq_look l;
+    if (owner_running(&server))
+        return;
+    if (!look(names.queue, &l) || l.ino != (unsigned long)server.id)
+        die_msg("posix-mq/server %ld stopped: its queue %s was removed", (long)server.pid,
+                names.queue);
+    die_msg("posix-mq/server %ld is gone (killed?): its queue %s is left over, with %ld "
+            "message%s; the next posix-mq/server removes it", (long)server.pid, names.queue,
+            l.msgs, l.msgs == 1 ? "" : "s");
+}
+
+/* ---- what makes it robust (not the lesson) ---- */
+
+static bool options(int argc, char *argv[])
+{
+    static const struct option longopts[] = {
+        { "small-buffer", no_argument, NULL, 'S' },
+        { NULL, 0, NULL, 0 },
+    };
+    bool quit = false;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":N:P:qd:vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'N': given = optarg; break;
+        case 'P': prio = (unsigned)parse_number("-P", optarg, 0, sysconf(_SC_MQ_PRIO_MAX) - 1); break;
+        case 'q': quit = true; break;
+        case 'd': delay = parse_number("-d", optarg, 0, 60000); break;
+        case 'v': verbose = true; break;
+        case 'S': small_buffer = true; break;
+        case 'h': usage_help();
+        default: bad_option(c, argv);
+        }
+    }
+    /* A MESSAGE that can never be sent is a usage error, found before any. */
+    for (int i = optind; i < argc; i++)
+        if (strlen(argv[i]) > PMQ_TEXT_MAX)
+            usage_error("MESSAGE %d is %zu bytes long: a message carries at most %d",
+                        i - optind + 1, strlen(argv[i]), PMQ_TEXT_MAX);
+    return quit;
+}
+
+/* The server that made the queue we opened, from its creator record. */
+static void find_server(void)
+{
+    struct stat st;               /* Linux: the queue's inode, to match the record */
+    if (traced(fstat(to_server, &st), "fstat(%d)", to_server) == -1)
+        die("fstat %s", names.queue);
+    if (owner_read(names.record, &server) != 1 || (unsigned long)server.id != st.st_ino)
+        die_msg("queue %s has no posix-mq/server on record in %s/%s (start posix-mq/server "
+                "first)", names.queue, ipc_dir(), names.record);
+    check_server();
+}
+
+static void ask_line(const char *line, size_t len, size_t dropped, void *arg)
+{
+    (void)arg;
+    ask(line, len + dropped);     /* too long if anything was dropped: refused */
+}
+
+/* Each line of stdin is a message. */
+static void ask_stdin(void)
+{
+    struct lines lines = { .used = 0 };
+    char buf[4096];
+    ssize_t n;
+    do {
+        if (isatty(STDIN_FILENO) && write_all(STDOUT_FILENO, "Please enter# ", 14) == -1)
+            die("write");
+        n = traced(read(STDIN_FILENO, buf, sizeof buf), "read(0, %zu)", sizeof buf);
+        if (n == -1 && errno == EINTR && stop_signal)
+            die_msg("caught %s: stopped", signal_name(stop_signal));
+        if (n == -1 && errno != EINTR)
+            die("read stdin");
+        if (n > 0)
+            lines_feed(&lines, buf, (size_t)n, ask_line, NULL);
+    } while (n != 0);
+    lines_end(&lines, ask_line, NULL);
+}

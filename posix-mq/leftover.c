@@ -1,0 +1,187 @@
+/* posix-mq/leftover.c - the queues' names, and what a killed run leaves.
+ *
+ * kill -9 cannot be caught: a POSIX queue, like a System V one, stays in the
+ * kernel (until mq_unlink(), a reboot, or the end of its IPC namespace).  The
+ * next run removes it only when it is provably stale, the one verdict of
+ * objects.h (require_stale):
+ *   - ours: our uid owns it, mode 0600 (fstat() on the descriptor: Linux);
+ *   - its creator: a queue records none, so each creator keeps a record
+ *     (owner_write(): pid, start time, and the queue's inode as its id).  A
+ *     queue that no record names, or another queue under the recorded name
+ *     (another inode), was not provably made by us: refused, never guessed;
+ *   - its users: counted nowhere, not provable; the record is the proof: a
+ *     client waits on the server's queue only while that server runs (it
+ *     looks every second), and nobody but its client reads a reply queue.
+ * A client killed by kill -9 leaves its reply queue NAME.PID and its record:
+ * the server removes it when it finds the client gone (a reply it cannot
+ * deliver, its start, --cleanup), by its record: without /dev/mqueue mounted
+ * nothing can list the queues there are.
+ */
+#include "pmq.h"
+
+#include "../common/common.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <mqueue.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void server_names(struct pmq_names *n, const char *given)
+{
+    if (given == NULL) {
+        posix_name(n->queue, sizeof n->queue, "mq");
+    } else {
+        size_t len = strlen(given);
+        if (given[0] != '/' || len < 2 || len >= PMQ_NAME_MAX || strcmp(given, "/.") == 0 ||
+            strcmp(given, "/..") == 0 || strspn(given + 1, "abcdefghijklmnopqrstuvwxyz"
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != len - 1)
+            usage_error("-N: '%s' is not a queue name: '/' and then 1 to %d letters, digits, "
+                        "'.', '_' or '-'", given, PMQ_NAME_MAX - 1);
+        snprintf(n->queue, sizeof n->queue, "%s", given);
+    }
+    snprintf(n->record, sizeof n->record, "%s.owner", n->queue + 1);
+}
+
+void reply_names(struct pmq_names *n, const char *server, long pid)
+{
+    char queue[sizeof n->queue + 16];    /* checked below: fits */
+    snprintf(queue, sizeof queue, "%s.%ld", server, pid);
+    if (strlen(queue) >= sizeof n->queue)
+        die_msg("queue name too long: %s", queue);
+    memcpy(n->queue, queue, sizeof n->queue);
+    snprintf(n->record, sizeof n->record, "%s.owner", n->queue + 1);
+}
+
+long mq_limit(const char *which)
+{
+    char path[64], buf[32] = "";
+    snprintf(path, sizeof path, "/proc/sys/fs/mqueue/%s", which);
+    FILE *f = fopen(path, "re");
+    if (f == NULL || fgets(buf, sizeof buf, f) == NULL)
+        die("read %s", path);
+    fclose(f);                    /* read-only: nothing can be lost */
+    return strtol(buf, NULL, 10);
+}
+
+bool look(const char *name, struct pmq_look *l)
+{
+    /* O_NONBLOCK: opening a queue never waits anyway; reading it would. */
+    mqd_t q = (mqd_t)traced(mq_open(name, O_RDONLY | O_NONBLOCK),
+                            "mq_open(\"%s\", O_RDONLY|O_NONBLOCK)", name);
+    if (q == (mqd_t)-1 && errno == ENOENT)
+        return false;
+    if (q == (mqd_t)-1 && errno == EACCES)
+        die_msg("message queue %s is not ours (another user's, or a mode that shuts us out): "
+                "not touched.\nIf it is yours to remove: rm /dev/mqueue%s", name, name);
+    if (q == (mqd_t)-1)
+        die("mq_open %s", name);
+    struct stat st;
+    struct mq_attr a;
+    if (traced(fstat(q, &st), "fstat(%d)", q) == -1 ||       /* Linux: mqd_t is an fd */
+        traced(mq_getattr(q, &a), "mq_getattr(%d)", q) == -1)
+        die("fstat %s", name);
+    (void)traced(mq_close(q), "mq_close(%d)", q);             /* only looked */
+    *l = (struct pmq_look){ .uid = st.st_uid, .mode = st.st_mode & 07777,
+                            .ino = (unsigned long)st.st_ino, .msgs = a.mq_curmsgs };
+    return true;
+}
+
+static void unlink_queue(const char *name, const struct pmq_look *l, const char *whose)
+{
+    if (traced(mq_unlink(name), "mq_unlink(\"%s\")", name) == -1 && errno != ENOENT)
+        die("mq_unlink %s", name);
+    say("removed %smessage queue %s, %ld message%s left in it", whose, name, l->msgs,
+        l->msgs == 1 ? "" : "s");
+}
+
+void remove_leftover(const struct pmq_names *n)
+{
+    static char what[PMQ_NAME_MAX + 32], remove[PMQ_NAME_MAX + 32], path[PATH_MAX];
+    struct pmq_look l;
+    if (!look(n->queue, &l))
+        return;                   /* gone meanwhile */
+    struct owner o;
+    int rec = owner_read(n->record, &o);
+    if (rec == -1)
+        die_msg("%s is not a record of ours: not touched (remove it, or set IPC_DEMO_DIR)",
+                ipc_path(path, sizeof path, n->record));
+    bool named = rec == 1 && (unsigned long)o.id == l.ino;
+    snprintf(what, sizeof what, "message queue %s", n->queue);
+    snprintf(remove, sizeof remove, "rm /dev/mqueue%s", n->queue);
+    struct leftover left = {
+        .what = what,
+        .ours = l.uid == geteuid() && l.mode == 0600,
+        .creator = named ? o.pid : 0,
+        .creator_running = named && owner_running(&o),
+        .users = 0,               /* not provable: see the top of this file */
+        .remove = remove,
+    };
+    if (left.ours && !named)
+        die_msg("%s has no creator on record in %s: nothing proves it stale, so it is not "
+                "touched.\nIf nothing of ours is running, remove it with: %s", what,
+                ipc_path(path, sizeof path, n->record), remove);
+    require_stale(&left);
+    unlink_queue(n->queue, &l, "");
+}
+
+bool remove_orphan(const char *server, long pid)
+{
+    struct pmq_names n;
+    struct owner o;
+    struct pmq_look l;
+    reply_names(&n, server, pid);
+    if (owner_read(n.record, &o) != 1 || owner_running(&o))
+        return false;             /* a live client, or no record of ours */
+    bool there = look(n.queue, &l);
+    if (there && l.uid == geteuid() && l.mode == 0600 && l.ino == (unsigned long)o.id)
+        unlink_queue(n.queue, &l, "the reply ");
+    else if (there)
+        say("message queue %s is not the one client %ld recorded: not touched (if it is "
+            "yours to remove: rm /dev/mqueue%s)", n.queue, pid, n.queue);
+    owner_remove(n.record);
+    return true;
+}
+
+int remove_orphans(const char *server)
+{
+    DIR *d = opendir(ipc_dir());
+    if (d == NULL)
+        die("opendir %s", ipc_dir());
+    size_t base = strlen(server + 1);
+    int removed = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {        /* SERVER.PID.owner: a client's record */
+        char *end;
+        if (strncmp(e->d_name, server + 1, base) != 0 || e->d_name[base] != '.')
+            continue;
+        long pid = strtol(e->d_name + base + 1, &end, 10);
+        if (pid > 1 && strcmp(end, ".owner") == 0 && remove_orphan(server, pid))
+            removed++;
+    }
+    closedir(d);
+    return removed;
+}
+
+int cleanup(const struct pmq_names *n)
+{
+    struct owner o;
+    struct pmq_look l;
+    bool any = look(n->queue, &l);
+    if (any)
+        remove_leftover(n);       /* exits when it is not provably stale */
+    if (owner_read(n->record, &o) == 1 && !owner_running(&o)) {
+        owner_remove(n->record);
+        say("removed the record of posix-mq/server %ld, which is gone: %s/%s", (long)o.pid,
+            ipc_dir(), n->record);
+        any = true;
+    }
+    if (remove_orphans(n->queue) == 0 && !any)
+        say("nothing to clean up: no queue %s, no record of a server or client that is gone",
+            n->queue);
+    return 0;
+}

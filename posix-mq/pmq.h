@@ -1,0 +1,70 @@
+/* posix-mq/pmq.h - what posix-mq/server and posix-mq/client agree on.
+ *
+ * A POSIX message queue has a name ("/something") instead of a key, and a
+ * message has no type to select on: whoever reads a queue gets its next
+ * message, the oldest of the highest priority.  So the server reads its own
+ * queue, NAME, and each client creates a queue of its own for the replies,
+ * NAME.PID, which the server finds from the pid in the request.
+ */
+#ifndef IPC_DEMOS_PMQ_H
+#define IPC_DEMOS_PMQ_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* A message carries at most PMQ_TEXT_MAX bytes of text: mq_msgsize is the
+ * header and that, so the kernel itself refuses a longer one (EMSGSIZE).  The
+ * server's queue holds PMQ_MAXMSG messages unless -m says otherwise; a reply
+ * queue holds one: a client has one request in flight. */
+enum { PMQ_TEXT_MAX = 1024, PMQ_MAXMSG = 10, PMQ_NAME_MAX = 200, PMQ_WAIT_MS = 1000 };
+
+enum pmq_kind {
+    PMQ_REQUEST = 1,            /* client -> server: upper-case this text */
+    PMQ_SHUTDOWN,               /* client -> server: stop and remove the queue */
+    PMQ_REPLY,                  /* server -> client: the text, upper-cased */
+    PMQ_BYE,                    /* server -> client: shutting down as asked */
+};
+
+struct pmq_msg {
+    uint32_t kind;              /* enum pmq_kind */
+    int32_t pid;                /* the client's: its reply queue is NAME.PID */
+    uint32_t seq;               /* echoed in the reply */
+    char text[PMQ_TEXT_MAX];
+};
+#define PMQ_HEADER offsetof(struct pmq_msg, text)
+#define PMQ_MSGSIZE ((long)sizeof(struct pmq_msg))      /* mq_msgsize: 1036 */
+
+/* ---- what makes them robust (not the lesson): posix-mq/leftover.c ---- */
+
+/* The server's queue: -N NAME (checked: a usage error unless it is '/' and 1
+ * to PMQ_NAME_MAX - 1 letters, digits, '.', '_' or '-'), else posix_name()
+ * "/ipc-demos-DEV-INO-mq" from $IPC_DEMO_DIR.  Its creator record, in
+ * $IPC_DEMO_DIR: the name without its '/', then ".owner". */
+struct pmq_names {
+    char queue[PMQ_NAME_MAX + 1], record[PMQ_NAME_MAX + 8];
+};
+void server_names(struct pmq_names *n, const char *given);
+void reply_names(struct pmq_names *n, const char *server, long pid);    /* NAME.PID */
+
+/* A queue is a file on Linux: fstat() tells its owner, mode and inode (the id
+ * a creator record holds).  False when there is no queue by that name. */
+struct pmq_look {
+    uid_t uid;
+    unsigned mode;
+    unsigned long ino;
+    long msgs;
+};
+bool look(const char *name, struct pmq_look *l);
+/* NAME is there: return once it is gone, having removed it when it is
+ * provably stale; otherwise say why not, with the exact command, and exit 1. */
+void remove_leftover(const struct pmq_names *n);
+/* Reply queues of clients that are gone, found by their records; one, by pid. */
+int remove_orphans(const char *server);
+bool remove_orphan(const char *server, long pid);
+int cleanup(const struct pmq_names *n);         /* --cleanup */
+long mq_limit(const char *which);               /* /proc/sys/fs/mqueue/WHICH */
+
+#endif

@@ -1,0 +1,329 @@
+/* posix-mq/server - answers requests on a POSIX message queue.
+ *
+ * The lesson: a POSIX queue is found by a name, "/something", and, on Linux,
+ * it is a file descriptor: one poll() waits for a request on the queue and for
+ * a stop signal on a signalfd at once, so nothing needs a timer to notice
+ * either.  Every message has a priority, and mq_receive() always takes the
+ * oldest of the highest priority out first: with -d, requests queue up while
+ * the server pauses, and the most urgent one is answered first.  The queue
+ * lives in the kernel until mq_unlink() removes its name.
+ *
+ * Observe: -d 2000 and clients with -P 1, -P 9; cat /dev/mqueue/NAME; -v.
+ * Partner: posix-mq/client.  What a killed run leaves: posix-mq/leftover.c.
+ *
+ * Usage: posix-mq/server [-N NAME] [-m MAXMSG] [-d MS] [-v] [--cleanup]
+ */
+#include "../common/common.h"
+#include "pmq.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <mqueue.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>         /* Linux-only */
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: posix-mq/server [-N NAME] [-m MAXMSG] [-d MS] [-v] [--cleanup]\n"
+    "Create a POSIX message queue and answer each request with its text upper-cased,\n"
+    "highest priority first, until posix-mq/client -q, SIGINT/SIGTERM/SIGHUP, or\n"
+    "standard output goes away (| head: exit 1).  The queue is removed on the way out.\n"
+    "  -N NAME    the queue's name: '/' and 1 to 199 letters, digits, '.', '_', '-'\n"
+    "             (default /ipc-demos-DEV-INO-mq, from $IPC_DEMO_DIR's identity)\n"
+    "  -m MAXMSG  mq_maxmsg, how many messages the queue holds (default 10); above\n"
+    "             /proc/sys/fs/mqueue/msg_max only with CAP_SYS_RESOURCE (else EINVAL)\n"
+    "  -d MS      pause MS milliseconds before taking each request out, so that\n"
+    "             others queue up behind it: the highest priority comes out first\n"
+    "  -v         trace every queue, poll() and signalfd call on stderr\n"
+    "  --cleanup  remove what a killed server or client left (queues, records), exit\n"
+    "  -h         show this help\n";
+
+static const char *given;         /* -N NAME */
+static long maxmsg = PMQ_MAXMSG, delay;
+static struct pmq_names names;
+static mqd_t mqd = (mqd_t)-1;
+static struct stat qstat;         /* the queue's owner, mode and inode */
+static int sfd = -1;              /* the signalfd */
+static int stopped_by;            /* the stop signal read from it */
+static bool out_gone;
+static long served;
+
+static bool options(int argc, char *argv[]);
+static noreturn void open_failed(void);
+static void stop_cleanly(void);
+static void serve(void);
+static bool handle(struct pmq_msg *req, size_t n, unsigned prio);
+
+/* Linux-only: the stop signals become data.  Blocked first, so that none is
+ * delivered the usual way: one that comes stays pending until the server
+ * reads it from the signalfd, a descriptor poll() watches like any other. */
+static int stop_signals_fd(void)
+{
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGHUP);
+    if (traced(sigprocmask(SIG_BLOCK, &stops, NULL),
+               "sigprocmask(SIG_BLOCK, [SIGINT SIGTERM SIGHUP])") == -1)
+        die("sigprocmask");
+    int fd = (int)traced(signalfd(-1, &stops, SFD_CLOEXEC),
+                         "signalfd(-1, [SIGINT SIGTERM SIGHUP], SFD_CLOEXEC)");
+    if (fd == -1)
+        die("signalfd");
+    return fd;
+}
+
+/* O_EXCL: a leftover, or someone else's queue by that name, is an error we
+ * look at (posix-mq/leftover.c), never a queue we silently share.  The size
+ * of a queue is fixed here, once: mq_maxmsg messages of mq_msgsize bytes. */
+static mqd_t create_queue(void)
+{
+    struct mq_attr attr = { .mq_maxmsg = maxmsg, .mq_msgsize = PMQ_MSGSIZE };
+    for (int tries = 0;; tries++) {
+        /* O_NONBLOCK: poll() says when a request is there; mq_receive() never waits. */
+        mqd_t q = (mqd_t)traced(mq_open(names.queue, O_RDONLY | O_CREAT | O_EXCL | O_NONBLOCK,
+                                        0600, &attr),
+                                "mq_open(\"%s\", O_RDONLY|O_CREAT|O_EXCL|O_NONBLOCK, 0600, "
+                                "{mq_maxmsg=%ld, mq_msgsize=%ld})", names.queue,
+                                attr.mq_maxmsg, attr.mq_msgsize);
+        if (q != (mqd_t)-1) {
+            /* Linux: the descriptor is a file of the mqueue file system. */
+            if (traced(fstat(q, &qstat), "fstat(%d)", q) == -1)
+                die("fstat %s", names.queue);
+            return q;
+        }
+        if (errno != EEXIST || tries == 2)
+            open_failed();
+        remove_leftover(&names);
+    }
+}
+
+int main(int argc, char *argv[])
+{
+    prog_init("posix-mq/server", "server", usage);
+    bool clean = options(argc, argv);
+    server_names(&names, given);
+    if (clean)
+        return cleanup(&names);
+    if (given != NULL)
+        say("queue name %s, given with -N", names.queue);
+    else
+        say("queue name %s, made from the device and inode of %s", names.queue, ipc_dir());
+    sfd = stop_signals_fd();
+    stop_cleanly();
+    mqd = create_queue();
+    owner_write(names.record, (long)qstat.st_ino);
+    struct mq_attr a;
+    if (traced(mq_getattr(mqd, &a), "mq_getattr(%d)", mqd) == -1)
+        die("mq_getattr %s", names.queue);
+    say("created message queue %s (mode 0%o, mq_maxmsg %ld, mq_msgsize %ld); my pid and start "
+        "time are on record in %s/%s", names.queue, (unsigned)(qstat.st_mode & 0777),
+        a.mq_maxmsg, a.mq_msgsize, ipc_dir(), names.record);
+    say("limits in /proc/sys/fs/mqueue: msg_max %ld messages, msgsize_max %ld bytes, "
+        "queues_max %ld queues; a request carries at most %d bytes of text",
+        mq_limit("msg_max"), mq_limit("msgsize_max"), mq_limit("queues_max"), PMQ_TEXT_MAX);
+    remove_orphans(names.queue);
+    say("waiting for requests: one poll() on the queue (fd %d), the signalfd (fd %d) and "
+        "standard output", mqd, sfd);
+    serve();
+    if (stopped_by != 0)
+        say("caught %s: stopping", signal_name(stopped_by));
+    say("served %ld request%s", served, served == 1 ? "" : "s");
+    if (!out_gone)
+        return 0;                 /* remove_queue() runs at exit */
+    warn_msg("standard output is gone (a closed pipe?): stopped, the queue is removed");
+    return 1;
+}
+
+static void read_stop_signal(void)
+{
+    struct signalfd_siginfo si;
+    if (traced(read(sfd, &si, sizeof si), "read(%d, %zu)", sfd, sizeof si) != sizeof si)
+        die("read signalfd");
+    stopped_by = (int)si.ssi_signo;
+}
+
+/* -d: a pause before each request comes out, watching the signalfd only:
+ * meanwhile more requests queue up, sorted by the kernel, highest first. */
+static bool take_request(void)
+{
+    static struct pmq_msg req;
+    struct pollfd stop = { .fd = sfd, .events = POLLIN };
+    if (delay > 0 && traced(poll(&stop, 1, (int)delay), "poll([%d], 1, %ld)", sfd, delay) == 1) {
+        read_stop_signal();
+        return true;
+    }
+    unsigned prio;
+    /* The buffer must hold mq_msgsize bytes, however short the message: a
+     * smaller one fails with EMSGSIZE (posix-mq/client --small-buffer). */
+    ssize_t n = mq_receive(mqd, (char *)&req, sizeof req, &prio);
+    traced(n, "mq_receive(%d, %zu)", mqd, sizeof req);
+    if (n == -1 && errno == EAGAIN)
+        return true;              /* someone else of ours took it */
+    if (n == -1)
+        die("mq_receive %s", names.queue);
+    return handle(&req, (size_t)n, prio);
+}
+
+/* Until a shutdown request, a stop signal, or stdout gone. */
+static void serve(void)
+{
+    /* Linux-only: mqd_t is a descriptor, so poll() takes it.  Standard output
+     * is watched for nothing (events 0): poll() reports POLLERR on a pipe's
+     * write end anyway once nobody reads it any more (| head). */
+    struct pollfd fds[3] = { { .fd = mqd, .events = POLLIN }, { .fd = sfd, .events = POLLIN },
+                             { .fd = STDOUT_FILENO, .events = 0 } };
+    bool more = true;
+    while (more && stopped_by == 0 && !out_gone) {
+        int n = (int)traced(poll(fds, 3, -1), "poll([%d, %d, 1], 3, -1)", mqd, sfd);
+        if (n == -1 && errno != EINTR)
+            die("poll");
+        if (n <= 0)
+            continue;
+        if (fds[1].revents & POLLIN)
+            read_stop_signal();
+        else if (fds[2].revents & (POLLERR | POLLHUP))
+            out_gone = true;
+        else if (fds[0].revents & POLLIN)
+            more = take_request();
+        if (fds[2].revents & POLLNVAL)
+            fds[2].fd = -1;       /* started with stdout closed: nothing to watch */
+    }
+}
+
+/* Into the client's own queue, NAME.PID, with the request's priority. */
+static void reply(enum pmq_kind kind, struct pmq_msg *m, size_t len, unsigned prio)
+{
+    struct pmq_names to;
+    reply_names(&to, names.queue, m->pid);
+    /* A client that is gone -- a zombie too: it runs no code -- takes no
+     * reply; the queue it left is removed, by its record. */
+    if (!process_running(m->pid)) {
+        say("client %ld is gone: reply dropped", (long)m->pid);
+        remove_orphan(names.queue, m->pid);
+        return;
+    }
+    /* O_NONBLOCK: a full reply queue (somebody else wrote into it) fails
+     * with EAGAIN instead of stopping the server for everyone. */
+    mqd_t q = (mqd_t)traced(mq_open(to.queue, O_WRONLY | O_NONBLOCK),
+                            "mq_open(\"%s\", O_WRONLY|O_NONBLOCK)", to.queue);
+    if (q == (mqd_t)-1) {
+        warn_sys("mq_open %s: the reply to client %ld is dropped", to.queue, (long)m->pid);
+        return;
+    }
+    m->kind = kind;
+    if (traced(mq_send(q, (const char *)m, PMQ_HEADER + len, prio), "mq_send(%d, %zu, %u)", q,
+               PMQ_HEADER + len, prio) == -1)
+        warn_sys("mq_send %s: the reply to client %ld is dropped", to.queue, (long)m->pid);
+    (void)traced(mq_close(q), "mq_close(%d)", q);     /* sent or not: nothing is lost */
+}
+
+/* One message of N bytes.  False: stop serving. */
+static bool handle(struct pmq_msg *req, size_t n, unsigned prio)
+{
+    /* Anyone of ours may write here: a message too short, a pid no reply
+     * queue can be named after, a kind we do not know are skipped. */
+    if (n < PMQ_HEADER || req->pid <= 1 || (req->kind != PMQ_REQUEST &&
+                                            req->kind != PMQ_SHUTDOWN)) {
+        say("ignored a malformed message of %zu bytes", n);
+        return true;
+    }
+    size_t len = n - PMQ_HEADER;
+    if (req->kind == PMQ_SHUTDOWN) {
+        say("shutdown requested by client %ld", (long)req->pid);
+        reply(PMQ_BYE, req, 0, prio);
+        return false;
+    }
+    char shown[4 * PMQ_TEXT_MAX + 1];
+    escape_text(shown, sizeof shown, req->text, len);
+    say("request from client %ld, priority %u: %s", (long)req->pid, prio, shown);
+    for (size_t i = 0; i < len; i++)
+        if (req->text[i] >= 'a' && req->text[i] <= 'z')
+            req->text[i] = (char)(req->text[i] - 'a' + 'A');
+    reply(PMQ_REPLY, req, len, prio);
+    served++;
+    return true;
+}
+
+/* atexit(): whatever way we leave -- the end, die(), a stop signal, stdout
+ * gone -- the name goes.  A queue unlinked while open lives on until its
+ * last descriptor closes (a waiting client's): like a file. */
+static void remove_queue(void)
+{
+    if (sfd != -1)
+        (void)traced(close(sfd), "close(%d)", sfd);
+    if (mqd == (mqd_t)-1)
+        return;
+    (void)traced(mq_close(mqd), "mq_close(%d)", mqd);
+    mqd = (mqd_t)-1;
+    if (traced(mq_unlink(names.queue), "mq_unlink(\"%s\")", names.queue) == 0)
+        say("removed the queue (mq_unlink): %s is gone", names.queue);
+    else if (errno != ENOENT)
+        warn_sys("mq_unlink %s", names.queue);
+    owner_remove(names.record);
+}
+
+/* ---- what makes it robust (not the lesson) ---- */
+
+static void stop_cleanly(void)
+{
+    /* A write into a closed stdout fails (say() lets it go) instead of
+     * killing us before the queue is removed; serve() then sees POLLERR. */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+        die("signal SIGPIPE");
+    if (atexit(remove_queue) != 0)
+        die_msg("atexit failed");
+}
+
+/* Why mq_open(O_CREAT) failed, where the reason is a limit. */
+static noreturn void open_failed(void)
+{
+    int err = errno;
+    struct rlimit rl;
+    if (err == EINVAL && maxmsg > mq_limit("msg_max"))
+        die_msg("mq_open %s: %s: mq_maxmsg %ld is above /proc/sys/fs/mqueue/msg_max, %ld: "
+                "only a process with CAP_SYS_RESOURCE (root) may ask for more", names.queue,
+                strerror(err), maxmsg, mq_limit("msg_max"));
+    if (err == EMFILE && getrlimit(RLIMIT_MSGQUEUE, &rl) == 0)
+        die_msg("mq_open %s: %s: %ld messages of %ld bytes would take more than this user's "
+                "RLIMIT_MSGQUEUE (ulimit -q), %llu bytes in all queues", names.queue,
+                strerror(err), maxmsg, PMQ_MSGSIZE, (unsigned long long)rl.rlim_cur);
+    if (err == ENOSPC)
+        die_msg("mq_open %s: %s: /proc/sys/fs/mqueue/queues_max, %ld, queues exist already",
+                names.queue, strerror(err), mq_limit("queues_max"));
+    errno = err;
+    die("mq_open %s", names.queue);
+}
+
+static bool options(int argc, char *argv[])
+{
+    /* getopt_long is a GNU extension (glibc, musl, the BSDs): for --cleanup. */
+    static const struct option longopts[] = {
+        { "cleanup", no_argument, NULL, 'C' },
+        { NULL, 0, NULL, 0 },
+    };
+    bool clean = false;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":N:m:d:vh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'N': given = optarg; break;
+        case 'm': maxmsg = parse_number("-m", optarg, 1, 65536); break;
+        case 'd': delay = parse_number("-d", optarg, 0, 60000); break;
+        case 'v': verbose = true; break;
+        case 'C': clean = true; break;
+        case 'h': usage_help();
+        default: bad_option(c, argv);
+        }
+    }
+    if (optind < argc)
+        extra_operand(argv[optind]);
+    return clean;
+}
