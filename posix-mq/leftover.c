@@ -91,12 +91,10 @@ bool look(const char *name, struct pmq_look *l)
     return true;
 }
 
-static void unlink_queue(const char *name, const struct pmq_look *l, const char *whose)
+static void unlink_queue(const char *name)
 {
     if (traced(mq_unlink(name), "mq_unlink(\"%s\")", name) == -1 && errno != ENOENT)
         die("mq_unlink %s", name);
-    say("removed %smessage queue %s, %ld message%s left in it", whose, name, l->msgs,
-        l->msgs == 1 ? "" : "s");
 }
 
 void remove_leftover(const struct pmq_names *n)
@@ -126,7 +124,9 @@ void remove_leftover(const struct pmq_names *n)
                 "touched.\nIf nothing of ours is running, remove it with: %s", what,
                 ipc_path(path, sizeof path, n->record), remove);
     require_stale(&left);
-    unlink_queue(n->queue, &l, "");
+    unlink_queue(n->queue);
+    say("removed message queue %s, %ld message%s left in it", n->queue, l.msgs,
+        l.msgs == 1 ? "" : "s");
 }
 
 bool remove_orphan(const char *server, long pid)
@@ -138,11 +138,14 @@ bool remove_orphan(const char *server, long pid)
     if (owner_read(n.record, &o) != 1 || owner_running(&o))
         return false;             /* a live client, or no record of ours */
     bool there = look(n.queue, &l);
-    if (there && l.uid == geteuid() && l.mode == 0600 && l.ino == (unsigned long)o.id)
-        unlink_queue(n.queue, &l, "the reply ");
-    else if (there)
+    if (there && l.uid == geteuid() && l.mode == 0600 && l.ino == (unsigned long)o.id) {
+        unlink_queue(n.queue);
+        say("client %ld is gone: removed its reply queue %s, %ld message%s left in it", pid,
+            n.queue, l.msgs, l.msgs == 1 ? "" : "s");
+    } else if (there) {
         say("message queue %s is not the one client %ld recorded: not touched (if it is "
             "yours to remove: rm /dev/mqueue%s)", n.queue, pid, n.queue);
+    }
     owner_remove(n.record);
     return true;
 }
