@@ -36,6 +36,10 @@ intro/isolation  -d                -                             yes
 socket/server    -d                -                             yes
 socket/client    -d                -                             no
 socket/pass      -d                recv                          yes
+posix-mq/server  -d                -                             yes
+posix-mq/server  -m                -                             yes
+posix-mq/client  -d                -                             no
+posix-mq/client  -P                -                             no
 '
 
 row_of() {

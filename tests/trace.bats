@@ -385,3 +385,56 @@ PROCPOOL_CALLS="pipe fork close read write dup2 fcntl fstat waitpid"
         check_trace send$n "socket connect sendmsg read write open pipe close memfd_create ftruncate mmap fcntl lseek" "$OUT/"
     done
 }
+
+# posix-mq/: glibc's mq_send() and mq_receive() are mq_timedsend() and
+# mq_timedreceive() with no timeout, mq_getattr() is mq_getsetattr(),
+# mq_close() is close(), signalfd() is signalfd4(): tracecheck.awk maps them.
+PMQ_CALLS="mq_open mq_unlink mq_send mq_receive mq_timedsend mq_timedreceive mq_getattr signalfd poll open fstat read write close unlink"
+
+@test "trace: posix-mq/server replacing a killed server's queue, two clients, then SIGTERM" {
+    start_bg killed "$BIN/posix-mq/server"
+    wait_for_line "$OUT/killed.out" 'waiting for requests'
+    kill -KILL "$(bg_child killed)"
+    wait_bg killed
+    trace_bg server "$BIN/posix-mq/server" -v
+    wait_for_line "$OUT/server.out" 'waiting for requests'
+    timeout "$T" "$BIN/posix-mq/client" hello world >/dev/null
+    printf 'one\ntwo\n' | timeout "$T" "$BIN/posix-mq/client" -P 3 >/dev/null
+    kill -TERM "$(traced_pid server)"
+    wait_bg server
+    [ "$status" -eq 0 ]
+    grep -q 'was left by a killed run' "$OUT/server.out"
+    grep -q 'caught SIGTERM' "$OUT/server.out"
+    check_trace server "$PMQ_CALLS"
+}
+
+@test "trace: posix-mq/server -d, a client's request, a shutdown request" {
+    trace_bg server "$BIN/posix-mq/server" -v -d 50
+    wait_for_line "$OUT/server.out" 'waiting for requests'
+    timeout "$T" "$BIN/posix-mq/client" -q hi >/dev/null
+    wait_bg server
+    [ "$status" -eq 0 ]
+    grep -qE '^\[server [0-9]+\] poll\([^)]*, 1, 50\) = 0$' "$OUT/server.err"
+    check_trace server "$PMQ_CALLS"
+}
+
+@test "trace: posix-mq/client, messages and -q; then one whose server is killed while it waits" {
+    start_bg server "$BIN/posix-mq/server"
+    wait_for_line "$OUT/server.out" 'waiting for requests'
+    trace_run client "$BIN/posix-mq/client" -v -P 2 -q hello world
+    wait_bg server
+    [ "$status" -eq 0 ]
+    check_trace client "$PMQ_CALLS"
+    start_bg server2 "$BIN/posix-mq/server" -d 20000
+    wait_for_line "$OUT/server2.out" 'waiting for requests'
+    trace_bg waiting "$BIN/posix-mq/client" -v hi
+    wait_for_line "$OUT/waiting.out" 'sent: hi'
+    kill -KILL "$(bg_child server2)"
+    wait_bg server2
+    wait_bg waiting
+    [ "$status" -eq 1 ]
+    grep -q 'is gone (killed?)' "$OUT/waiting.err"
+    grep -qE '^\[client [0-9]+\] mq_timedreceive\([0-9]+, 1036, 1 s\) = -1 ETIMEDOUT$' "$OUT/waiting.err"
+    check_trace waiting "$PMQ_CALLS"
+    "$BIN/posix-mq/server" --cleanup >/dev/null
+}

@@ -10,7 +10,8 @@
 # be exactly the trace lines whose call is in SET: same call (strace's names
 # mapped: pipe2 -> pipe, clone -> fork, wait4 -> waitpid, mknodat -> mkfifo,
 # openat -> open, newfstatat -> stat/lstat/fstat, dup3 -> dup2, semtimedop ->
-# semop, ...), same first argument, same result (-1 and the errno name on failure).
+# semop, signalfd4 -> signalfd, mq_getsetattr -> mq_getattr, ...), same first
+# argument, same result (-1 and the errno name on failure).
 # A call belongs to the lesson when its name is in SET and
 #   - it takes an fd: the fd came from such a call (or is in FDS, or was inherited
 #     across fork, or kept across an exec of one of our programs);
@@ -36,6 +37,8 @@ function canonical(name, args) {
     if (name == "semtimedop" && args ~ /, NULL$/) return "semop"
     if (name == "mq_timedsend" && args ~ /, NULL$/) return "mq_send"
     if (name == "mq_timedreceive" && args ~ /, NULL$/) return "mq_receive"
+    if (name == "signalfd4") return "signalfd"
+    if (name == "mq_getsetattr" && args ~ /^[0-9]+, NULL,/) return "mq_getattr"
     if (name == "newfstatat" || name == "fstatat64") {
         if (args ~ /^AT_FDCWD/) return args ~ /AT_SYMLINK_NOFOLLOW/ ? "lstat" : "stat"
         return "fstat"
@@ -151,6 +154,7 @@ FNR == NR {
     name = text; sub(/\(.*/, "", name)
     if (name == "wait") name = "waitpid"
     if (name ~ /^(pipe2|dup3|accept4)$/) name = canonical(name, "")
+    if (name == "mq_close") name = "close"      # glibc's mq_close() is close(2)
     if (!wanted(name)) next
     result = text; sub(/.*\) = /, "", result)
     args = text; sub(/^[a-z_0-9]+\(/, "", args); sub(/\) = [^=]*$/, "", args)
@@ -233,7 +237,7 @@ END {
                 v = c == "pipe" ? a[1] : a[4]
                 gsub(/[][ ]/, "", v); split(v, pf, ",")
                 open_fd[pf[1]] = cloexec; open_fd[pf[2]] = cloexec
-            } else if (checked && c ~ /^(open|socket|accept|memfd_create|mq_open|dup|epoll_create1|signalfd4|eventfd2)$/) {
+            } else if (checked && c ~ /^(open|socket|accept|memfd_create|mq_open|dup|epoll_create1|signalfd4?|eventfd2)$/) {
                 open_fd[result] = cloexec
             } else if (c == "dup2" && (a[1] in open_fd)) {
                 open_fd[a[2]] = cloexec

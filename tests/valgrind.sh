@@ -258,6 +258,45 @@ scenario_socket_pass() {
     done
 }
 
+# posix-mq/: the server in the background, clients (arguments, stdin with a
+# priority, -q); a server stopped by SIGTERM (its signalfd read) while a client
+# waits; then what a killed server and client leave (kill -9: not under
+# valgrind), removed by --cleanup.
+pmq_server_bg() {      # pmq_server_bg LOG [PREFIX...]: sets $server
+    local log=$1
+    shift
+    "$@" "$ROOT/posix-mq/server" "${PMQ_ARGS[@]}" >"$log" &
+    server=$!
+    until_ok 60 grep -q 'waiting for requests' "$log" || { kill "$server"; wait "$server"; return 1; }
+}
+
+scenario_posix_mq_server_client() {
+    local server client PMQ_ARGS=()
+    pmq_server_bg "$logs/server.out" $VG || return 1
+    $VG "$ROOT/posix-mq/client" hello world &&
+        printf 'from\nstdin\n' | $VG "$ROOT/posix-mq/client" -P 5 &&
+        $VG "$ROOT/posix-mq/client" -q || { kill "$server"; wait "$server"; return 1; }
+    wait "$server" || return 1
+    PMQ_ARGS=(-d 60000)
+    pmq_server_bg "$logs/server-term.out" $VG || return 1
+    $VG "$ROOT/posix-mq/client" waits >"$logs/client.out" 2>&1 &
+    client=$!
+    until_ok 60 grep -q 'sent: waits' "$logs/client.out" || { kill "$server" "$client"; return 1; }
+    kill -TERM "$server"
+    wait "$server" || return 1
+    wait "$client"
+    (($? == 1)) || return 1
+    PMQ_ARGS=()
+    pmq_server_bg "$logs/killed.out" || return 1
+    "$ROOT/posix-mq/client" -d 60000 orphan &
+    client=$!
+    until_ok 60 compgen -G "$IPC_DEMO_DIR/*.[0-9]*.owner" >/dev/null || { kill "$server" "$client"; return 1; }
+    kill -KILL "$server" "$client"
+    wait "$server" "$client"
+    $VG "$ROOT/posix-mq/server" --cleanup >"$logs/cleanup.out" || return 1
+    grep -q 'removed its reply queue' "$logs/cleanup.out"
+}
+
 # fd_leaks LOG: the "Open file descriptor N" blocks of LOG, N > 2, that the
 # process opened itself (not "<inherited from parent>").  valgrind names a
 # socket differently: "Open AF_UNIX socket N: ...".
