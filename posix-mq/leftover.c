@@ -1,4 +1,4 @@
-/* posix-mq/leftover.c - the queues' names, and what a killed run leaves.
+/* posix-mq/leftover.c - the queues' names, their limits, what a killed run leaves.
  *
  * kill -9 cannot be caught: a POSIX queue, like a System V one, stays in the
  * kernel (until mq_unlink(), a reboot, or the end of its IPC namespace).  The
@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,6 +67,26 @@ long mq_limit(const char *which)
         die("read %s", path);
     fclose(f);                    /* read-only: nothing can be lost */
     return strtol(buf, NULL, 10);
+}
+
+/* Why mq_open(O_CREAT) failed, where the reason is a limit. */
+noreturn void open_failed(const char *queue, long maxmsg)
+{
+    int err = errno;
+    struct rlimit rl;
+    if (err == EINVAL && maxmsg > mq_limit("msg_max"))
+        die_msg("mq_open %s: %s: mq_maxmsg %ld is above /proc/sys/fs/mqueue/msg_max, %ld: "
+                "only a process with CAP_SYS_RESOURCE (root) may ask for more", queue,
+                strerror(err), maxmsg, mq_limit("msg_max"));
+    if (err == EMFILE && getrlimit(RLIMIT_MSGQUEUE, &rl) == 0)
+        die_msg("mq_open %s: %s: %ld messages of %ld bytes would take more than this user's "
+                "RLIMIT_MSGQUEUE (ulimit -q), %llu bytes in all queues", queue,
+                strerror(err), maxmsg, PMQ_MSGSIZE, (unsigned long long)rl.rlim_cur);
+    if (err == ENOSPC)
+        die_msg("mq_open %s: %s: /proc/sys/fs/mqueue/queues_max, %ld, queues exist already",
+                queue, strerror(err), mq_limit("queues_max"));
+    errno = err;
+    die("mq_open %s", queue);
 }
 
 bool look(const char *name, struct pmq_look *l)

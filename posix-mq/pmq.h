@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdnoreturn.h>
 #include <sys/types.h>
 
 /* A message carries at most PMQ_TEXT_MAX bytes of text: mq_msgsize is the
@@ -66,5 +67,7 @@ int remove_orphans(const char *server);
 bool remove_orphan(const char *server, long pid);
 int cleanup(const struct pmq_names *n);         /* --cleanup */
 long mq_limit(const char *which);               /* /proc/sys/fs/mqueue/WHICH */
+/* mq_open(O_CREAT) of QUEUE failed: why, when a limit is the reason; exit 1. */
+noreturn void open_failed(const char *queue, long maxmsg);
 
 #endif

@@ -24,7 +24,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>         /* Linux-only */
 #include <sys/stat.h>
 #include <unistd.h>
@@ -55,7 +54,6 @@ static bool out_gone;
 static long served;
 
 static bool options(int argc, char *argv[]);
-static noreturn void open_failed(void);
 static void stop_cleanly(void);
 static void serve(void);
 static bool handle(struct pmq_msg *req, size_t n, unsigned prio);
@@ -100,7 +98,7 @@ static mqd_t create_queue(void)
             return q;
         }
         if (errno != EEXIST || tries == 2)
-            open_failed();
+            open_failed(names.queue, maxmsg);
         remove_leftover(&names);
     }
 }
@@ -280,26 +278,6 @@ static void stop_cleanly(void)
         die("signal SIGPIPE");
     if (atexit(remove_queue) != 0)
         die_msg("atexit failed");
-}
-
-/* Why mq_open(O_CREAT) failed, where the reason is a limit. */
-static noreturn void open_failed(void)
-{
-    int err = errno;
-    struct rlimit rl;
-    if (err == EINVAL && maxmsg > mq_limit("msg_max"))
-        die_msg("mq_open %s: %s: mq_maxmsg %ld is above /proc/sys/fs/mqueue/msg_max, %ld: "
-                "only a process with CAP_SYS_RESOURCE (root) may ask for more", names.queue,
-                strerror(err), maxmsg, mq_limit("msg_max"));
-    if (err == EMFILE && getrlimit(RLIMIT_MSGQUEUE, &rl) == 0)
-        die_msg("mq_open %s: %s: %ld messages of %ld bytes would take more than this user's "
-                "RLIMIT_MSGQUEUE (ulimit -q), %llu bytes in all queues", names.queue,
-                strerror(err), maxmsg, PMQ_MSGSIZE, (unsigned long long)rl.rlim_cur);
-    if (err == ENOSPC)
-        die_msg("mq_open %s: %s: /proc/sys/fs/mqueue/queues_max, %ld, queues exist already",
-                names.queue, strerror(err), mq_limit("queues_max"));
-    errno = err;
-    die("mq_open %s", names.queue);
 }
 
 static bool options(int argc, char *argv[])
