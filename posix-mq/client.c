@@ -122,13 +122,14 @@ static struct timespec in_a_while(void)
     return t;
 }
 
-/* A wait that failed: the second is up (look at the server), or a stop signal. */
+/* A wait that failed: a stop signal (caught now or a moment before the wait
+ * began), or the second is up: look at the server. */
 static void waited(const char *call)
 {
+    if (stop_signal)
+        die_msg("caught %s: stopped", signal_name(stop_signal));
     if (errno == ETIMEDOUT)
         check_server();
-    else if (errno == EINTR && stop_signal)
-        die_msg("caught %s: stopped", signal_name(stop_signal));
     else if (errno != EINTR)
         die("%s", call);
 }
@@ -182,7 +183,9 @@ static void ask(const char *text, size_t len)
         status = 1;
         return;
     }
-    delay_ms(delay);
+    delay_ms(delay);              /* cut short by a stop signal: */
+    if (stop_signal)
+        waited("nanosleep");
     send_request(PMQ_REQUEST, text, len);
     escape_text(shown, sizeof shown, text, len);
     say("sent: %s", shown);
@@ -293,10 +296,8 @@ static void ask_stdin(void)
         if (isatty(STDIN_FILENO) && write_all(STDOUT_FILENO, "Please enter# ", 14) == -1)
             die("write");
         n = traced(read(STDIN_FILENO, buf, sizeof buf), "read(0, %zu)", sizeof buf);
-        if (n == -1 && errno == EINTR && stop_signal)
-            die_msg("caught %s: stopped", signal_name(stop_signal));
-        if (n == -1 && errno != EINTR)
-            die("read stdin");
+        if (n == -1)
+            waited("read stdin");
         if (n > 0)
             lines_feed(&lines, buf, (size_t)n, ask_line, NULL);
     } while (n != 0);
