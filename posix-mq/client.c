@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <mqueue.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -87,6 +88,8 @@ int main(int argc, char *argv[])
     bool quit = options(argc, argv);
     server_names(&names, given);
     catch_stop_signals();         /* a stop signal ends a wait: we clean up and exit */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)  /* | head must not kill us before that */
+        die("signal SIGPIPE");
     if (atexit(remove_reply_queue) != 0)
         die_msg("atexit failed");
     /* Find the server's queue, never create it: no O_CREAT. */

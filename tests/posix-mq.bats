@@ -148,12 +148,17 @@ EXPECTED
 posix-mq/client: MESSAGE 2 is 1025 bytes long: a message carries at most 1024
 usage: posix-mq/client [-N NAME] [-P PRIO] [-q] [-d MS] [-v] [--small-buffer] [MESSAGE...]
 EXPECTED
+    # Its output gone (| true: before the first message, -d 300): no death by
+    # SIGPIPE, its own queue removed.
+    run_t bash -c '"$1" -d 300 one two three | true' _ "$BIN/posix-mq/client"
+    [ "$status" -eq 0 ]
+    [ -z "$(ls "$IPC_DEMO_DIR" | grep -v -e '^key$' -e "^${NAME#/}.owner\$" || true)" ]
     # A message longer than mq_msgsize is refused by the kernel itself.
     run "$TOOL" send "$NAME" 0 "$(printf '%01037d' 0)"
     [ "$status" -eq 2 ]
     [[ $output == *"Message too long"* ]]
     stop_server
-    [ "$(grep -c 'request from' "$OUT/server.out")" -eq 3 ]
+    [ "$(grep -c 'request from' "$OUT/server.out")" -eq 6 ]
     nothing_left
 }
 
