@@ -140,18 +140,17 @@ static bool writer_gone(void);
  * one killed by SIGKILL would never post again. */
 static bool take_filled(void)
 {
-    for (;;) {
+    while (!stop_signal) {
         struct timespec until = ring_deadline();
         if (traced(sem_timedwait(&ring->filled, &until), "sem_timedwait(&ring->filled, +%d ms)",
                    RING_WAIT_MS) == 0)
             return true;
-        if (stop_signal)
-            return false;
         if (errno == ETIMEDOUT && writer_gone())
             return false;
         if (errno != ETIMEDOUT && errno != EINTR)
             die("sem_timedwait");
     }
+    return false;
 }
 
 static void check(const unsigned char *data, uint64_t seq, uint64_t len);
