@@ -36,6 +36,9 @@ intro/isolation  -d                -                             yes
 socket/server    -d                -                             yes
 socket/client    -d                -                             no
 socket/pass      -d                recv                          yes
+posix-shm/reader -S                -                             yes
+posix-shm/writer -n                -                             no
+posix-shm/writer -d                -                             no
 '
 
 row_of() {
