@@ -1,7 +1,5 @@
-/* posix-shm/check.c - what both programs of posix-shm/ need to be robust, and
- * nothing of the lesson: the messages of -n that the reader checks byte for
- * byte, the deadline of each wait, SIGPIPE, and -f's look at the mapping.
- */
+/* posix-shm/check.c - what makes both programs robust, nothing of the lesson:
+ * -n's messages, checked byte for byte; deadlines; liveness; SIGPIPE; -f. */
 #include "ring.h"
 
 #include "../common/common.h"
@@ -11,8 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-/* "message 17 of 100 " and 0 to 52 letters that depend on 17: a message that
- * is torn, repeated or put in another slot does not pass for message 17. */
+/* "message 17 of 100 " and 0-52 letters that depend on 17: none passes for another. */
 size_t ring_message(char *buf, uint64_t n, uint64_t count)
 {
     int len = snprintf(buf, RING_MESSAGE_MAX, "message %llu of %llu ",
@@ -32,14 +29,18 @@ bool ring_message_ok(const unsigned char *data, size_t len, uint64_t n, uint64_t
 struct timespec ring_deadline(void)
 {
     struct timespec t;
-    if (clock_gettime(CLOCK_REALTIME, &t) == -1)  /* sem_timedwait's clock */
+    if (clock_gettime(CLOCK_REALTIME, &t) == -1)  /* sem_timedwait()'s clock */
         die("clock_gettime");
     t.tv_nsec += RING_WAIT_MS * 1000000L;
-    if (t.tv_nsec >= 1000000000L) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000L;
-    }
+    t.tv_sec += t.tv_nsec / 1000000000L;
+    t.tv_nsec %= 1000000000L;
     return t;
+}
+
+bool ring_running(int32_t pid, uint64_t start)
+{
+    unsigned long long now = process_start_time(pid);
+    return now != 0 && (start == 0 || start == now);
 }
 
 static void on_sigpipe(int signo)
@@ -47,8 +48,7 @@ static void on_sigpipe(int signo)
     stop_signal = signo;
 }
 
-/* Without it, a write to a closed pipe (| head) would kill the process before
- * it removes what it created. */
+/* Otherwise a write to a closed pipe (| head) kills us before we clean up. */
 void ring_catch_sigpipe(void)
 {
     struct sigaction sa = { .sa_handler = on_sigpipe };
@@ -57,24 +57,21 @@ void ring_catch_sigpipe(void)
         die("sigaction SIGPIPE");
 }
 
-/* An object is not an fd once closed: it shows up as a mapping instead. */
-void ring_print_mapping(const char *name, const char *when)
+/* Once its fd is closed, the object shows up as a mapping only. */
+void ring_show_maps(const char *name, const char *when)
 {
     char line[512];
-    FILE *maps = fopen("/proc/self/maps", "re");
-    if (maps == NULL) {
-        warn_sys("fopen /proc/self/maps");
-        return;
-    }
     bool found = false;
-    while (fgets(line, sizeof line, maps) != NULL) {
-        if (strstr(line, name) == NULL)
-            continue;
-        line[strcspn(line, "\n")] = '\0';
-        say("%s mapping: %s", when, line);
-        found = true;
-    }
-    fclose(maps);
+    FILE *maps = fopen("/proc/self/maps", "re");
+    while (maps != NULL && fgets(line, sizeof line, maps) != NULL)
+        if (strstr(line, name) != NULL) {
+            line[strcspn(line, "\n")] = '\0';
+            say("%s mapping: %s", when, line);
+            found = true;
+        }
+    if (maps == NULL || fclose(maps) != 0)
+        warn_sys("/proc/self/maps");
     if (!found)
         say("%s mapping: none of /dev/shm%s", when, name);
+    print_fds(0, when);
 }

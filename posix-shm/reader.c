@@ -1,20 +1,17 @@
 /* posix-shm/reader - creates a POSIX shared memory object and prints what
  * posix-shm/writer puts in it.
  *
- * The lesson: shm_open() creates a shared memory object by NAME -- a file in
- * /dev/shm, a tmpfs: memory with a file's name and permissions.  It starts
- * empty; ftruncate() gives it its size, and mmap(MAP_SHARED) maps it into this
- * process, after which reading a message is reading memory.  The ring is
- * synchronised by two semaphores that live in the object itself, made by
- * sem_init(..., pshared 1, ...): "filled" counts the slots to read, "free"
- * the slots the writer may fill.  sem_wait() and sem_post() make no system call
- * unless someone has to sleep or be woken.  The object outlives its processes
- * (ls -l /dev/shm), so the reader, which created it, removes its name with
- * shm_unlink() on every exit it can catch.
+ * The lesson: shm_open() creates a shared memory object by NAME: a file in
+ * /dev/shm (a tmpfs), memory with a file's name and permissions.  It starts
+ * empty; ftruncate() sizes it, mmap(MAP_SHARED) maps it, and from then on a
+ * message is read from memory.  The ring's two semaphores live in the object
+ * itself (sem_init with pshared 1); sem_wait() and sem_post() make no system
+ * call unless a process has to sleep or be woken.  The object outlives its
+ * processes, so the reader, its creator, shm_unlink()s it on every exit it
+ * can catch.
  *
- * Observe: ls -l /dev/shm while it waits; -v (the sem_* lines are library
- * calls, shown though they are not system calls); -f.  Partner:
- * posix-shm/writer.  What a killed reader leaves: posix-shm/leftover.c.
+ * Observe: ls -l /dev/shm while it waits; -v; -f.  Partner: posix-shm/writer.
+ * What a killed reader leaves: posix-shm/leftover.c.
  *
  * Usage: posix-shm/reader [-S SLOTS] [-v] [-f] [--cleanup]
  */
@@ -33,12 +30,10 @@
 
 static const char usage[] =
     "usage: posix-shm/reader [-S SLOTS] [-v] [-f] [--cleanup]\n"
-    "Creates a POSIX shared memory object (shm_open), waits for posix-shm/writer\n"
-    "and prints its messages; removes the object (shm_unlink) on the way out.\n"
+    "Creates a shared memory object and prints what posix-shm/writer puts in it.\n"
     "  -S SLOTS   slots in the ring (default 8; 1 is the lock-step version)\n"
-    "  -v         trace every call on stderr: the system calls, and the sem_*\n"
-    "             calls too, which are library calls (a futex system call only\n"
-    "             when a process has to sleep or be woken)\n"
+    "  -v         trace every system call on stderr, and the sem_* calls, which\n"
+    "             are not system calls (only a futex() when one has to sleep)\n"
     "  -f         print the open fds and the object's mapping at the key moments\n"
     "  --cleanup  remove an object (and record) a killed reader left, then exit\n"
     "  -h         show this help\n";
@@ -50,16 +45,11 @@ static unsigned slots = 8;        /* our own copy: never read back from the obje
 static size_t size;
 static struct ring *ring;         /* the mapping; NULL when there is none */
 static bool created, show_fds;
-static uint64_t received, intact, corrupted, count, writer_pid;
+static uint64_t received, intact, corrupted, count;
 
 static bool options(int argc, char *argv[]);
 static int create_object(void);
-static void init_semaphores(void);
-static void receive_all(void);
-static int finish(void);
-static void remove_object(void);
-static void stop_cleanly(void);
-static void show_maps(const char *when);
+static void receive_all(void), remove_object(void);
 
 int main(int argc, char *argv[])
 {
@@ -68,76 +58,80 @@ int main(int argc, char *argv[])
     posix_name(name, sizeof name, "ring");
     if (clean)
         return cleanup_leftover(name);
-    stop_cleanly();
     int fd = create_object();
     size = ring_size(slots);
-    /* A new object holds 0 bytes: ftruncate() gives it its size (zeroed). */
+    /* A new object holds 0 bytes: ftruncate() sizes it, zero-filled. */
     if (traced(ftruncate(fd, (off_t)size), "ftruncate(%d, %zu)", fd, size) == -1)
         die("ftruncate %s", name);
     /* MAP_SHARED: our stores go to the object, where the writer sees them
      * (MAP_PRIVATE would give us a copy of our own at the first store). */
     ring = traced_ptr(mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0),
                       "mmap(NULL, %zu, PROT_READ|PROT_WRITE, MAP_SHARED, %d, 0)", size, fd);
-    if (ring == MAP_FAILED) {
-        ring = NULL;
+    if (ring == MAP_FAILED)
         die("mmap %s", name);
-    }
-    show_maps("after mmap():");
-    /* The mapping keeps the object open: the fd is no longer needed. */
+    if (show_fds)
+        ring_show_maps(name, "after mmap():");
+    /* The mapping keeps the object: the fd is no longer needed. */
     if (traced(close(fd), "close(%d)", fd) == -1)
         die("close");
-    say("gave it %zu bytes (ftruncate) and mapped them at %p (mmap, MAP_SHARED); "
-        "fd %d closed, the mapping stays", size, (void *)ring, fd);
-    show_maps("after close():");
-    init_semaphores();
-    say("waiting for posix-shm/writer: sem_wait on \"filled\"");
-    receive_all();
-    return finish();
-}
-
-static int create_object(void)
-{
-    for (int tries = 0;; tries++) {
-        /* O_EXCL: a leftover is found (EEXIST) and judged, never silently
-         * shared.  0600: the file's permissions are the object's. */
-        int fd = (int)traced(shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600),
-                             "shm_open(\"%s\", O_CREAT|O_EXCL|O_RDWR, 0600)", name);
-        if (fd != -1) {
-            created = true;
-            struct stat st;
-            if (traced(fstat(fd, &st), "fstat(%d)", fd) == -1)
-                die("fstat %s", name);
-            owner_write(RING_RECORD, (long)st.st_ino);
-            say("created the shared memory object %s: the file /dev/shm%s, mode 0600, "
-                "fd %d; my pid is on record in %s/%s", name, name, fd, ipc_dir(), RING_RECORD);
-            return fd;
-        }
-        if (errno != EEXIST || tries == 2)
-            die("shm_open %s", name);
-        remove_leftover(name);
-    }
-}
-
-static void init_semaphores(void)
-{
-    /* pshared 1: the semaphore is in memory several processes map, and works
+    say("sized it (%zu bytes), mapped it at %p, closed fd %d: the mapping stays", size,
+        (void *)ring, fd);
+    if (show_fds)
+        ring_show_maps(name, "after close():");
+    /* pshared 1: the semaphores are in memory several processes map, and work
      * across them (0: between the threads of one process only). */
     if (traced(sem_init(&ring->filled, 1, 0), "sem_init(&ring->filled, 1, 0)") == -1 ||
         traced(sem_init(&ring->free, 1, slots), "sem_init(&ring->free, 1, %u)", slots) == -1)
         die("sem_init");
     ring->slots = slots;
     atomic_store(&ring->magic, RING_MAGIC);      /* last: now a writer may use it */
-    say("two semaphores in the object: \"filled\" = 0 (nothing to read), \"free\" = %u "
-        "(%u slot%s of %d bytes, all free)", slots, slots, slots == 1 ? "" : "s",
-        RING_SLOT_SIZE);
+    say("two semaphores in the object: \"filled\" = 0, nothing to read; \"free\" = %u, "
+        "every slot of %d bytes", slots, RING_SLOT_SIZE);
+    say("waiting for posix-shm/writer: sem_wait on \"filled\"");
+    receive_all();
+    say("received %llu messages", (unsigned long long)received);
+    uint64_t lost = count > intact ? count - intact : 0;
+    if (ring->generated != 0)
+        say("checked: %llu intact, %llu lost, %llu corrupted", (unsigned long long)intact,
+            (unsigned long long)lost, (unsigned long long)corrupted);
+    remove_object();
+    if (lost > 0 || corrupted > 0)
+        die_msg("the writer's messages did not all arrive intact");
+    return 0;
 }
 
-static bool writer_gone(void);
+static int create_object(void)
+{
+    catch_stop_signals();
+    ring_catch_sigpipe();
+    if (atexit(remove_object) != 0)       /* every exit: die(), a signal, the end */
+        die_msg("atexit failed");
+    for (int tries = 0;; tries++) {
+        /* O_EXCL: a leftover is found (EEXIST) and judged, never silently
+         * shared.  0600: the file's permissions are the object's. */
+        int fd = (int)traced(shm_open(name, O_CREAT | O_EXCL | O_RDWR, 0600),
+                             "shm_open(\"%s\", O_CREAT|O_EXCL|O_RDWR, 0600)", name);
+        if (fd == -1 && (errno != EEXIST || tries == 2))
+            die("shm_open %s", name);
+        if (fd == -1) {
+            (void)remove_leftover(name);
+            continue;
+        }
+        created = true;
+        struct stat st;           /* the record names the object by its inode */
+        if (traced(fstat(fd, &st), "fstat(%d)", fd) == -1)
+            die("fstat %s", name);
+        owner_write(RING_RECORD, (long)st.st_ino);
+        say("created the shared memory object %s: the file /dev/shm%s, mode 0600, fd %d; "
+            "my pid is on record in %s/%s", name, name, fd, ipc_dir(), RING_RECORD);
+        return fd;
+    }
+}
 
-/* P(filled).  sem_timedwait() is sem_wait() with a deadline: while the value
- * is above 0 it takes one at once, in user space; at 0 it sleeps (futex) until
- * a sem_post() or the deadline.  Then we look whether the writer still runs:
- * one killed by SIGKILL would never post again. */
+/* P(filled).  sem_timedwait() is sem_wait() with a deadline: above 0 it takes
+ * one at once, in user space; at 0 it sleeps (futex) until a sem_post() or the
+ * deadline, when we look whether the writer still runs (a killed one never
+ * posts again): its pid and start time are in the header, 0 until it comes. */
 static bool take_filled(void)
 {
     while (!stop_signal) {
@@ -145,7 +139,8 @@ static bool take_filled(void)
         if (traced(sem_timedwait(&ring->filled, &until), "sem_timedwait(&ring->filled, +%d ms)",
                    RING_WAIT_MS) == 0)
             return true;
-        if (errno == ETIMEDOUT && writer_gone())
+        int32_t writer = atomic_load(&ring->writer);
+        if (errno == ETIMEDOUT && writer > 0 && !ring_running(writer, ring->writer_start))
             return false;
         if (errno != ETIMEDOUT && errno != EINTR)
             die("sem_timedwait");
@@ -173,37 +168,24 @@ static void receive_all(void)
     if (stop_signal == SIGPIPE)
         die_msg("standard output is gone (a closed pipe?) after %llu messages: removing %s",
                 (unsigned long long)received, name);
-    if (stop_signal) {
+    if (stop_signal) {            /* remove_object() runs at exit */
         say("caught %s after %llu messages: removing %s", signal_name(stop_signal),
             (unsigned long long)received, name);
-        exit(0);                                  /* remove_object() runs at exit */
+        exit(0);
     }
-    die_msg("the writer (pid %llu) is gone after %llu messages: removing %s",
-            (unsigned long long)writer_pid, (unsigned long long)received, name);
+    die_msg("the writer (pid %ld) is gone after %llu messages: removing %s",
+            (long)atomic_load(&ring->writer), (unsigned long long)received, name);
 }
 
-static int finish(void)
-{
-    say("received %llu messages", (unsigned long long)received);
-    uint64_t lost = count > intact ? count - intact : 0;
-    if (count > 0 || ring->generated != 0)
-        say("checked: %llu intact, %llu lost, %llu corrupted", (unsigned long long)intact,
-            (unsigned long long)lost, (unsigned long long)corrupted);
-    remove_object();
-    if (lost > 0 || corrupted > 0)
-        die_msg("the writer's messages did not all arrive intact");
-    return 0;
-}
-
-/* atexit() too: the end, die(), a stop signal, the writer gone. */
 static void remove_object(void)
 {
-    if (ring != NULL) {
+    if (ring != NULL && ring != MAP_FAILED) {
         void *at = ring;
         ring = NULL;
         if (traced(munmap(at, size), "munmap(%p, %zu)", at, size) == -1)
             warn_sys("munmap");
-        show_maps("after munmap():");
+        if (show_fds)
+            ring_show_maps(name, "after munmap():");
     }
     if (!created)
         return;
@@ -235,10 +217,7 @@ static void check(const unsigned char *data, uint64_t seq, uint64_t len)
     }
     char text[4 * SHOW_MAX + 1];
     escape_text(text, sizeof text, (const char *)data, len > SHOW_MAX ? SHOW_MAX : len);
-    if (len > SHOW_MAX)
-        say("shared memory says: %s... (%llu bytes in all)", text, (unsigned long long)len);
-    else
-        say("shared memory says: %s", text);
+    say("shared memory says: %s%s", text, len > SHOW_MAX ? "..." : "");
     if (count == 0 && ring->generated != 0)
         count = ring->generated - 1;              /* -n COUNT: the writer said so */
     if (count != 0 && !ring_message_ok(data, len, seq, count)) {
@@ -250,37 +229,8 @@ static void check(const unsigned char *data, uint64_t seq, uint64_t len)
     intact++;
 }
 
-/* The writer's pid and start time are in the header (it put them there): a
- * pid that no longer runs that program is gone.  No writer yet: wait on. */
-static bool writer_gone(void)
-{
-    int32_t pid = atomic_load(&ring->writer);
-    if (pid <= 0)
-        return false;
-    unsigned long long start = process_start_time(pid), recorded = ring->writer_start;
-    writer_pid = (uint64_t)pid;
-    return start == 0 || (recorded != 0 && recorded != start);
-}
-
-static void stop_cleanly(void)
-{
-    catch_stop_signals();
-    ring_catch_sigpipe();
-    if (atexit(remove_object) != 0)
-        die_msg("atexit failed");
-}
-
-static void show_maps(const char *when)
-{
-    if (!show_fds)
-        return;
-    ring_print_mapping(name, when);
-    print_fds(0, when);
-}
-
 static bool options(int argc, char *argv[])
 {
-    /* getopt_long is a GNU extension (glibc, musl, the BSDs): for --cleanup. */
     static const struct option longopts[] = {
         { "cleanup", no_argument, NULL, 'C' },
         { NULL, 0, NULL, 0 },

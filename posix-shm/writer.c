@@ -3,16 +3,15 @@
  *
  * The lesson: the writer opens the object by the same name (shm_open without
  * O_CREAT), learns its size from fstat() -- it is a file -- and maps it with
- * mmap(MAP_SHARED): the reader's bytes, in our address space.  Before filling a
- * slot it takes "free" (sem_wait: a slot the reader has finished with), after
- * filling it it posts "filled" (sem_post): without them it would overwrite
- * messages the reader has not read yet.  When it is done it takes every slot
- * back: then the reader has read everything.  It created nothing, so it
- * removes nothing: munmap() lets go of its mapping.
+ * mmap(MAP_SHARED).  Before it fills a slot it takes "free" (sem_wait: a slot
+ * the reader is done with); after, it posts "filled" (sem_post).  Without
+ * them it would overwrite messages not read yet.  At the end it takes every
+ * slot back: then the reader has read everything.  It created nothing, so it
+ * removes nothing; munmap() lets go of its mapping.
  *
- * Observe: -v, -d 1000 beside ls -l /dev/shm.  Partner: posix-shm/reader.
+ * Observe: -v; -d 1000 beside ls -l /dev/shm.  Partner: posix-shm/reader.
  *
- * Usage: posix-shm/writer [-n COUNT] [-d MS] [-v] [-f] [MESSAGE...]
+ * Usage: posix-shm/writer [-n COUNT] [-d MS] [-v] [MESSAGE...]
  */
 #include "../common/common.h"
 #include "ring.h"
@@ -21,6 +20,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -28,33 +28,27 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: posix-shm/writer [-n COUNT] [-d MS] [-v] [-f] [MESSAGE...]\n"
-    "Writes messages into the shared memory object of a running posix-shm/reader:\n"
-    "each MESSAGE, or each line of standard input, or COUNT generated messages.\n"
+    "usage: posix-shm/writer [-n COUNT] [-d MS] [-v] [MESSAGE...]\n"
+    "Writes each MESSAGE, or each line of standard input, or COUNT generated\n"
+    "messages into the shared memory object of a running posix-shm/reader.\n"
     "  -n COUNT  send COUNT generated messages the reader checks byte for byte\n"
     "  -d MS     pause MS milliseconds before each message (default 0)\n"
-    "  -v        trace every call on stderr: the system calls, and the sem_*\n"
-    "            calls too, which are library calls (a futex system call only\n"
-    "            when a process has to sleep or be woken)\n"
-    "  -f        print the open fds and the object's mapping after mmap()\n"
+    "  -v        trace every system call on stderr, and the sem_* calls, which\n"
+    "            are not system calls (only a futex() when one has to sleep)\n"
     "  -h        show this help\n";
 
 static char name[NAME_MAX];
-static struct ring *ring;         /* the mapping; NULL when there is none */
+static struct ring *ring;
 static size_t size;
 static unsigned slots;            /* checked, then kept: never read back */
 static struct owner reader;       /* the reader's record: pid and start time */
 static long count = -1, delay;
 static uint64_t sent, skipped;
-static bool show_fds;
 
 static void options(int argc, char *argv[]);
-static void check_object(const struct stat *st);
-static void claim(void);
+static void check_object(const struct stat *st), claim(void), send_stdin(void);
 static void send_message(const char *text, size_t len);
-static void send_stdin(void);
-static void finish(void);
-static void stop_cleanly(void);
+static void fill(uint64_t seq, const char *text, size_t len), take_free(void);
 static noreturn void stopped_or_gone(void);
 
 int main(int argc, char *argv[])
@@ -62,52 +56,46 @@ int main(int argc, char *argv[])
     prog_init("posix-shm/writer", "writer", usage);
     options(argc, argv);
     posix_name(name, sizeof name, "ring");
-    stop_cleanly();
+    catch_stop_signals();
+    ring_catch_sigpipe();
     /* The reader made it: open it by its name, without O_CREAT. */
     int fd = (int)traced(shm_open(name, O_RDWR, 0), "shm_open(\"%s\", O_RDWR, 0)", name);
     if (fd == -1 && errno == ENOENT)
         die_msg("no shared memory object %s (start posix-shm/reader first)", name);
-    if (fd == -1)
+    struct stat st;               /* a file: fstat() says how big the reader made it */
+    if (fd == -1 || traced(fstat(fd, &st), "fstat(%d)", fd) == -1)
         die("shm_open %s", name);
-    /* It is a file: fstat() says how big the reader made it. */
-    struct stat st;
-    if (traced(fstat(fd, &st), "fstat(%d)", fd) == -1)
-        die("fstat %s", name);
     check_object(&st);
     size = (size_t)st.st_size;
     ring = traced_ptr(mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0),
                       "mmap(NULL, %zu, PROT_READ|PROT_WRITE, MAP_SHARED, %d, 0)", size, fd);
-    if (ring == MAP_FAILED) {
-        ring = NULL;
+    if (ring == MAP_FAILED)
         die("mmap %s", name);
-    }
-    if (show_fds) {
-        ring_print_mapping(name, "after mmap():");
-        print_fds(0, "after mmap():");
-    }
     if (traced(close(fd), "close(%d)", fd) == -1)
         die("close");
     claim();
     say("opened %s (%zu bytes: %u slot%s) and mapped it at %p; the reader is pid %ld",
         name, size, slots, slots == 1 ? "" : "s", (void *)ring, (long)reader.pid);
-    if (count >= 0)
-        for (long i = 1; i <= count; i++) {
-            char text[RING_MESSAGE_MAX];
-            send_message(text, ring_message(text, (uint64_t)i, (uint64_t)count));
-        }
-    else if (optind < argc)
-        for (int i = optind; i < argc; i++)
-            send_message(argv[i], strlen(argv[i]));
-    else
+    char text[RING_MESSAGE_MAX];
+    for (long i = 1; i <= count; i++)
+        send_message(text, ring_message(text, (uint64_t)i, (uint64_t)count));
+    for (int i = optind; count < 0 && i < argc; i++)
+        send_message(argv[i], strlen(argv[i]));
+    if (count < 0 && optind == argc)
         send_stdin();
-    finish();
+
+    fill(0, "", 0);               /* the end: sequence number 0 */
+    /* Every slot back (SLOTS "free"s): the reader has read them all, the end too. */
+    for (unsigned i = 0; i < slots; i++)
+        take_free();
+    if (traced(munmap(ring, size), "munmap(%p, %zu)", (void *)ring, size) == -1)
+        die("munmap");
+    say("the reader took all %llu messages; unmapped the object", (unsigned long long)sent);
     return skipped > 0 ? 1 : 0;
 }
 
-static bool reader_gone(void);
-
-/* P(free): a slot the reader has finished with.  With a deadline, so that a
- * reader killed by SIGKILL (it would never post again) is noticed. */
+/* P(free): a slot the reader is done with.  With a deadline, so that a reader
+ * killed by SIGKILL (it never posts again) is noticed. */
 static void take_free(void)
 {
     for (;;) {
@@ -115,14 +103,14 @@ static void take_free(void)
         if (traced(sem_timedwait(&ring->free, &until), "sem_timedwait(&ring->free, +%d ms)",
                    RING_WAIT_MS) == 0)
             return;
-        if (stop_signal || (errno == ETIMEDOUT && reader_gone()))
+        if (stop_signal || (errno == ETIMEDOUT && !owner_running(&reader)))
             stopped_or_gone();
         if (errno != ETIMEDOUT && errno != EINTR)
             die("sem_timedwait");
     }
 }
 
-/* Fill the next slot with LEN bytes as message SEQ (0: the end), then V(filled). */
+/* Fill the next slot with message SEQ, then V(filled). */
 static void fill(uint64_t seq, const char *text, size_t len)
 {
     take_free();
@@ -130,8 +118,8 @@ static void fill(uint64_t seq, const char *text, size_t len)
     memcpy(s->data, text, len);
     s->len = len;
     s->seq = seq;
-    /* sem_post() also orders our stores: the reader, once its sem_wait()
-     * returns, sees the whole slot. */
+    /* sem_post() orders our stores too: once the reader's sem_wait() returns,
+     * it sees the whole slot. */
     if (traced(sem_post(&ring->filled), "sem_post(&ring->filled)") == -1)
         die("sem_post");
 }
@@ -151,72 +139,45 @@ static void send_message(const char *text, size_t len)
     fill(sent + 1, text, len);
     sent++;
     if (count >= 0)
-        return;                   /* -n: one line at the end, not one per message */
+        return;                   /* -n: no line per message */
     char shown[4 * 200 + 1];
     escape_text(shown, sizeof shown, text, len > 200 ? 200 : len);
     say("wrote message %llu into slot %llu: %s%s", (unsigned long long)sent,
-        (unsigned long long)((sent - 1) % slots), shown, len > 200 ? "..." : "");
-}
-
-/* The end: a slot with sequence number 0.  Then every slot back: once we hold
- * all SLOTS "free" credits, the reader has read every slot, the end too. */
-static void finish(void)
-{
-    fill(0, "", 0);
-    for (unsigned i = 0; i < slots; i++)
-        take_free();
-    void *at = ring;
-    ring = NULL;
-    if (traced(munmap(at, size), "munmap(%p, %zu)", at, size) == -1)
-        die("munmap");
-    say("the reader took all %llu messages; unmapped the object", (unsigned long long)sent);
+            (unsigned long long)((sent - 1) % slots), shown, len > 200 ? "..." : "");
 }
 
 /* ---- what makes it robust (not the lesson) ---- */
 
-static void send_line(const char *line, size_t len, size_t dropped, void *arg)
-{
-    (void)arg;
-    if (dropped > 0) {
-        skipped++;
-        errno = EMSGSIZE;
-        warn_sys("a line of %zu bytes is longer than %d, skipped", len + dropped,
-                 LINE_LIMIT - 1);
-        return;
-    }
-    send_message(line, len);
-}
-
+/* Each line a message, without its newline; stdio's getline() takes any length. */
 static void send_stdin(void)
 {
-    static struct lines lines;
-    char buf[4096];
+    char *line = NULL;
+    size_t cap = 0;
     ssize_t n;
-    while ((n = traced(read(STDIN_FILENO, buf, sizeof buf), "read(0, %zu)", sizeof buf)) != 0) {
-        if (n > 0)
-            lines_feed(&lines, buf, (size_t)n, send_line, NULL);
-        else if (stop_signal)
-            stopped_or_gone();
-        else if (errno != EINTR)
-            die("read standard input");
-    }
-    lines_end(&lines, send_line, NULL);
+    while ((n = getline(&line, &cap, stdin)) != -1)
+        send_message(line, (size_t)n - (line[n - 1] == '\n'));
+    free(line);
+    if (stop_signal)
+        stopped_or_gone();
+    if (ferror(stdin))
+        die("read standard input");
 }
 
-/* Nothing in the object is trusted: it must be a ring of the reader on
- * record, whose size says the number of slots it claims. */
+/* The object must be the one of a reader on record, still running (its
+ * record names the object's inode), big enough for a header. */
 static void check_object(const struct stat *st)
 {
-    int r = owner_read(RING_RECORD, &reader);
-    if (r != 1 || reader.id != (long)st->st_ino || !owner_running(&reader))
+    if (owner_read(RING_RECORD, &reader) != 1 || reader.id != (long)st->st_ino ||
+        !owner_running(&reader))
         die_msg("%s is not the object of a running posix-shm/reader: a leftover of a killed "
                 "one? (run posix-shm/reader again: it removes it)", name);
     if ((size_t)st->st_size < sizeof(struct ring))
-        die_msg("%s is too small for a ring (%lld bytes): is the reader still starting?", name,
+        die_msg("%s has %lld bytes, too few for a ring: is the reader still starting?", name,
                 (long long)st->st_size);
 }
 
-/* The header, once mapped; then the writer's place in it. */
+/* Nothing in the header is trusted; then the writer's place in it: one
+ * writer at a time, and the reader knows whom to watch. */
 static void claim(void)
 {
     slots = ring->slots;
@@ -231,49 +192,24 @@ static void claim(void)
     ring->generated = count >= 0 ? (uint64_t)count + 1 : 0;
 }
 
-static bool reader_gone(void)
-{
-    return !owner_running(&reader);
-}
-
 static noreturn void stopped_or_gone(void)
 {
-    if (stop_signal == SIGPIPE)
-        die_msg("standard output is gone (a closed pipe?) after %llu messages: stopping",
-                (unsigned long long)sent);
-    if (stop_signal)
+    if (stop_signal)              /* SIGPIPE too: standard output gone */
         die_msg("caught %s after %llu messages: stopping", signal_name(stop_signal),
                 (unsigned long long)sent);
     die_msg("the reader (pid %ld) is gone after %llu messages", (long)reader.pid,
             (unsigned long long)sent);
 }
 
-/* The writer created nothing: it only lets go of its mapping. */
-static void let_go(void)
-{
-    if (ring != NULL && traced(munmap(ring, size), "munmap(%p, %zu)", (void *)ring, size) == -1)
-        warn_sys("munmap");
-    ring = NULL;
-}
-
-static void stop_cleanly(void)
-{
-    catch_stop_signals();
-    ring_catch_sigpipe();
-    if (atexit(let_go) != 0)
-        die_msg("atexit failed");
-}
-
 static void options(int argc, char *argv[])
 {
     opterr = 0;
     int c;
-    while ((c = getopt(argc, argv, ":n:d:vfh")) != -1) {
+    while ((c = getopt(argc, argv, ":n:d:vh")) != -1) {
         switch (c) {
         case 'n': count = parse_number("-n", optarg, 0, 999999999); break;
         case 'd': delay = parse_number("-d", optarg, 0, 60000); break;
         case 'v': verbose = true; break;
-        case 'f': show_fds = true; break;
         case 'h': usage_help();
         default: bad_option(c, argv);
         }
