@@ -58,6 +58,10 @@ in_futex() {
     [[ $(cat "/proc/$1/wchan" 2>/dev/null) == futex* ]]
 }
 
+stopped_or_exited() {
+    stopped "$1" || exited "$1"
+}
+
 nothing_left() {
     [ ! -e "$(shm_file)" ]
     [ ! -e "$IPC_DEMO_DIR/posix-shm.owner" ]
@@ -80,11 +84,11 @@ stress() {
     for mark in 0 $marks; do
         if ((mark > 0)); then
             wait_for_line "$OUT/reader.out" "says: message $mark of "
-            kill -STOP "$reader"
+            kill -STOP "$reader" 2>/dev/null || break    # done already
         fi
-        wait_until "the reader to stop" stopped "$reader"
+        wait_until "the reader to stop" stopped_or_exited "$reader"
         if exited "$writer"; then
-            kill -CONT "$reader"
+            kill -CONT "$reader" 2>/dev/null
             break
         fi
         wait_until "the writer to wait" in_futex "$writer"

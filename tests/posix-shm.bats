@@ -109,7 +109,7 @@ EXPECTED
     nothing_left
 }
 
-@test "posix-shm: --cleanup removes a killed reader's object and record; then nothing to clean up" {
+@test "posix-shm: --cleanup removes a killed reader's object and record; one no record names is refused with the exact rm" {
     start_reader
     reader=$(pid_of reader reader)
     kill -KILL "$reader"
@@ -122,9 +122,8 @@ EXPECTED
     run_t "$BIN/posix-shm/reader" --cleanup
     [ "$status" -eq 0 ]
     grep -qxE "\[reader [0-9]+\] nothing to clean up: no $(shm_file), no record of a reader that is gone" <<<"$output"
-}
 
-@test "posix-shm: a leftover no record names is refused with the exact rm" {
+    # A leftover no record names: refused, with the exact command.
     start_reader
     kill -KILL "$(pid_of reader reader)"
     wait_bg reader
@@ -139,7 +138,7 @@ EXPECTED
     rm "$(shm_file)"
 }
 
-@test "posix-shm: two readers at once: the second refuses and leaves the first alone" {
+@test "posix-shm: two readers, two writers at once: the second refuses and leaves the first alone" {
     start_reader
     reader=$(pid_of reader reader)
     run_t "$BIN/posix-shm/reader"
@@ -150,9 +149,7 @@ EXPECTED
     wait_bg reader
     [ "$status" -eq 0 ]
     [ "$(said)" = "still works" ]
-}
 
-@test "posix-shm: two writers at once: the second refuses" {
     start_reader
     start writer "$BIN/posix-shm/writer" -d 20 $(seq 30)
     wait_for_line "$OUT/reader.out" 'says: 1$'
@@ -213,13 +210,6 @@ scribble_then() {
 
 # ---- mistakes ----
 
-@test "posix-shm: a writer without a reader: start posix-shm/reader first, nothing created" {
-    run_t "$BIN/posix-shm/writer" hello
-    [ "$status" -eq 1 ]
-    [ "$stderr" = "posix-shm/writer: no shared memory object $(shm_name) (start posix-shm/reader first)" ]
-    [ ! -e "$(shm_file)" ]
-}
-
 @test "posix-shm: a message longer than a slot is skipped, the writer exits 1" {
     start_reader
     long=$(head -c 4097 /dev/zero | tr '\0' x)
@@ -231,8 +221,10 @@ scribble_then() {
     diff <(printf 'short\nok\n') <(said)
 }
 
-@test "posix-shm: usage errors exit 2 and create nothing" {
-    mkdir -p "$IPC_DEMO_DIR"
+@test "posix-shm: a writer without a reader, usage errors: exit 1 or 2, nothing created" {
+    run_t "$BIN/posix-shm/writer" hello
+    [ "$status" -eq 1 ]
+    [ "$stderr" = "posix-shm/writer: no shared memory object $(shm_name) (start posix-shm/reader first)" ]
     for args in "-S 0" "-S 1025" "-S x" "extra" "-q"; do
         run_t "$BIN/posix-shm/reader" $args
         [ "$status" -eq 2 ] && [ -z "$output" ]
