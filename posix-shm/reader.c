@@ -45,6 +45,7 @@ static unsigned slots = 8;        /* our own copy: never read back from the obje
 static size_t size;
 static struct ring *ring;         /* the mapping; NULL when there is none */
 static bool created, show_fds;
+static struct stat st;            /* the object's: the reader's record names its inode */
 static uint64_t received, intact, corrupted, count;
 
 static bool options(int argc, char *argv[]);
@@ -87,7 +88,9 @@ int main(int argc, char *argv[])
     atomic_store(&ring->magic, RING_MAGIC);      /* last: now a writer may use it */
     say("two semaphores in the object: \"filled\" = 0, nothing to read; \"free\" = %u, "
         "every slot of %d bytes", slots, RING_SLOT_SIZE);
-    say("waiting for posix-shm/writer: sem_wait on \"filled\"");
+    owner_write(RING_RECORD, (long)st.st_ino);    /* last: a writer looks for it */
+    say("waiting for posix-shm/writer (sem_wait on \"filled\"); my pid is on record in "
+        "%s/%s", ipc_dir(), RING_RECORD);
     receive_all();
     say("received %llu messages", (unsigned long long)received);
     uint64_t lost = count > intact ? count - intact : 0;
@@ -118,12 +121,10 @@ static int create_object(void)
             continue;
         }
         created = true;
-        struct stat st;           /* the record names the object by its inode */
         if (traced(fstat(fd, &st), "fstat(%d)", fd) == -1)
             die("fstat %s", name);
-        owner_write(RING_RECORD, (long)st.st_ino);
-        say("created the shared memory object %s: the file /dev/shm%s, mode 0600, fd %d; "
-            "my pid is on record in %s/%s", name, name, fd, ipc_dir(), RING_RECORD);
+        say("created the shared memory object %s: the file /dev/shm%s, mode 0600, fd %d",
+            name, name, fd);
         return fd;
     }
 }

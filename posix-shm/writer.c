@@ -94,8 +94,7 @@ int main(int argc, char *argv[])
     return skipped > 0 ? 1 : 0;
 }
 
-/* P(free): a slot the reader is done with.  With a deadline, so that a reader
- * killed by SIGKILL (it never posts again) is noticed. */
+/* P(free), with a deadline: a reader killed by SIGKILL never posts again. */
 static void take_free(void)
 {
     for (;;) {

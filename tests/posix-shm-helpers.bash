@@ -49,10 +49,6 @@ said() {
     sed -nE 's/^\[reader [0-9]+\] shared memory says: //p' "$OUT/reader.out"
 }
 
-object_exists() {
-    [[ -d $IPC_DEMO_DIR && -e $(shm_file) ]]
-}
-
 # in_futex PID: PID sleeps in a futex wait: a semaphore at 0.
 in_futex() {
     [[ $(cat "/proc/$1/wchan" 2>/dev/null) == futex* ]]

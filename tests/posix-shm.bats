@@ -164,8 +164,8 @@ EXPECTED
 }
 
 @test "posix-shm: standard output gone (| head): the reader stops and removes the object" {
-    start reader bash -c '"$0" | head -n 2' "$BIN/posix-shm/reader"
-    wait_until "the object" object_exists
+    start reader bash -c '"$0" | head -n 6' "$BIN/posix-shm/reader"     # 4 lines, 2 messages
+    wait_for_line "$IPC_DEMO_DIR/posix-shm.owner" ' '                     # written last
     run_t "$BIN/posix-shm/writer" -n 100000
     [ "$status" -eq 1 ]
     [[ $stderr == "posix-shm/writer: the reader (pid "*") is gone after "*" messages" ]]
