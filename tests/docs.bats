@@ -193,3 +193,12 @@ check_page() {
     export -f socket_demo_listening socket_demo_then
     check_page docs/socket.md
 }
+
+@test "docs: posix-shm.md" {
+    # The object's name holds $IPC_DEMO_DIR's device and inode in hex: as N.
+    eval "original_$(declare -f normalize)"
+    normalize() {
+        original_normalize "$@" | sed -E 's#/ipc-demos-[0-9a-fN]+-[0-9a-fN]+-ring#/ipc-demos-N-N-ring#g'
+    }
+    check_page docs/posix-shm.md
+}
