@@ -49,13 +49,21 @@ said() {
     sed -nE 's/^\[reader [0-9]+\] shared memory says: //p' "$OUT/reader.out"
 }
 
-# in_futex PID: PID sleeps in a futex wait: a semaphore at 0.
+# in_futex PID: PID sleeps in a futex wait: a semaphore at 0.  Where the
+# kernel hides wchan ("0"), asleep is the best we can tell.
 in_futex() {
-    [[ $(cat "/proc/$1/wchan" 2>/dev/null) == futex* ]]
+    local w
+    w=$(cat "/proc/$1/wchan" 2>/dev/null) || return 1
+    [[ $w == futex* ]] || { [[ $w == 0 ]] && in_state "$1" S; }
 }
 
 stopped_or_exited() {
     stopped "$1" || exited "$1"
+}
+
+# A reader may also be done: the writer finished while it was stopped.
+waiting_or_exited() {
+    in_futex "$1" || exited "$1"
 }
 
 nothing_left() {
@@ -90,7 +98,7 @@ stress() {
         wait_until "the writer to wait" in_futex "$writer"
         kill -STOP "$writer"
         kill -CONT "$reader"
-        wait_until "the reader to wait" in_futex "$reader"
+        wait_until "the reader to wait" waiting_or_exited "$reader"
         kill -CONT "$writer"
     done
     wait_bg writer
