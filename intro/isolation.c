@@ -161,7 +161,7 @@ int main(int argc, char *argv[])
     int rc = pipe(fds);
     if (traced(rc, "pipe([%d, %d])", fds[0], fds[1]) == -1)
         die("pipe");
-    say("pipe() gave fd %d (read end) and fd %d (write end), for the end", fds[0], fds[1]);
+    say("pipe() gave fd %d (read end) and fd %d (write end), kept for the hand-over at the end", fds[0], fds[1]);
     if (show_fds)
         print_fds(0, "after pipe():");
     delay_ms(delay);

@@ -177,7 +177,7 @@ IPC_PROJS=(s q m h b)
 # check_leftovers: no FIFO under this test's directories, no System V object
 # with one of this test's keys.
 check_leftovers() {
-    local left proj objs
+    local left objs
     left=$(find "$BATS_TEST_TMPDIR" -type p 2>/dev/null)
     if [[ -n $left ]]; then
         echo "FIFOs left behind:" >&2
@@ -185,15 +185,25 @@ check_leftovers() {
         rm -f $left
         return 1
     fi
+    # No key file, no key: nothing System V can be ours (one ipcs for all keys).
+    [[ -e $IPC_DEMO_DIR/key ]] || return 0
+    objs=$(ipcs -a 2>/dev/null | grep -iE "^($(our_keys)) ")
+    if [[ -n $objs ]]; then
+        echo "System V objects left behind:" >&2
+        echo "$objs" >&2
+        ipcrm_lines "$objs"
+        return 1
+    fi
+}
+
+# our_keys: this test's keys for every project of IPC_PROJS, as "0x...|0x...".
+our_keys() {
+    local proj keys=()
     for proj in "${IPC_PROJS[@]}"; do
-        objs=$(ipc_objects_for "$proj")
-        if [[ -n $objs ]]; then
-            echo "System V objects left behind (project '$proj'):" >&2
-            echo "$objs" >&2
-            ipcrm_lines "$objs"
-            return 1
-        fi
+        keys+=("$(ipc_key "$proj")")
     done
+    local IFS='|'
+    echo "${keys[*]}"
 }
 
 # ipcrm_lines IPCS_LINES: remove the listed objects so one failure does not cascade.
