@@ -52,8 +52,9 @@ said() {
 # in_futex PID: PID sleeps in a futex wait: a semaphore at 0.  Where the
 # kernel hides wchan ("0"), asleep is the best we can tell.
 in_futex() {
-    local w
-    w=$(cat "/proc/$1/wchan" 2>/dev/null) || return 1
+    local w=""
+    { read -r w <"/proc/$1/wchan"; } 2>/dev/null
+    [[ -n $w ]] || return 1
     [[ $w == futex* ]] || { [[ $w == 0 ]] && in_state "$1" S; }
 }
 

@@ -51,8 +51,8 @@ EXPECTED
     stress 20000 "3000 12000"
 }
 
-@test "posix-shm: -n 20000 through one slot (-S 1, lock-step), stopped and continued: all there" {
-    stress 20000 "5000 15000" -S 1
+@test "posix-shm: -n 10000 through one slot (-S 1, lock-step), stopped and continued: all there" {
+    stress 10000 "2000 6000" -S 1
 }
 
 # ---- signals and dead peers ----
