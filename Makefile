@@ -66,6 +66,13 @@ EXTRA_socket/pass := socket/sockfile
 PROGRAMS += posix-mq/server posix-mq/client
 EXTRA_posix-mq/server := posix-mq/leftover
 EXTRA_posix-mq/client := posix-mq/leftover
+# posix-shm/: POSIX shared memory (shm_open, mmap), a ring synchronised by two
+# process-shared semaphores inside it (-pthread: see sem/)
+PROGRAMS += posix-shm/reader posix-shm/writer
+EXTRA_posix-shm/reader := posix-shm/check posix-shm/leftover
+EXTRA_posix-shm/writer := posix-shm/check
+build/obj/posix-shm/%.o build/check/obj/posix-shm/%.o: CFLAGS += -pthread
+posix-shm/reader posix-shm/writer build/check/posix-shm/reader build/check/posix-shm/writer: LDFLAGS += -pthread
 
 # A program made of more than its own file and common/ names its other parts:
 # EXTRA_shm/reader := shm/ring   (links build/obj/shm/ring.o too)
@@ -76,6 +83,7 @@ TEST_PROGRAMS :=
 TEST_PROGRAMS += tests/sem_plant
 TEST_PROGRAMS += tests/socket-fds tests/socket-raw
 TEST_PROGRAMS += tests/posix-mq-tool
+TEST_PROGRAMS += tests/posix-shm-scribble
 
 OBJ      := build/obj
 CHECKDIR := build/check

@@ -40,6 +40,9 @@ posix-mq/server  -d                -                             yes
 posix-mq/server  -m                -                             yes
 posix-mq/client  -d                -                             no
 posix-mq/client  -P                -                             no
+posix-shm/reader -S                -                             yes
+posix-shm/writer -n                -                             no
+posix-shm/writer -d                -                             no
 '
 
 row_of() {

@@ -438,3 +438,34 @@ PMQ_CALLS="mq_open mq_unlink mq_send mq_receive mq_timedsend mq_timedreceive mq_
     check_trace waiting "$PMQ_CALLS"
     "$BIN/posix-mq/server" --cleanup >/dev/null
 }
+
+# posix-shm/: shm_open() is open() of /dev/shm/NAME to strace, shm_unlink() its
+# unlink() (tracecheck.awk maps them: both names in the set); the sem_* lines
+# of -v are library calls, not system calls, and so in no set.
+POSIX_SHM_CALLS="shm_open open fstat lstat ftruncate mmap munmap close shm_unlink unlink"
+
+@test "trace: posix-shm/reader and posix-shm/writer, a conversation" {
+    trace_bg reader "$BIN/posix-shm/reader" -v -S 2
+    wait_for_line "$OUT/reader.out" 'waiting for posix-shm/writer'
+    trace_run writer "$BIN/posix-shm/writer" -v one two three
+    wait_bg reader
+    [ "$status" -eq 0 ]
+    grep -qE '^\[reader [0-9]+\] shm_open\("/ipc-demos-[0-9a-f]+-[0-9a-f]+-ring", O_CREAT\|O_EXCL\|O_RDWR, 0600\) = [0-9]+$' "$OUT/reader.err"
+    check_trace reader "$POSIX_SHM_CALLS" /dev/shm/
+    check_trace writer "$POSIX_SHM_CALLS" /dev/shm/
+}
+
+@test "trace: posix-shm/reader replacing a killed reader's object, then stopped by SIGTERM" {
+    start_bg killed "$BIN/posix-shm/reader"
+    wait_for_line "$OUT/killed.out" 'waiting for posix-shm/writer'
+    kill -KILL "$(bg_child killed)"
+    wait_bg killed
+    trace_bg reader "$BIN/posix-shm/reader" -v
+    wait_for_line "$OUT/reader.out" 'waiting for posix-shm/writer'
+    kill -TERM "$(traced_pid reader)"
+    wait_bg reader
+    [ "$status" -eq 0 ]
+    grep -q 'was left by a killed run' "$OUT/reader.out"
+    grep -q 'caught SIGTERM' "$OUT/reader.out"
+    check_trace reader "$POSIX_SHM_CALLS" /dev/shm/
+}

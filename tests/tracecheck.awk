@@ -16,6 +16,7 @@
 #   - it takes an fd: the fd came from such a call (or is in FDS, or was inherited
 #     across fork, or kept across an exec of one of our programs);
 #   - it takes a path: the path is under DIR or one of PATHS;
+#   - munmap: the address came from such an mmap;
 #   - otherwise (fork, kill, shmget, poll: its result only...): always.
 # A call that never returned (its process was killed in it), or that a signal
 # interrupted and the kernel made again unseen, is left out, and a
@@ -176,6 +177,7 @@ END {
     for (k = 1; k <= npids; k++) {
         pid = order[k]
         delete open_fd
+        delete mapped
         if (pid in parent_of) {
             for (key in inherited) {
                 split(key, kk, SUBSEP)
@@ -228,11 +230,14 @@ END {
             checked = 0
             if (!wanted(c)) checked = 0
             else if (is_fd_call(c) || c == "mmap") checked = (fdarg in open_fd)
+            else if (c == "munmap") checked = (norm(first) in mapped)
             else if (is_path_call(c)) checked = under(norm(first))
             else checked = 1
             # Follow the fds the lesson's calls make and take away.
             cloexec = (args ~ /O_CLOEXEC|SOCK_CLOEXEC|FD_CLOEXEC/) ? 1 : 0
             if (result ~ /^-1/) {
+            } else if (checked && c == "mmap") {
+                mapped[norm(result)] = 1
             } else if (checked && (c == "pipe" || c == "socketpair")) {
                 v = c == "pipe" ? a[1] : a[4]
                 gsub(/[][ ]/, "", v); split(v, pf, ",")

@@ -297,6 +297,28 @@ scenario_posix_mq_server_client() {
     grep -q 'removed its reply queue' "$logs/cleanup.out"
 }
 
+# posix-shm/: a reader in the background, then a writer (arguments, -n,
+# standard input), both under valgrind; then a reader stopped by SIGTERM.
+posix_shm_round() {     # posix_shm_round LOG CMD...: CMD once the reader waits
+    local log=$1 rc=0
+    shift
+    $VG "$ROOT/posix-shm/reader" >"$log" &
+    reader=$!
+    until_ok 60 grep -q 'waiting for posix-shm/writer' "$log" || { kill "$reader"; wait "$reader"; return 1; }
+    "$@" || rc=1
+    wait "$reader" || rc=1
+    return $rc
+}
+
+scenario_posix_shm_reader_writer() {
+    local reader
+    posix_shm_round "$logs/args.out" $VG "$ROOT/posix-shm/writer" "first message" second &&
+        posix_shm_round "$logs/n.out" $VG "$ROOT/posix-shm/writer" -n 300 &&
+        printf 'from\nstdin\n' | posix_shm_round "$logs/stdin.out" $VG "$ROOT/posix-shm/writer" &&
+        posix_shm_round "$logs/term.out" eval 'kill -TERM $reader' &&
+        grep -q 'caught SIGTERM' "$logs/term.out"
+}
+
 # fd_leaks LOG: the "Open file descriptor N" blocks of LOG, N > 2, that the
 # process opened itself (not "<inherited from parent>").  valgrind names a
 # socket differently: "Open AF_UNIX socket N: ...".

@@ -1,0 +1,77 @@
+/* posix-shm/check.c - what makes both programs robust, nothing of the lesson:
+ * -n's messages, checked byte for byte; deadlines; liveness; SIGPIPE; -f. */
+#include "ring.h"
+
+#include "../common/common.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* "message 17 of 100 " and 0-52 letters that depend on 17: none passes for another. */
+size_t ring_message(char *buf, uint64_t n, uint64_t count)
+{
+    int len = snprintf(buf, RING_MESSAGE_MAX, "message %llu of %llu ",
+                       (unsigned long long)n, (unsigned long long)count);
+    size_t fill = (size_t)(n * 7 % 53);
+    for (size_t i = 0; i < fill; i++)
+        buf[(size_t)len + i] = (char)('a' + (n + i) % 26);
+    return (size_t)len + fill;
+}
+
+bool ring_message_ok(const unsigned char *data, size_t len, uint64_t n, uint64_t count)
+{
+    char want[RING_MESSAGE_MAX];
+    return len == ring_message(want, n, count) && memcmp(data, want, len) == 0;
+}
+
+struct timespec ring_deadline(void)
+{
+    struct timespec t;
+    if (clock_gettime(CLOCK_REALTIME, &t) == -1)  /* sem_timedwait()'s clock */
+        die("clock_gettime");
+    t.tv_nsec += RING_WAIT_MS * 1000000L;
+    t.tv_sec += t.tv_nsec / 1000000000L;
+    t.tv_nsec %= 1000000000L;
+    return t;
+}
+
+bool ring_running(int32_t pid, uint64_t start)
+{
+    unsigned long long now = process_start_time(pid);
+    return now != 0 && (start == 0 || start == now);
+}
+
+static void on_sigpipe(int signo)
+{
+    stop_signal = signo;
+}
+
+/* Otherwise a write to a closed pipe (| head) kills us before we clean up. */
+void ring_catch_sigpipe(void)
+{
+    struct sigaction sa = { .sa_handler = on_sigpipe };
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGPIPE, &sa, NULL) == -1)
+        die("sigaction SIGPIPE");
+}
+
+/* Once its fd is closed, the object shows up as a mapping only. */
+void ring_show_maps(const char *name, const char *when)
+{
+    char line[512];
+    bool found = false;
+    FILE *maps = fopen("/proc/self/maps", "re");
+    while (maps != NULL && fgets(line, sizeof line, maps) != NULL)
+        if (strstr(line, name) != NULL) {
+            line[strcspn(line, "\n")] = '\0';
+            say("%s mapping: %s", when, line);
+            found = true;
+        }
+    if (maps == NULL || fclose(maps) != 0)
+        warn_sys("/proc/self/maps");
+    if (!found)
+        say("%s mapping: none of /dev/shm%s", when, name);
+    print_fds(0, when);
+}
