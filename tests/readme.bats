@@ -6,7 +6,7 @@
 load helpers
 
 @test "README: every program in the table exists and answers -h" {
-    mapfile -t named < <(sed -nE 's/^\| `([a-z]+\/[a-z]+)` \|.*/\1/p' "$ROOT/README.md")
+    mapfile -t named < <(sed -nE 's/^\| `([a-z-]+\/[a-z-]+)` \|.*/\1/p' "$ROOT/README.md")
     [ "${#named[@]}" -ge 1 ]
     for prog in "${named[@]}"; do
         run timeout 5 "$BIN/$prog" -h
