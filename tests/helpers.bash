@@ -174,8 +174,8 @@ ipc_objects_for() {
 # The project ids of common/objects.h: shm, msgq, sem, holder, bench.
 IPC_PROJS=(s q m h b)
 
-# check_leftovers: no FIFO under this test's directories, no System V object
-# with one of this test's keys.
+# check_leftovers: no FIFO under this test's directories, no POSIX object named
+# after its IPC_DEMO_DIR, no System V object with one of its keys.
 check_leftovers() {
     local left objs
     left=$(find "$BATS_TEST_TMPDIR" -type p 2>/dev/null)
@@ -184,6 +184,18 @@ check_leftovers() {
         echo "$left" >&2
         rm -f $left
         return 1
+    fi
+    # POSIX objects are named after the directory's device and inode (posix_name).
+    if [[ -d $IPC_DEMO_DIR ]]; then
+        local dev ino prefix
+        read -r dev ino < <(stat -c '%d %i' "$IPC_DEMO_DIR")
+        printf -v prefix 'ipc-demos-%x-%x-' "$dev" "$ino"
+        left=$(shopt -s nullglob; echo /dev/shm/"$prefix"* /dev/shm/sem."$prefix"* /dev/mqueue/"$prefix"*)
+        if [[ -n $left ]]; then
+            echo "POSIX objects left behind: $left" >&2
+            rm -f $left
+            return 1
+        fi
     fi
     # No key file, no key: nothing System V can be ours (one ipcs for all keys).
     [[ -e $IPC_DEMO_DIR/key ]] || return 0
