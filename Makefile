@@ -51,7 +51,7 @@ sem/race sem/holder-dies build/check/sem/race build/check/sem/holder-dies: LDFLA
 # bench/: measuring them all
 PROGRAMS += bench/ipcbench
 EXTRA_bench/ipcbench := bench/payload bench/transfer bench/shmbench bench/limits \
-                        bench/linux bench/report bench/ring
+                        bench/linux bench/report bench/ring bench/leftover
 # The benchmark makes and checks every byte it moves: at -O3 gcc vectorises those
 # loops, so that the checking hides less of each mechanism's own cost.
 build/obj/bench/payload.o build/check/obj/bench/payload.o: CFLAGS += -O3

@@ -40,7 +40,8 @@ static const char usage[] =
     "             and run perf bench sched pipe\n"
     "  --csv      print one machine-readable row per trial instead of the report\n"
     "  --quick    short trials and 2 rounds: seconds, for tests, not for conclusions\n"
-    "  --cleanup  remove what a killed run left behind (queue, segment, FIFOs), then exit\n"
+    "  --cleanup  remove what a killed run left behind (FIFOs, queue, segment, its\n"
+    "             record) when provably stale, then exit\n"
     "  -h         show this help\n"
     "Test aid: IPCBENCH_CORRUPT=MECH makes MECH's writer flip one byte; the run must fail.\n";
 
@@ -205,7 +206,7 @@ static double run_job(struct plan *p, struct job *j, long count, struct timing *
         p->verified_bytes += (unsigned long long)(warm + count) * j->size;
         break;
     case J_MEMCPY:
-        memcpy_run(j->size, warm, count, t);
+        memcpy_best(j->size, warm, count, t);
         break;
     case J_DD:
         dd_run(warm, t);                /* untimed: the warm-up */

@@ -406,9 +406,12 @@ static void limits(const struct plan *p)
     }
 }
 
+/* No IPC can beat one process copying the bytes: a figure above memcpy's best (with
+ * a margin for noise, see bench.h) means the measurement is broken.  --quick
+ * trials are too short to tell: there it is a note, never a failure. */
 bool report_honest(const struct plan *p, bool on_stderr)
 {
-    bool honest = true;
+    int above = 0;
     for (size_t i = 0; i < p->njobs; i++) {
         const struct job *j = &p->jobs[i];
         if ((j->kind != J_THROUGHPUT && j->kind != J_DD) || j->na != NULL)
@@ -417,19 +420,23 @@ bool report_honest(const struct plan *p, bool on_stderr)
         if (mc == NULL)
             continue;
         double v = rate_of(p, j), ceiling = largest(mc->rate, p->rounds);
-        if (v > ceiling) {
-            char msg[256];
-            snprintf(msg, sizeof msg, "BROKEN: %s at %s: %.3g GB/s, above memcpy's best "
-                     "%.3g GB/s -- no IPC can beat one process copying the bytes, so these "
-                     "figures are wrong", j->name, size_name(j->size), v / 1e9, ceiling / 1e9);
-            if (on_stderr)
-                fprintf(stderr, "%s: %s\n", prog_name(), msg);
-            else
-                say("%s", msg);
-            honest = false;
-        }
+        if (v <= ceiling * CEILING_TOLERANCE)
+            continue;
+        char msg[320];
+        snprintf(msg, sizeof msg, "%s: %s at %s: %.3g GB/s, above memcpy's best %.3g GB/s "
+                 "-- no IPC can beat one process copying the bytes, so %s", p->quick ? "note"
+                 : "BROKEN", j->name, size_name(j->size), v / 1e9, ceiling / 1e9, p->quick
+                 ? "--quick trials are too short to tell (not a failure)" : "these figures "
+                 "are wrong");
+        if (on_stderr && !p->quick)
+            fprintf(stderr, "%s: %s\n", prog_name(), msg);
+        else if (!on_stderr)
+            say("%s", msg);
+        above++;
     }
-    return honest;
+    if (above == 0 && !on_stderr)
+        say("no figure above memcpy for the same size: consistent");
+    return above == 0 || p->quick;
 }
 
 bool report_results(const struct plan *p)
@@ -445,8 +452,6 @@ bool report_results(const struct plan *p)
     sayf("verified: %llu messages, %.3g GB, every byte compared with what its sequence "
         "number makes it: no mismatch", p->verified_messages, (double)p->verified_bytes / 1e9);
     bool honest = report_honest(p, false);
-    if (honest)
-        say("no figure above memcpy for the same size: consistent");
     sayf("load average %.2f at the end", load_average());
     return honest;
 }

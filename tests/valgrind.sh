@@ -258,6 +258,18 @@ scenario_socket_pass() {
     done
 }
 
+# bench/ipcbench where perf is not installed: the child that cannot exec it
+# leaves with no fd of the pipe it was to write to.
+scenario_bench_ipcbench_no_perf() {
+    local bin="$logs/bin" tool
+    mkdir -p "$bin"
+    for tool in dd timeout valgrind valgrind.bin; do    # Debian's valgrind execs $0.bin
+        ! command -v "$tool" >/dev/null || ln -sf "$(command -v "$tool")" "$bin/$tool"
+    done
+    PATH="$bin" $VG "$ROOT/bench/ipcbench" --quick --latency -m pipe -s 64 -r 1 &&
+        grep -qE 'perf +skipped: perf is not installed' "$logs/stdout"
+}
+
 # fd_leaks LOG: the "Open file descriptor N" blocks of LOG, N > 2, that the
 # process opened itself (not "<inherited from parent>").  valgrind names a
 # socket differently: "Open AF_UNIX socket N: ...".
