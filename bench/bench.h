@@ -7,6 +7,7 @@
  *   linux.c     pinning and the other Linux-only calls, in one place
  *   report.c    the report, the bar chart, --csv
  *   leftover.c  the objects a run names, what a killed run leaves, --cleanup
+ *   posix.c     posix-mq, posix-shm and posix-shm1
  */
 #ifndef IPC_DEMOS_BENCH_H
 #define IPC_DEMOS_BENCH_H
@@ -17,7 +18,9 @@
 
 /* ---- mechanisms ---- */
 
-enum mech { M_PIPE, M_FIFO, M_SHM, M_SHM1, M_MSGQ, M_SOCKETPAIR, M_MECHS };
+enum mech {
+    M_PIPE, M_FIFO, M_SHM, M_SHM1, M_MSGQ, M_SOCKETPAIR, M_PMQ, M_PSHM, M_PSHM1, M_MECHS
+};
 extern const char *const mech_names[M_MECHS];
 
 struct latency {
@@ -143,6 +146,18 @@ void shm_transfer(bool one_slot, size_t size, long warm, long count, struct timi
 void shm_roundtrip(size_t size, long warm, long count, struct latency *l);
 void shm_cleanup(void);
 
+/* ---- posix.c: posix-mq, posix-shm (a ring, batched posts) and posix-shm1 ---- */
+
+bool posix_supports(enum mech m, size_t size, const char **why);
+const char *posix_names(bool mq, bool shm);     /* "/ipc-demos-...-bench-mq, ..." */
+void pmq_transfer(size_t size, long warm, long count, struct timing *t);
+void pmq_roundtrip(size_t size, long warm, long count, struct latency *l);
+void pshm_transfer(bool batched, size_t size, long warm, long count, struct timing *t);
+void pshm_roundtrip(size_t size, long warm, long count, struct latency *l);
+unsigned pshm_slots(size_t size);        /* the slots of the posix-shm ring for SIZE */
+void posix_cleanup(void);                /* at exit: what is still named or mapped */
+int posix_sweep(void);                   /* leftovers of a killed run: how many removed */
+
 /* ---- leftover.c ---- */
 
 /* Before a run: refuse a live run's record; remove what a killed run left when it
@@ -154,6 +169,10 @@ void run_record_queue(int msqid);        /* the record names the queue too */
 void fifo_create(const char *path);
 /* At exit: unlink the FIFOs this run made, then its record. */
 void leftovers_remove(void);
+/* A POSIX object NAME (a KIND, seen as ST) is there: return only when it is stale. */
+struct stat;
+void posix_leftover(const char *kind, const char *name, const struct stat *st,
+                    const char *remove);
 /* --cleanup: the same verdict for every object a run may name, saying what. */
 void remove_leftovers(void);
 
@@ -182,5 +201,7 @@ const char *pin_mode_name(void);
 void die_with_parent(pid_t parent);      /* in a child: SIGKILL when PARENT is gone */
 long pipe_default_size(void);            /* F_GETPIPE_SZ of a fresh pipe */
 long proc_long(const char *path, long fallback);    /* a number from /proc */
+#include <mqueue.h>
+bool mq_stat(mqd_t q, struct stat *st);             /* fstat() of a queue: its owner */
 
 #endif

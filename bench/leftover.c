@@ -3,8 +3,8 @@
  * A run names, in $IPC_DEMO_DIR, up to seven FIFOs (bench-fifo, bench-ping,
  * bench-pong; bench-filled, bench-free, bench-back-filled, bench-back-free),
  * a message queue and, for a moment, a segment with the key of
- * ftok($IPC_DEMO_DIR/key, 'b'), and for a moment a POSIX message queue and a
- * POSIX shared memory object named by posix_name() (see posix.c).  It removes
+ * ftok($IPC_DEMO_DIR/key, 'b'), and for a moment two POSIX message queues and
+ * a POSIX shared memory object named by posix_name() (see posix.c).  It removes
  * them on every exit it can catch.  After a kill -9 the next run (or
  * --cleanup) removes one only when it is provably stale, the one verdict of
  * common/objects.h (require_stale):
@@ -168,6 +168,20 @@ static void segment_leftover(int id, key_t key)
         die("shmctl %d IPC_RMID", id);
 }
 
+/* ---- POSIX objects (posix.c finds them) ---- */
+
+void posix_leftover(const char *kind, const char *name, const struct stat *st,
+                    const char *remove)
+{
+    char what[PATH_MAX];
+    snprintf(what, sizeof what, "%s %s", kind, name);
+    struct leftover l = {
+        .what = what, .remove = remove, .users = 0,
+        .ours = st->st_uid == geteuid() && (st->st_mode & 07777) == 0600,
+    };
+    judge(&l, false, 0);
+}
+
 /* ---- at exit, and --cleanup ---- */
 
 void leftovers_remove(void)
@@ -209,6 +223,7 @@ void run_claim(const bool used[M_MECHS])
     read_record();
     sweep_fifos(used);
     sweep_sysv();
+    posix_sweep();
     owner_write(RECORD, 0);
     recorded = true;
 }
@@ -222,7 +237,7 @@ void run_record_queue(int msqid)
 void remove_leftovers(void)
 {
     read_record();
-    int removed = sweep_fifos(NULL) + sweep_sysv();
+    int removed = sweep_fifos(NULL) + sweep_sysv() + posix_sweep();
     if (before_known) {
         char path[PATH_MAX];
         owner_remove(RECORD);

@@ -113,6 +113,10 @@ void report_header(const struct plan *p)
     say("pipe size %ld B (pipe-max-size %ld B), msgmax %ld B, msgmnb %ld B",
         pipe_default_size(), proc_long("/proc/sys/fs/pipe-max-size", -1), msgmax(),
         proc_long("/proc/sys/kernel/msgmnb", -1));
+    bool mq = p->mechs[M_PMQ], shm = p->mechs[M_PSHM] || p->mechs[M_PSHM1];
+    if (mq || shm)
+        say("POSIX names: %s (each unlinked as soon as both processes hold it)",
+            posix_names(mq, shm));
     sayf("%d rounds; each trial >= %g s after a warm-up%s; load average %.2f at the start",
         p->rounds, p->min_seconds, p->quick ? " (--quick: not for conclusions)" : "",
         p->load_start);
@@ -267,6 +271,13 @@ static void throughput_table(const struct plan *p)
                                  s ? ", " : "", shm_slots(p->sizes[s]), size_name(p->sizes[s]));
     if (p->mechs[M_SHM] || p->mechs[M_SHM1])
         say("shm's ring: %s; shm1's: 1 slot", rings);
+    used = 0;
+    for (size_t s = 0; s < p->nsizes && used < sizeof rings - 64; s++)
+        used += (size_t)snprintf(rings + used, sizeof rings - used, "%s%u slots of %s",
+                                 s ? ", " : "", pshm_slots(p->sizes[s]), size_name(p->sizes[s]));
+    if (p->mechs[M_PSHM] || p->mechs[M_PSHM1])
+        say("posix-shm's ring: %s, a post per 64 messages; posix-shm1's: 256 slots, a post "
+            "per message", rings);
 }
 
 static void bar_chart(const struct plan *p)
@@ -446,6 +457,7 @@ bool report_results(const struct plan *p)
     say("%s", "");
     crossover(p, "shm");
     crossover(p, "shm1");
+    crossover(p, "posix-shm");
     if (p->latency)
         latency_table(p);
     limits(p);

@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 const char *const mech_names[M_MECHS] = {
-    "pipe", "fifo", "shm", "shm1", "msgq", "socketpair",
+    "pipe", "fifo", "shm", "shm1", "msgq", "socketpair", "posix-mq", "posix-shm", "posix-shm1",
 };
 
 /* A stream reader reads up to this much per read(): few system calls, and each
@@ -218,6 +218,7 @@ void bench_cleanup(void)
         kids[i].pid = 0;
     }
     shm_cleanup();
+    posix_cleanup();
     if (msqid != -1 && msgctl(msqid, IPC_RMID, NULL) == -1)
         warn_sys("msgctl IPC_RMID %d (remove it with: ipcrm -q %d)", msqid, msqid);
     msqid = -1;
@@ -279,12 +280,13 @@ bool mech_supports(enum mech m, size_t size, const char **why)
     }
     if ((m == M_SHM || m == M_SHM1) && !shm_supports(size, why))
         return false;
-    return true;
+    return posix_supports(m, size, why);
 }
 
 bool latency_supports(enum mech m)
 {
-    return m == M_PIPE || m == M_FIFO || m == M_SHM || m == M_MSGQ;
+    return m == M_PIPE || m == M_FIFO || m == M_SHM || m == M_MSGQ || m == M_PMQ ||
+           m == M_PSHM;
 }
 
 /* ---- byte streams: pipe, fifo, socketpair ---- */
@@ -452,6 +454,13 @@ void transfer(enum mech m, size_t size, long warm, long count, struct timing *t)
         shm_transfer(m == M_SHM1, size, warm, count, t);
         return;
     }
+    if (m == M_PMQ || m == M_PSHM || m == M_PSHM1) {
+        if (m == M_PMQ)
+            pmq_transfer(size, warm, count, t);
+        else
+            pshm_transfer(m == M_PSHM, size, warm, count, t);
+        return;
+    }
 
     pid_t child = fork_child("writer", ROLE_WRITER);
     if (child == 0) {
@@ -548,8 +557,13 @@ void roundtrip(enum mech m, size_t size, long warm, long count, struct latency *
 {
     const char *mech = mech_names[m];
     long total = warm + count;
-    if (m == M_SHM) {
-        shm_roundtrip(size, warm, count, l);
+    if (m == M_SHM || m == M_PSHM || m == M_PMQ) {
+        if (m == M_SHM)
+            shm_roundtrip(size, warm, count, l);
+        else if (m == M_PSHM)
+            pshm_roundtrip(size, warm, count, l);
+        else
+            pmq_roundtrip(size, warm, count, l);
         return;
     }
     int down[2] = { -1, -1 }, up[2] = { -1, -1 };   /* to the echo child, back */

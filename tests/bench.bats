@@ -4,13 +4,37 @@
 
 load helpers
 
-MECHS=(pipe fifo shm shm1 msgq socketpair)
+MECHS=(pipe fifo shm shm1 msgq socketpair posix-mq posix-shm posix-shm1)
 
 FIFOS=(bench-fifo bench-ping bench-pong bench-filled bench-free bench-back-filled bench-back-free)
 
 # A run long enough to be caught mid-run, short in every trial: it is signalled
 # as soon as its first trial is under way, never waited out.
 LONG_RUN=(--quick -m fifo,msgq,shm -s 64 -r 100)
+
+# posix_prefix: the start of this test's POSIX names, from the identity of
+# $IPC_DEMO_DIR as common/objects.h's posix_name() makes them.
+posix_prefix() {
+    local dev ino
+    read -r dev ino < <(stat -c '%d %i' "$IPC_DEMO_DIR")
+    printf '/ipc-demos-%x-%x-' "$dev" "$ino"
+}
+
+# no_posix_left: neither queue nor the shared memory object of this test exists.
+no_posix_left() {
+    local prefix
+    [[ -d $IPC_DEMO_DIR ]] || return 0
+    prefix=$(posix_prefix)
+    ! "$ROOT/tests/bench-mq" exists "${prefix}bench-mq" &&
+        ! "$ROOT/tests/bench-mq" exists "${prefix}bench-mq-back" &&
+        [[ ! -e /dev/shm${prefix}bench-shm ]]
+}
+
+eval "helpers_$(declare -f teardown)"
+teardown() {
+    helpers_teardown
+    no_posix_left || { echo "a POSIX object left behind" >&2; return 1; }
+}
 
 # kids PID: the children of PID (a trial's writer, an echo child, dd or perf).
 kids() {
@@ -43,7 +67,7 @@ table_rows() {
     strip_pids <<<"$output" | awk '
         /^\[bench\] +size +mechanism/ { on = 1; next }
         on && /^\[bench\] *$/ { exit }
-        on && /^\[bench\] shm.s ring: / { next }
+        on && /^\[bench\] (posix-)?shm.s ring: / { next }
         on {
             sub(/^\[bench\] /, "")
             if ($0 ~ /^ +[0-9]+ (B|KiB|MiB) /) { size = $1 " " $2; mech = $3 }
@@ -66,12 +90,17 @@ table_rows() {
     grep -qx "64 KiB dd|dd" "$OUT/rows"
     [ "$(wc -l <"$OUT/rows")" -eq $((2 * (${#MECHS[@]} + 1) + 1)) ]
     grep -qE "^\[bench [0-9]+\] shm's ring: [0-9]+ slots of 64 B, [0-9]+ slots of 64 KiB; shm1's: 1 slot$" <<<"$output"
+    grep -qE "^\[bench [0-9]+\] posix-shm's ring: 256 slots of 64 B, 32 slots of 64 KiB, a post per 64 messages; posix-shm1's: 256 slots, a post per message$" <<<"$output"
+    prefix=$(posix_prefix)
+    grep -qx "\[bench [0-9]*\] POSIX names: ${prefix}bench-mq, ${prefix}bench-mq-back, ${prefix}bench-shm (each unlinked as soon as both processes hold it)" <<<"$output"
+    grep -qE '^\[bench [0-9]+\] +posix-mq +n/a: above msgsize_max \([0-9]+ B\)$' <<<"$output"
     # Every line is a "[bench PID] " line; the header names the machine and settings.
     [ -z "$(grep -vE '^\[bench [0-9]+\] ' <<<"$output")" ]
     grep -qE '^\[bench [0-9]+\] pinning: same \(writer and reader on CPU [0-9]+\)$' <<<"$output"
     grep -qE '^\[bench [0-9]+\] pipe size [0-9]+ B \(pipe-max-size [0-9]+ B\), msgmax [0-9]+ B' <<<"$output"
     grep -qE '^\[bench [0-9]+\] verified: [0-9]+ messages, .* every byte compared .*: no mismatch$' <<<"$output"
     grep -qE '^\[bench [0-9]+\] crossover: shm ' <<<"$output"
+    grep -qE '^\[bench [0-9]+\] crossover: posix-shm ' <<<"$output"
     grep -qE '^\[bench [0-9]+\] limits: pipe at 64 KiB moves x[0-9.]+ of dd bs=64k \| dd' <<<"$output"
     # The bar chart: one bar per mechanism per size.
     [ "$(grep -cE '^\[bench [0-9]+\]   ([a-z0-9-]+|dd\|dd) +\|[# ]{40}\|' <<<"$output")" -eq $((2 * (${#MECHS[@]} + 1) + 1)) ]
@@ -136,18 +165,18 @@ table_rows() {
     grep -qE "^\[bench [0-9]+\] +$label +msgq +[0-9.]+ " <<<"$output"
 }
 
-@test "ipcbench --latency: round trips for pipe, fifo, shm, msgq, and perf or why not" {
-    run_t "$BIN/bench/ipcbench" --quick --latency -m pipe,fifo,shm,msgq -s 64 -r 1
+@test "ipcbench --latency: round trips for pipe, fifo, shm, msgq, posix-mq, posix-shm, and perf or why not" {
+    run_t "$BIN/bench/ipcbench" --quick --latency -m pipe,fifo,shm,msgq,posix-mq,posix-shm -s 64 -r 1
     [ "$status" -eq 0 ]
     # The table from its heading to the blank line after it.
     strip_pids <<<"$output" | sed -n '/^\[bench\] round trips/,/^\[bench\] *$/p' >"$OUT/trips"
     for size in "1 B" "4 KiB"; do
-        for mech in pipe fifo shm msgq; do
+        for mech in pipe fifo shm msgq posix-mq posix-shm; do
             grep -qE "^\[bench\] +$size +$mech +[0-9.]+ +[0-9.]+ +[0-9.]+ " "$OUT/trips" ||
                 { echo "no round trip row for $mech at $size"; cat "$OUT/trips"; false; }
         done
     done
-    [ "$(grep -cE '^\[bench\] +[0-9]+ K?i?B +[a-z0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ ' "$OUT/trips")" -eq 8 ]
+    [ "$(grep -cE '^\[bench\] +[0-9]+ K?i?B +[a-z0-9-]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ ' "$OUT/trips")" -eq 12 ]
     if command -v perf >/dev/null && perf bench sched pipe -l 10 >/dev/null 2>&1; then
         grep -qE '^\[bench [0-9]+\] +4 B +perf +- +- +[0-9.]+ ' <<<"$output"
         grep -qE 'limits: a 1 B pipe round trip takes x[0-9.]+ of perf bench sched pipe' <<<"$output"
@@ -231,7 +260,8 @@ table_rows() {
         [ -z "$output" ]
     done
     # Still running, its objects in place.
-    trial_under_way "$main"
+    ! exited "$main"
+    [ -e "$IPC_DEMO_DIR/bench.owner" ]
     [ -p "$IPC_DEMO_DIR/bench-fifo" ]
     kill -TERM "$main"
     wait_bg bench
@@ -282,6 +312,57 @@ table_rows() {
     [ "$(cat "$IPC_DEMO_DIR/bench.owner")" = "not a record" ]
 }
 
+# dead_record: a record of a run that is gone (a pid that has exited).
+dead_record() {
+    local pid
+    true &
+    pid=$!
+    wait "$pid"
+    mkdir -p -m 700 "$IPC_DEMO_DIR"
+    echo "$pid 12345 0" >"$IPC_DEMO_DIR/bench.owner"
+    echo "$pid"
+}
+
+@test "ipcbench: POSIX objects a killed run left are removed when stale, refused when not provably" {
+    mkdir -m 700 "$IPC_DEMO_DIR"
+    prefix=$(posix_prefix)
+    # Unrecorded: refused with the command, left as they are.
+    "$ROOT/tests/bench-mq" plant "${prefix}bench-mq"
+    run_t "$BIN/bench/ipcbench" --quick -m posix-mq -s 64 -r 1
+    [ "$status" -eq 1 ]
+    [[ $stderr == "bench/ipcbench: POSIX message queue ${prefix}bench-mq was made by no run on record in $IPC_DEMO_DIR/bench.owner: nothing proves it stale"* ]]
+    "$ROOT/tests/bench-mq" exists "${prefix}bench-mq"
+    # Not ours (another mode): refused, whatever the record.
+    "$ROOT/tests/bench-mq" unlink "${prefix}bench-mq"
+    "$ROOT/tests/bench-mq" plant "${prefix}bench-mq" 644
+    dead=$(dead_record)
+    run_t "$BIN/bench/ipcbench" --quick -m posix-mq -s 64 -r 1
+    [ "$status" -eq 1 ]
+    [[ $stderr == "bench/ipcbench: POSIX message queue ${prefix}bench-mq is not ours"* ]]
+    "$ROOT/tests/bench-mq" unlink "${prefix}bench-mq"
+    # Stale (a record whose pid is gone): removed, and the run goes on.
+    "$ROOT/tests/bench-mq" plant "${prefix}bench-mq-back"
+    install -m 600 /dev/null "/dev/shm${prefix}bench-shm"
+    run_t "$BIN/bench/ipcbench" --quick -m posix-mq,posix-shm -s 64 -r 1
+    [ "$status" -eq 0 ]
+    grep -qx "\[bench [0-9]*\] POSIX message queue ${prefix}bench-mq-back was left by a killed run (its creator, pid $dead, is gone; nobody uses it): removing it" <<<"$output"
+    grep -qx "\[bench [0-9]*\] POSIX shared memory object ${prefix}bench-shm was left by a killed run (its creator, pid $dead, is gone; nobody uses it): removing it" <<<"$output"
+    # --cleanup too.
+    dead=$(dead_record)
+    install -m 600 /dev/null "/dev/shm${prefix}bench-shm"
+    run_t "$BIN/bench/ipcbench" --cleanup
+    [ "$status" -eq 0 ]
+    grep -q "POSIX shared memory object ${prefix}bench-shm was left by a killed run (its creator, pid $dead, is gone" <<<"$output"
+    [ "$(ls -A "$IPC_DEMO_DIR")" = key ]
+}
+
+@test "ipcbench: posix-mq above msgsize_max is n/a, never clamped" {
+    most=$(cat /proc/sys/fs/mqueue/msgsize_max)
+    run_t "$BIN/bench/ipcbench" --quick -m posix-mq -s "$most,$((most + 1))" -r 1
+    [ "$status" -eq 0 ]
+    grep -qE "^\[bench [0-9]+\] +$((most + 1)) B +posix-mq +n/a: above msgsize_max \($most B\)$" <<<"$output"
+}
+
 @test "ipcbench: bad input is a usage error that creates nothing" {
     local args
     while IFS='|' read -r args what; do
@@ -314,6 +395,7 @@ CASES
     run_t "$BIN/bench/ipcbench" -h
     [ "$status" -eq 0 ]
     [[ ${lines[0]} == "usage: bench/ipcbench [-m MECHS] [-s SIZES] [-r ROUNDS] [-c same|split|any] [--latency] [--csv] [--quick] [--cleanup]" ]]
-    [[ $output == *"pipe,fifo,shm,shm1,msgq,socketpair"* ]]
+    [[ $output == *"pipe,fifo,shm,shm1,msgq,socketpair,"* ]]
+    [[ $output == *"posix-mq,posix-shm,posix-shm1 (default: all)"* ]]
     [[ $output == *"IPCBENCH_CORRUPT=MECH"* ]]
 }

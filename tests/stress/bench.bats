@@ -12,7 +12,7 @@ table_rows() {
     strip_pids <<<"$output" | awk '
         /^\[bench\] +size +mechanism/ { on = 1; next }
         on && /^\[bench\] *$/ { exit }
-        on && /^\[bench\] shm.s ring: / { next }
+        on && /^\[bench\] (posix-)?shm.s ring: / { next }
         on {
             sub(/^\[bench\] /, "")
             if ($0 ~ /^ +[0-9]+ (B|KiB|MiB) /) { size = $1 " " $2; mech = $3 }
