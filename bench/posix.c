@@ -170,6 +170,9 @@ void pmq_transfer(size_t size, long warm, long count, struct timing *t)
                 buf[size - 1] ^= 1;
             mq_put(q, buf, size, true);
         }
+        free(buf);
+        if (mq_close(q) == -1)
+            die_child("%s: mq_close", mech);
         _exit(0);
     }
     double t0 = now();
@@ -207,6 +210,9 @@ void pmq_roundtrip(size_t size, long warm, long count, struct latency *l)
                 buf[size - 1] ^= 1;
             mq_put(back, buf, size, true);
         }
+        free(buf);
+        if (mq_close(there) == -1 || mq_close(back) == -1)
+            die_child("%s: mq_close", mech);
         _exit(0);
     }
     double *rtt = malloc((size_t)count * sizeof *rtt);

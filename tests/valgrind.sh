@@ -199,10 +199,11 @@ scenario_sem_holder_dies() {
     done
 }
 
-# The whole --quick run, round trips too: every mechanism, writer and echo
-# children included (dd and perf are skipped: they are not ours).
+# A --quick run of every mechanism at a small and a large size (posix-mq and
+# msgq n/a there), round trips too, writer and echo children included (dd and
+# perf are skipped: they are not ours).  All six sizes take valgrind minutes.
 scenario_bench_ipcbench() {
-    $VG "$ROOT/bench/ipcbench" --quick --latency
+    $VG "$ROOT/bench/ipcbench" --quick --latency -s 64,64K -r 1
 }
 
 # intro/: the lesson, then again with -v and -f (print_fds reads /proc/self/fd).
