@@ -265,10 +265,10 @@ struct pring {
     unsigned left;                      /* messages of the current batch to check */
 };
 
-static unsigned slots_for(size_t size, bool batched)
+/* As many slots as fit in RING_BYTES, 2 to MAX_SLOTS: posix-shm1 has the same
+ * ring, only its posts differ. */
+static unsigned slots_for(size_t size)
 {
-    if (!batched)
-        return MAX_SLOTS;               /* the same ring: only the posts differ */
     size_t n = RING_BYTES / size;
     return n < 2 ? 2 : n > MAX_SLOTS ? MAX_SLOTS : (unsigned)n;
 }
@@ -454,7 +454,7 @@ static void unmap_segment(void)
 void pshm_transfer(bool batched, size_t size, long warm, long count, struct timing *t)
 {
     const char *mech = batched ? "posix-shm" : "posix-shm1";
-    unsigned nslots = slots_for(size, batched);
+    unsigned nslots = slots_for(size);
     /* The warm-up goes round the ring twice, as for shm. */
     if (warm < 2 * (long)nslots)
         warm = 2 * (long)nslots;
@@ -485,7 +485,7 @@ void pshm_transfer(bool batched, size_t size, long warm, long count, struct timi
 
 unsigned pshm_slots(size_t size)
 {
-    return slots_for(size, true);
+    return slots_for(size);
 }
 
 /* Round trips over two one-slot rings in one segment, one each way. */

@@ -276,7 +276,7 @@ static void throughput_table(const struct plan *p)
         used += (size_t)snprintf(rings + used, sizeof rings - used, "%s%u slots of %s",
                                  s ? ", " : "", pshm_slots(p->sizes[s]), size_name(p->sizes[s]));
     if (p->mechs[M_PSHM] || p->mechs[M_PSHM1])
-        say("posix-shm's ring: %s, a post per 64 messages; posix-shm1's: 256 slots, a post "
+        say("posix-shm's ring: %s, a post per 64 messages; posix-shm1's: the same, a post "
             "per message", rings);
 }
 
