@@ -14,7 +14,9 @@
 
 #include "../common/common.h"
 
+#include <mqueue.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 /* ---- mechanisms ---- */
 
@@ -170,7 +172,6 @@ void fifo_create(const char *path);
 /* At exit: unlink the FIFOs this run made, then its record. */
 void leftovers_remove(void);
 /* A POSIX object NAME (a KIND, seen as ST) is there: return only when it is stale. */
-struct stat;
 void posix_leftover(const char *kind, const char *name, const struct stat *st,
                     const char *remove);
 /* --cleanup: the same verdict for every object a run may name, saying what. */
@@ -201,7 +202,6 @@ const char *pin_mode_name(void);
 void die_with_parent(pid_t parent);      /* in a child: SIGKILL when PARENT is gone */
 long pipe_default_size(void);            /* F_GETPIPE_SZ of a fresh pipe */
 long proc_long(const char *path, long fallback);    /* a number from /proc */
-#include <mqueue.h>
 bool mq_stat(mqd_t q, struct stat *st);             /* fstat() of a queue: its owner */
 
 #endif

@@ -389,15 +389,19 @@ static unsigned next_batch(struct pring *r, const char *mech, bool child)
 static bool pring_take(struct pring *r, const char *mech, uint64_t seq, bool child)
 {
     if (r->left == 0 && (r->left = next_batch(r, mech, child)) == 0) {
-        if (child)
+        if (child) {
+            warn_msg("%s: the end token before message %llu", mech, (unsigned long long)seq);
             _exit(1);
+        }
         die_msg("%s: the writer ended after %llu messages", mech, (unsigned long long)seq);
     }
     const struct slot_head *s = slot(r, r->taken);
     uint64_t got = s->seq, len = s->len;
     if (got != r->taken + 1 || len != r->size) {
-        if (child)
+        if (child) {
+            warn_msg("%s: message %llu: a bad slot header", mech, (unsigned long long)seq);
             _exit(1);
+        }
         die_msg("%s: message %llu: the slot holds message %llu of %llu bytes", mech,
                 (unsigned long long)seq, (unsigned long long)got - 1, (unsigned long long)len);
     }
