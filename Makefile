@@ -51,7 +51,10 @@ sem/race sem/holder-dies build/check/sem/race build/check/sem/holder-dies: LDFLA
 # bench/: measuring them all
 PROGRAMS += bench/ipcbench
 EXTRA_bench/ipcbench := bench/payload bench/transfer bench/shmbench bench/limits \
-                        bench/linux bench/report bench/ring
+                        bench/linux bench/report bench/ring bench/leftover bench/posix
+# posix-shm's semaphores (sem_init(..., 1, ...)): -pthread, as for sem/.
+build/obj/bench/posix.o build/check/obj/bench/posix.o: CFLAGS += -pthread
+bench/ipcbench build/check/bench/ipcbench: LDFLAGS += -pthread
 # The benchmark makes and checks every byte it moves: at -O3 gcc vectorises those
 # loops, so that the checking hides less of each mechanism's own cost.
 build/obj/bench/payload.o build/check/obj/bench/payload.o: CFLAGS += -O3
@@ -84,6 +87,7 @@ TEST_PROGRAMS += tests/sem_plant
 TEST_PROGRAMS += tests/socket-fds tests/socket-raw
 TEST_PROGRAMS += tests/posix-mq-tool
 TEST_PROGRAMS += tests/posix-shm-scribble
+TEST_PROGRAMS += tests/bench-mq
 
 OBJ      := build/obj
 CHECKDIR := build/check

@@ -6,17 +6,23 @@
  *   limits.c    memcpy, dd bs=64k | dd, perf bench sched pipe
  *   linux.c     pinning and the other Linux-only calls, in one place
  *   report.c    the report, the bar chart, --csv
+ *   leftover.c  the objects a run names, what a killed run leaves, --cleanup
+ *   posix.c     posix-mq, posix-shm and posix-shm1
  */
 #ifndef IPC_DEMOS_BENCH_H
 #define IPC_DEMOS_BENCH_H
 
 #include "../common/common.h"
 
+#include <mqueue.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 /* ---- mechanisms ---- */
 
-enum mech { M_PIPE, M_FIFO, M_SHM, M_SHM1, M_MSGQ, M_SOCKETPAIR, M_MECHS };
+enum mech {
+    M_PIPE, M_FIFO, M_SHM, M_SHM1, M_MSGQ, M_SOCKETPAIR, M_PMQ, M_PSHM, M_PSHM1, M_MECHS
+};
 extern const char *const mech_names[M_MECHS];
 
 struct latency {
@@ -68,7 +74,8 @@ void csv_row(const struct plan *p, const struct job *j, int round, long messages
              double seconds);
 /* The tables, the bar chart, the crossover; false if a figure beats memcpy. */
 bool report_results(const struct plan *p);
-/* "No figure above memcpy": false (and a BROKEN line, on stdout or stderr) if one is. */
+/* "No figure above memcpy": false (and a BROKEN line, on stdout or stderr) if one is,
+ * beyond CEILING_TOLERANCE; with --quick only a note (stdout), never false. */
 bool report_honest(const struct plan *p, bool on_stderr);
 const char *size_name(size_t size);
 double load_average(void);
@@ -111,8 +118,6 @@ void roundtrip(enum mech m, size_t size, long warm, long count, struct latency *
 
 /* Kill and reap the running children, remove every object of ours (atexit). */
 void bench_cleanup(void);
-/* --cleanup: remove what a killed run left behind, saying what. */
-void remove_leftovers(void);
 
 /* What the parts share (transfer.c): */
 double now(void);                        /* CLOCK_MONOTONIC, in seconds */
@@ -127,11 +132,6 @@ bool reap(pid_t child, const char *what, int *status_out);
 void reap_or_die(pid_t child, const char *what, const char *mech);
 /* "exited with status 1", "was killed by signal 2 (SIGINT)"; true for status 0. */
 bool describe_status(int status, char *buf, size_t size);
-/* KEY's object ID (a KIND, removed with ipcrm -IPCRM ID) is a leftover: refuse
- * unless it is STALE, else say it is being removed (the caller removes it). */
-void in_the_way(const char *kind, char ipcrm, key_t key, int id, bool stale);
-/* --cleanup: unlink the FIFOs of ours among NAMES in $IPC_DEMO_DIR; how many. */
-int remove_fifos(const char *const names[], size_t n);
 /* Die with "interrupted by SIGINT" if a stop signal came. */
 void check_stop(void);
 /* A blocking call returned EINTR: die if a stop signal came or a child died. */
@@ -147,11 +147,44 @@ unsigned shm_slots(size_t size);         /* the slots of the "shm" ring for SIZE
 void shm_transfer(bool one_slot, size_t size, long warm, long count, struct timing *t);
 void shm_roundtrip(size_t size, long warm, long count, struct latency *l);
 void shm_cleanup(void);
-int shm_leftovers(void);                 /* --cleanup: how many removed */
+
+/* ---- posix.c: posix-mq, posix-shm (a ring, batched posts) and posix-shm1 ---- */
+
+bool posix_supports(enum mech m, size_t size, const char **why);
+const char *posix_names(bool mq, bool shm);     /* "/ipc-demos-...-bench-mq, ..." */
+void pmq_transfer(size_t size, long warm, long count, struct timing *t);
+void pmq_roundtrip(size_t size, long warm, long count, struct latency *l);
+void pshm_transfer(bool batched, size_t size, long warm, long count, struct timing *t);
+void pshm_roundtrip(size_t size, long warm, long count, struct latency *l);
+unsigned pshm_slots(size_t size);        /* the slots of the posix-shm ring for SIZE */
+void posix_cleanup(void);                /* at exit: what is still named or mapped */
+int posix_sweep(void);                   /* leftovers of a killed run: how many removed */
+
+/* ---- leftover.c ---- */
+
+/* Before a run: refuse a live run's record; remove what a killed run left when it
+ * is provably stale (else exit 1, saying why and the command); record this run.
+ * USED: the mechanisms, whose FIFO paths must be free. */
+void run_claim(const bool used[M_MECHS]);
+void run_record_queue(int msqid);        /* the record names the queue too */
+/* mkfifo(PATH, 0600), removed by leftovers_remove(); dies if PATH exists. */
+void fifo_create(const char *path);
+/* At exit: unlink the FIFOs this run made, then its record. */
+void leftovers_remove(void);
+/* A POSIX object NAME (a KIND, seen as ST) is there: return only when it is stale. */
+void posix_leftover(const char *kind, const char *name, const struct stat *st,
+                    const char *remove);
+/* --cleanup: the same verdict for every object a run may name, saying what. */
+void remove_leftovers(void);
 
 /* ---- limits.c ---- */
 
 void memcpy_run(size_t size, long warm, long count, struct timing *t);
+/* A memcpy trial: the fastest of MEMCPY_TRIES runs of COUNT copies.  The report
+ * calls a figure broken only above CEILING_TOLERANCE times memcpy's best. */
+enum { MEMCPY_TRIES = 3 };
+#define CEILING_TOLERANCE 1.25
+void memcpy_best(size_t size, long warm, long count, struct timing *t);
 /* dd if=/dev/zero bs=64k count=COUNT | dd of=/dev/null bs=64k */
 enum { DD_BLOCK = 65536 };
 void dd_run(long count, struct timing *t);
@@ -169,5 +202,6 @@ const char *pin_mode_name(void);
 void die_with_parent(pid_t parent);      /* in a child: SIGKILL when PARENT is gone */
 long pipe_default_size(void);            /* F_GETPIPE_SZ of a fresh pipe */
 long proc_long(const char *path, long fallback);    /* a number from /proc */
+bool mq_stat(mqd_t q, struct stat *st);             /* fstat() of a queue: its owner */
 
 #endif

@@ -1,6 +1,7 @@
 /* limits.c - what the mechanisms are compared with, measured in the same run.
  *
- *   memcpy     one process copying the same volume: no IPC can move bytes faster
+ *   memcpy     one process copying the same volume, timed on its own CPU time:
+ *              no IPC can move bytes faster
  *   dd | dd    dd if=/dev/zero bs=64k | dd of=/dev/null bs=64k: the shell's own
  *              pipe, the same pipe(2) + fork + exec a shell does
  *   perf       perf bench sched pipe: the kernel developers' pipe round trip
@@ -14,11 +15,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Called through a volatile pointer, so the compiler cannot drop or merge the
  * copies whose result nobody reads. */
 static void *(*volatile copy)(void *, const void *, size_t) = memcpy;
+
+/* The CPU time this process has used, in seconds: what another process takes of
+ * the CPU does not count, so a busy machine cannot lower the ceiling (the
+ * mechanisms, timed on the clock, can only look slower). */
+static double cpu_now(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == -1)
+        die("clock_gettime CLOCK_PROCESS_CPUTIME_ID");
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 void memcpy_run(size_t size, long warm, long count, struct timing *t)
 {
@@ -26,15 +39,28 @@ void memcpy_run(size_t size, long warm, long count, struct timing *t)
     payload_fill(src, size, 0);
     for (long i = 0; i < warm; i++)
         copy(dst, src, size);
-    double t0 = now();
+    double t0 = cpu_now();
     for (long i = 0; i < count; i++)
         copy(dst, src, size);
-    t->seconds = now() - t0;
+    t->seconds = cpu_now() - t0;
     t->messages = count;
     if (!payload_check(dst, 0, size, 0))
         payload_mismatch("memcpy", size, dst, 0, size, 0);
     free(src);
     free(dst);
+}
+
+/* The ceiling must not be lowered by a moment of bad luck (another process took
+ * the CPU, a page of the buffers was reclaimed): the best of a few runs. */
+void memcpy_best(size_t size, long warm, long count, struct timing *t)
+{
+    memcpy_run(size, warm, count, t);
+    for (int i = 1; i < MEMCPY_TRIES; i++) {
+        struct timing again;
+        memcpy_run(size, 0, count, &again);
+        if (again.seconds < t->seconds)
+            *t = again;
+    }
 }
 
 static void cloexec_pipe(int fds[2])
@@ -49,8 +75,18 @@ static void cloexec_pipe(int fds[2])
 /* In a forked child: FROM becomes fd TO (dup2 clears close-on-exec). */
 static void move_fd(int from, int to)
 {
-    if (dup2(from, to) == -1)
+    if (from == to ? fcntl(to, F_SETFD, 0) == -1 : dup2(from, to) == -1)
         die_child("dup2");
+}
+
+/* In a forked child, once the pipes' ends are in place on 0, 1 and 2: close the
+ * N originals.  Close-on-exec would close them only if execvp() succeeds; the
+ * child that cannot exec must not leave with them open either. */
+static void close_originals(const int *fds, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fds[i] > STDERR_FILENO && close(fds[i]) == -1)
+            die_child("close");
 }
 
 /* Read what the children (WHO) wrote on FD, a few lines, until end of file. */
@@ -96,6 +132,7 @@ void dd_run(long count, struct timing *t)
         char *first[] = { "dd", "if=/dev/zero", "bs=64k", countarg, NULL };
         move_fd(data[1], STDOUT_FILENO);
         move_fd(talk[1], STDERR_FILENO);
+        close_originals((int[]){ data[0], data[1], talk[0], talk[1] }, 4);
         exec_or_die(first);
     }
     pid_t b = fork_child("dd", ROLE_READER);
@@ -103,6 +140,7 @@ void dd_run(long count, struct timing *t)
         char *second[] = { "dd", "of=/dev/null", "bs=64k", NULL };
         move_fd(data[0], STDIN_FILENO);
         move_fd(talk[1], STDERR_FILENO);
+        close_originals((int[]){ data[0], data[1], talk[0], talk[1] }, 4);
         exec_or_die(second);
     }
     if (close(data[0]) == -1 || close(data[1]) == -1 || close(talk[1]) == -1)
@@ -150,6 +188,7 @@ bool perf_run(long loops, double *usecs, const char **why)
         char *argv[] = { "perf", "bench", "sched", "pipe", "-l", loopsarg, NULL };
         move_fd(out[1], STDOUT_FILENO);
         move_fd(out[1], STDERR_FILENO);
+        close_originals(out, 2);
         exec_or_die(argv);
     }
     if (close(out[1]) == -1)

@@ -1,6 +1,7 @@
 /* linux.c - the Linux-only calls of the benchmark, kept in one place:
  * sched_getaffinity/sched_setaffinity and the CPU_* macros (pinning),
- * prctl(PR_SET_PDEATHSIG), fcntl(F_GETPIPE_SZ) and the limits in /proc.
+ * prctl(PR_SET_PDEATHSIG), fcntl(F_GETPIPE_SZ), the limits in /proc, and
+ * fstat() on a POSIX message queue descriptor.
  * Most of them need _GNU_SOURCE. */
 #define _GNU_SOURCE
 #include "bench.h"
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static enum pinning mode = PIN_SAME;
@@ -119,3 +121,10 @@ long proc_long(const char *path, long fallback)
     return v;
 }
 
+
+/* On Linux a mqd_t is a file descriptor of the mqueue file system: fstat() tells
+ * its owner and mode (POSIX gives no way to ask a queue). */
+bool mq_stat(mqd_t q, struct stat *st)
+{
+    return fstat((int)q, st) == 0;
+}

@@ -149,13 +149,6 @@ int ring_lookup(key_t key, struct shmid_ds *ds)
     return id;
 }
 
-bool ring_stale(const struct shmid_ds *ds)
-{
-    if (ds->shm_perm.uid != geteuid() || ds->shm_perm.cuid != geteuid() || ds->shm_nattch != 0)
-        return false;
-    return !process_running(ds->shm_cpid);
-}
-
 /* The header is read once, into a local copy, and only the copy is checked and
  * used: a writer's later change to the shared header cannot undo the checks. */
 static int validate(struct ring *r, size_t segment_size)
@@ -227,22 +220,6 @@ int ring_remove(struct ring *r)
 }
 
 /* ---- the FIFOs ---- */
-
-int ring_make_fifos(const char *filled, const char *free_path)
-{
-    int a = (int)traced(fifo_make(filled), "mkfifo(\"%s\", 0600)", filled);
-    if (a == -1)
-        return -1;
-    int b = (int)traced(fifo_make(free_path), "mkfifo(\"%s\", 0600)", free_path);
-    if (b == -1) {
-        int saved = errno;
-        if (a == 0)
-            (void)unlink(filled);
-        errno = saved;
-        return -1;
-    }
-    return a + b;
-}
 
 /* A stop signal caught just before a blocking call would not interrupt it: look
  * at the flag first. */

@@ -36,7 +36,7 @@
  *
  * The writer side:                        The reader side (creates everything):
  *   ring_attach(&r, key)                    ring_create(&r, key, slots, slot_size)
- *                                           ring_make_fifos(filled, free)
+ *                                           mkfifo filled and free, 0600
  *   ring_open_writer(&r, filled, free, fl)  ring_open_reader(&r, filled, free)
  *   loop: p = ring_claim(&r);               loop: ring_receive(&r, &m) == RING_MSG
  *         write up to r.slot_size at p;           use m.data[0 .. m.len)
@@ -124,16 +124,7 @@ int ring_remove(struct ring *r);             /* shmctl(IPC_RMID) on r->shmid */
  * -1 with errno ENOENT when there is none. */
 int ring_lookup(key_t key, struct shmid_ds *ds);
 
-/* True when DS is provably stale: owned and created by us, nobody attached, and
- * its creator process is gone. */
-bool ring_stale(const struct shmid_ds *ds);
-
 /* ---- the FIFOs ---- */
-
-/* mkfifo both paths, 0600.  A FIFO of ours already there (a leftover) is reused:
- * returns how many were reused (0-2), or -1 (errno EEXIST: a path is something
- * else, left untouched). */
-int ring_make_fifos(const char *filled, const char *free_path);
 
 /* Reader: open FILLED for reading (blocks until a writer opens it), then FREE
  * for writing; then reads the writer's flags into r->flags.  The writer is

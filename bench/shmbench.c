@@ -62,17 +62,10 @@ void shm_prepare(void)
         ipc_path(freed[i], sizeof freed[i], names[i][1]);
     }
     for (int i = 0; i < 2; i++) {
-        int reused = ring_make_fifos(filled[i], freed[i]);
-        if (reused == -1) {
-            if (errno == EEXIST)
-                die_msg("%s or %s exists and is not a FIFO of ours: remove it or set "
-                        "IPC_DEMO_DIR", filled[i], freed[i]);
-            die("mkfifo %s", filled[i]);
-        }
-        prepared = true;
-        if (reused > 0)
-            say("note: reusing FIFOs %s and %s, left by an earlier run", filled[i], freed[i]);
+        fifo_create(filled[i]);         /* removed by bench_cleanup() */
+        fifo_create(freed[i]);
     }
+    prepared = true;
     for (int i = 0; i < 2; i++)
         live[i] = (struct ring){ .shmid = -1, .filled_fd = -1, .free_fd = -1 };
 }
@@ -99,47 +92,22 @@ void shm_cleanup(void)
         ring_detach(&live[i]);
         ring_remove(&live[i]);          /* only if not marked for removal yet */
     }
-    for (int i = 0; i < 2; i++)
-        if ((unlink(filled[i]) == -1 && errno != ENOENT) ||
-            (unlink(freed[i]) == -1 && errno != ENOENT))
-            warn_sys("unlink %s", filled[i]);
     prepared = false;
 }
 
-int shm_leftovers(void)
-{
-    int removed = 0;
-    struct shmid_ds ds;
-    int id = ring_lookup(ipc_key(KEY_BENCH), &ds);
-    if (id != -1) {
-        if (shmctl(id, IPC_RMID, NULL) == -1)
-            die("shmctl IPC_RMID %d", id);
-        say("removed shared memory segment %d", id);
-        removed++;
-    }
-    static const char *const names[] = {
-        "bench-filled", "bench-free", "bench-back-filled", "bench-back-free",
-    };
-    return removed + remove_fifos(names, 4);
-}
-
-/* A new ring on KEY_BENCH, marked for removal at once (see the top). */
+/* A new ring on KEY_BENCH, marked for removal at once (see the top).  A segment
+ * a killed run left with our key run_claim() removed: one there now is another's. */
 static void make_ring(struct ring *r, unsigned slots, size_t size)
 {
     key_t key = ipc_key(KEY_BENCH);
-    while (ring_create(r, key, slots, size) == -1) {
+    if (ring_create(r, key, slots, size) == -1) {
         if (errno == EINVAL)
             die("shm: a segment of %zu slots of %zu bytes (the system's shmmax or shmall?)",
                 (size_t)slots, size);
-        if (errno != EEXIST)
-            die("shm: shmget key 0x%08lx", (unsigned long)key);
-        struct shmid_ds ds;
-        int id = ring_lookup(key, &ds);
-        if (id == -1)
-            continue;                   /* gone meanwhile: try again */
-        in_the_way("shared memory segment", 'm', key, id, ring_stale(&ds));
-        if (shmctl(id, IPC_RMID, NULL) == -1)
-            die("shmctl IPC_RMID %d", id);
+        if (errno == EEXIST)
+            die_msg("shm: a segment with key 0x%08lx appeared during the run (another "
+                    "bench/ipcbench with %s?)", (unsigned long)key, ipc_dir());
+        die("shm: shmget key 0x%08lx", (unsigned long)key);
     }
     if (ring_remove(r) == -1)
         die("shm: shmctl IPC_RMID");

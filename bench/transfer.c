@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 const char *const mech_names[M_MECHS] = {
-    "pipe", "fifo", "shm", "shm1", "msgq", "socketpair",
+    "pipe", "fifo", "shm", "shm1", "msgq", "socketpair", "posix-mq", "posix-shm", "posix-shm1",
 };
 
 /* A stream reader reads up to this much per read(): few system calls, and each
@@ -47,7 +47,6 @@ static struct kid kids[4];
 static pid_t main_pid;
 static int msqid = -1;
 static char fifo_path[PATH_MAX], ping_path[PATH_MAX], pong_path[PATH_MAX];
-static const char *made[3];     /* the FIFOs this run created or took over */
 static long queue_limit;        /* the largest message msgq can take here */
 
 double now(void)
@@ -219,78 +218,31 @@ void bench_cleanup(void)
         kids[i].pid = 0;
     }
     shm_cleanup();
+    posix_cleanup();
     if (msqid != -1 && msgctl(msqid, IPC_RMID, NULL) == -1)
         warn_sys("msgctl IPC_RMID %d (remove it with: ipcrm -q %d)", msqid, msqid);
     msqid = -1;
-    for (size_t i = 0; i < 3; i++) {
-        if (made[i] != NULL && unlink(made[i]) == -1 && errno != ENOENT)
-            warn_sys("unlink %s", made[i]);
-        made[i] = NULL;
-    }
+    leftovers_remove();                 /* the FIFOs, then the record */
 }
 
 /* ---- the objects of the run ---- */
-
-/* A FIFO of ours already there is a leftover of a killed run unless a reader
- * has it open right now (then another ipcbench is using it). */
-static void make_fifo(const char *path)
-{
-    static size_t n;
-    int r = fifo_make(path);
-    if (r == -1) {
-        if (errno == EEXIST)
-            die_msg("%s exists and is not a FIFO of ours: remove it or set IPC_DEMO_DIR", path);
-        die("mkfifo %s", path);
-    }
-    if (r == 1) {
-        int fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-        if (fd != -1) {
-            close(fd);
-            die_msg("%s is in use (another bench/ipcbench running?)", path);
-        }
-        if (errno != ENXIO)
-            die("open %s", path);
-        say("note: reusing %s, left by an earlier run", path);
-    }
-    made[n++] = path;                   /* from here on, cleanup removes it */
-}
 
 long msgmax(void)
 {
     return proc_long("/proc/sys/kernel/msgmax", 8192);
 }
 
-void in_the_way(const char *kind, char ipcrm, key_t key, int id, bool stale)
-{
-    if (!stale)
-        die_msg("a %s with key 0x%08lx exists (id %d) and is in use (another "
-                "bench/ipcbench running?); if not, remove it: ipcrm -%c %d",
-                kind, (unsigned long)key, id, ipcrm, id);
-    say("note: removing %s %d, left by a killed run", kind, id);
-}
-
+/* run_claim() removed a queue a killed run left: one there now is another's. */
 static void make_queue(void)
 {
     key_t key = ipc_key(KEY_BENCH);
-    for (int attempt = 0; attempt < 2; attempt++) {
-        msqid = msgget(key, IPC_CREAT | IPC_EXCL | 0600);
-        if (msqid != -1)
-            break;
-        if (errno != EEXIST)
-            die("msgget key 0x%08lx", (unsigned long)key);
-        /* A queue has no creator pid: it is stale if it is ours and neither its
-         * last sender nor its last receiver is alive. */
-        int id = msgget(key, 0);
-        struct msqid_ds ds;
-        if (id == -1 || msgctl(id, IPC_STAT, &ds) == -1)
-            die("msgctl IPC_STAT key 0x%08lx", (unsigned long)key);
-        bool alive = process_running(ds.msg_lspid) || process_running(ds.msg_lrpid);
-        in_the_way("message queue", 'q', key, id, ds.msg_perm.uid == getuid() && !alive);
-        if (msgctl(id, IPC_RMID, NULL) == -1)
-            die("msgctl IPC_RMID %d", id);
-    }
+    msqid = msgget(key, IPC_CREAT | IPC_EXCL | 0600);
+    if (msqid == -1 && errno == EEXIST)
+        die_msg("a message queue with key 0x%08lx appeared while this run started (another "
+                "bench/ipcbench with %s?)", (unsigned long)key, ipc_dir());
     if (msqid == -1)
-        die_msg("could not create the message queue");
+        die("msgget key 0x%08lx", (unsigned long)key);
+    run_record_queue(msqid);
     struct msqid_ds ds;
     if (msgctl(msqid, IPC_STAT, &ds) == -1)
         die("msgctl IPC_STAT");
@@ -303,13 +255,14 @@ static void make_queue(void)
 void mechs_prepare(const bool used[M_MECHS])
 {
     main_pid = getpid();
+    run_claim(used);
     if (used[M_FIFO]) {
         ipc_path(fifo_path, sizeof fifo_path, "bench-fifo");
         ipc_path(ping_path, sizeof ping_path, "bench-ping");
         ipc_path(pong_path, sizeof pong_path, "bench-pong");
-        make_fifo(fifo_path);           /* all three, so that a leftover of */
-        make_fifo(ping_path);           /* a killed --latency run goes too */
-        make_fifo(pong_path);
+        fifo_create(fifo_path);
+        fifo_create(ping_path);
+        fifo_create(pong_path);
     }
     if (used[M_MSGQ])
         make_queue();
@@ -327,12 +280,13 @@ bool mech_supports(enum mech m, size_t size, const char **why)
     }
     if ((m == M_SHM || m == M_SHM1) && !shm_supports(size, why))
         return false;
-    return true;
+    return posix_supports(m, size, why);
 }
 
 bool latency_supports(enum mech m)
 {
-    return m == M_PIPE || m == M_FIFO || m == M_SHM || m == M_MSGQ;
+    return m == M_PIPE || m == M_FIFO || m == M_SHM || m == M_MSGQ || m == M_PMQ ||
+           m == M_PSHM;
 }
 
 /* ---- byte streams: pipe, fifo, socketpair ---- */
@@ -500,6 +454,13 @@ void transfer(enum mech m, size_t size, long warm, long count, struct timing *t)
         shm_transfer(m == M_SHM1, size, warm, count, t);
         return;
     }
+    if (m == M_PMQ || m == M_PSHM || m == M_PSHM1) {
+        if (m == M_PMQ)
+            pmq_transfer(size, warm, count, t);
+        else
+            pshm_transfer(m == M_PSHM, size, warm, count, t);
+        return;
+    }
 
     pid_t child = fork_child("writer", ROLE_WRITER);
     if (child == 0) {
@@ -596,8 +557,13 @@ void roundtrip(enum mech m, size_t size, long warm, long count, struct latency *
 {
     const char *mech = mech_names[m];
     long total = warm + count;
-    if (m == M_SHM) {
-        shm_roundtrip(size, warm, count, l);
+    if (m == M_SHM || m == M_PSHM || m == M_PMQ) {
+        if (m == M_SHM)
+            shm_roundtrip(size, warm, count, l);
+        else if (m == M_PSHM)
+            pshm_roundtrip(size, warm, count, l);
+        else
+            pmq_roundtrip(size, warm, count, l);
         return;
     }
     int down[2] = { -1, -1 }, up[2] = { -1, -1 };   /* to the echo child, back */
@@ -664,38 +630,4 @@ void roundtrip(enum mech m, size_t size, long warm, long count, struct latency *
     reap_or_die(child, "echo child", mech);
     latency_summary(rtt, count, l);
     free(rtt);
-}
-
-int remove_fifos(const char *const names[], size_t n)
-{
-    int removed = 0;
-    for (size_t i = 0; i < n; i++) {
-        char path[PATH_MAX];
-        struct stat st;
-        ipc_path(path, sizeof path, names[i]);
-        if (lstat(path, &st) == -1 || !S_ISFIFO(st.st_mode) || st.st_uid != getuid())
-            continue;
-        if (unlink(path) == -1)
-            die("unlink %s", path);
-        say("removed FIFO %s", path);
-        removed++;
-    }
-    return removed;
-}
-
-void remove_leftovers(void)
-{
-    static const char *const names[] = { "bench-fifo", "bench-ping", "bench-pong" };
-    int removed = remove_fifos(names, 3);
-    key_t key = ipc_key(KEY_BENCH);
-    int id = msgget(key, 0);
-    if (id != -1) {
-        if (msgctl(id, IPC_RMID, NULL) == -1)
-            die("msgctl IPC_RMID %d", id);
-        say("removed message queue %d (key 0x%08lx)", id, (unsigned long)key);
-        removed++;
-    }
-    removed += shm_leftovers();
-    if (removed == 0)
-        say("nothing to remove in %s", ipc_dir());
 }

@@ -4,28 +4,61 @@
 
 load helpers
 
-MECHS=(pipe fifo shm shm1 msgq socketpair)
+MECHS=(pipe fifo shm shm1 msgq socketpair posix-mq posix-shm posix-shm1)
 
-# ours: the bench/ipcbench processes of this test (its IPC_DEMO_DIR in their
-# environment) that are still running; a zombie does not count.
-ours() {
-    local dir exe state
-    for dir in /proc/[0-9]*; do
-        exe=$(readlink "$dir/exe" 2>/dev/null) || continue
-        [[ $exe == "$(readlink -f "$BIN/bench/ipcbench")" ]] || continue
-        state=$(awk '{ print $3 }' "$dir/stat" 2>/dev/null) || continue
-        [[ $state != Z ]] || continue
-        grep -qzx "IPC_DEMO_DIR=$IPC_DEMO_DIR" "$dir/environ" 2>/dev/null && echo "${dir#/proc/}"
-    done
-    return 0
+FIFOS=(bench-fifo bench-ping bench-pong bench-filled bench-free bench-back-filled bench-back-free)
+
+# A run long enough to be caught mid-run, short in every trial: it is signalled
+# as soon as its first trial is under way, never waited out.
+LONG_RUN=(--quick -m fifo,msgq,shm -s 64 -r 100)
+
+# posix_prefix: the start of this test's POSIX names, from the identity of
+# $IPC_DEMO_DIR as common/objects.h's posix_name() makes them.
+posix_prefix() {
+    local dev ino
+    read -r dev ino < <(stat -c '%d %i' "$IPC_DEMO_DIR")
+    printf '/ipc-demos-%x-%x-' "$dev" "$ino"
 }
 
-# all_gone: wait until every one of ours has ended and been reaped.
-all_gone() {
+# no_posix_left: neither queue nor the shared memory object of this test exists.
+no_posix_left() {
+    local prefix
+    [[ -d $IPC_DEMO_DIR ]] || return 0
+    prefix=$(posix_prefix)
+    ! "$ROOT/tests/bench-mq" exists "${prefix}bench-mq" &&
+        ! "$ROOT/tests/bench-mq" exists "${prefix}bench-mq-back" &&
+        [[ ! -e /dev/shm${prefix}bench-shm ]]
+}
+
+eval "helpers_$(declare -f teardown)"
+teardown() {
+    helpers_teardown
+    no_posix_left || { echo "a POSIX object left behind" >&2; return 1; }
+}
+
+# kids PID: the children of PID (a trial's writer, an echo child, dd or perf).
+kids() {
+    cat "/proc/$1/task/$1/children" 2>/dev/null
+}
+
+# trial_under_way PID: PID has a child, and its objects exist.
+trial_under_way() {
+    [[ -n $(kids "$1") && -e $IPC_DEMO_DIR/bench.owner ]]
+}
+
+# start_long NAME: start LONG_RUN in the background; wait until a trial is under
+# way; its pid in $main, its children then in $children.
+start_long() {
+    T=60 start_bg "$1" "$BIN/bench/ipcbench" "${LONG_RUN[@]}"
+    main=$(bg_child "$1")
+    wait_until "a trial of bench/ipcbench $main" trial_under_way "$main"
+    children=$(kids "$main")
+}
+
+# all_exited PID...: every one has exited (gone, or a zombie).
+all_exited() {
     local pid
-    for pid in $(ours); do
-        wait_for_gone "/proc/$pid"
-    done
+    for pid in "$@"; do exited "$pid" || return 1; done
 }
 
 # The data rows of the throughput table: "SIZE MECH GB/s ..." (SIZE only on the
@@ -34,7 +67,7 @@ table_rows() {
     strip_pids <<<"$output" | awk '
         /^\[bench\] +size +mechanism/ { on = 1; next }
         on && /^\[bench\] *$/ { exit }
-        on && /^\[bench\] shm.s ring: / { next }
+        on && /^\[bench\] (posix-)?shm.s ring: / { next }
         on {
             sub(/^\[bench\] /, "")
             if ($0 ~ /^ +[0-9]+ (B|KiB|MiB) /) { size = $1 " " $2; mech = $3 }
@@ -43,35 +76,42 @@ table_rows() {
         }'
 }
 
-@test "ipcbench --quick: every mechanism at every size, the limits, the verification line" {
-    run_t "$BIN/bench/ipcbench" --quick
+@test "ipcbench --quick at two sizes: every mechanism, the limits, the verification line" {
+    # Every size of the default run: tests/stress/bench.bats.
+    run_t "$BIN/bench/ipcbench" --quick -s 64,64K -r 1
     [ "$status" -eq 0 ]
     [ -z "$stderr" ]
     table_rows >"$OUT/rows"
-    for size in "64 B" "1 KiB" "4 KiB" "16 KiB" "64 KiB" "1 MiB"; do
+    for size in "64 B" "64 KiB"; do
         for mech in "${MECHS[@]}" memcpy; do
             grep -qx "$size $mech" "$OUT/rows" || { echo "no row for $mech at $size"; cat "$OUT/rows"; false; }
         done
     done
     grep -qx "64 KiB dd|dd" "$OUT/rows"
-    [ "$(wc -l <"$OUT/rows")" -eq 43 ]
-    grep -qE "^\[bench [0-9]+\] shm's ring: [0-9]+ slots of 64 B, .*, [0-9]+ slots of 1 MiB; shm1's: 1 slot$" <<<"$output"
+    [ "$(wc -l <"$OUT/rows")" -eq $((2 * (${#MECHS[@]} + 1) + 1)) ]
+    grep -qE "^\[bench [0-9]+\] shm's ring: [0-9]+ slots of 64 B, [0-9]+ slots of 64 KiB; shm1's: 1 slot$" <<<"$output"
+    grep -qE "^\[bench [0-9]+\] posix-shm's ring: 256 slots of 64 B, 32 slots of 64 KiB, a post per 64 messages; posix-shm1's: the same, a post per message$" <<<"$output"
+    prefix=$(posix_prefix)
+    grep -qx "\[bench [0-9]*\] POSIX names: ${prefix}bench-mq, ${prefix}bench-mq-back, ${prefix}bench-shm (each unlinked as soon as both processes hold it)" <<<"$output"
+    grep -qE '^\[bench [0-9]+\] +posix-mq +n/a: above msgsize_max \([0-9]+ B\)$' <<<"$output"
     # Every line is a "[bench PID] " line; the header names the machine and settings.
     [ -z "$(grep -vE '^\[bench [0-9]+\] ' <<<"$output")" ]
     grep -qE '^\[bench [0-9]+\] pinning: same \(writer and reader on CPU [0-9]+\)$' <<<"$output"
     grep -qE '^\[bench [0-9]+\] pipe size [0-9]+ B \(pipe-max-size [0-9]+ B\), msgmax [0-9]+ B' <<<"$output"
     grep -qE '^\[bench [0-9]+\] verified: [0-9]+ messages, .* every byte compared .*: no mismatch$' <<<"$output"
-    grep -qE '^\[bench [0-9]+\] no figure above memcpy for the same size: consistent$' <<<"$output"
     grep -qE '^\[bench [0-9]+\] crossover: shm ' <<<"$output"
+    grep -qE '^\[bench [0-9]+\] crossover: posix-shm ' <<<"$output"
     grep -qE '^\[bench [0-9]+\] limits: pipe at 64 KiB moves x[0-9.]+ of dd bs=64k \| dd' <<<"$output"
     # The bar chart: one bar per mechanism per size.
-    [ "$(grep -cE '^\[bench [0-9]+\]   (pipe|fifo|shm|shm1|msgq|socketpair|memcpy|dd\|dd) +\|[# ]{40}\|' <<<"$output")" -eq 43 ]
+    [ "$(grep -cE '^\[bench [0-9]+\]   ([a-z0-9-]+|dd\|dd) +\|[# ]{40}\|' <<<"$output")" -eq $((2 * (${#MECHS[@]} + 1) + 1)) ]
+    # Nothing is left: not the FIFOs (teardown looks), not the record.
+    [ "$(ls -A "$IPC_DEMO_DIR")" = key ]
 }
 
 @test "ipcbench: a corrupted byte fails the run, naming the mechanism" {
     local mech
     for mech in "${MECHS[@]}"; do
-        run_t env IPCBENCH_CORRUPT="$mech" "$BIN/bench/ipcbench" --quick -m "$mech" -s 4K
+        run_t env IPCBENCH_CORRUPT="$mech" "$BIN/bench/ipcbench" --quick -m "$mech" -s 4K -r 1
         [ "$status" -eq 1 ] || { echo "$mech: status $status"; false; }
         [[ $stderr == *"bench/ipcbench: $mech: VERIFICATION FAILED: message "*", byte 4095 is "* ]] ||
             { echo "$mech: stderr '$stderr'"; false; }
@@ -81,7 +121,7 @@ table_rows() {
 }
 
 @test "ipcbench: the corruption aid touches only the mechanism it names" {
-    run_t env IPCBENCH_CORRUPT=shm "$BIN/bench/ipcbench" --quick -m pipe,msgq -s 64
+    run_t env IPCBENCH_CORRUPT=shm "$BIN/bench/ipcbench" --quick -m pipe,msgq -s 64 -r 1
     [ "$status" -eq 0 ]
     grep -qE 'verified: .*no mismatch$' <<<"$output"
 }
@@ -116,7 +156,7 @@ table_rows() {
 @test "ipcbench: msgq above msgmax is n/a, never clamped" {
     msgmax=$(cat /proc/sys/kernel/msgmax)
     above=$((msgmax + 1))
-    run_t "$BIN/bench/ipcbench" --quick -m msgq -s "$msgmax,$above"
+    run_t "$BIN/bench/ipcbench" --quick -m msgq -s "$msgmax,$above" -r 1
     [ "$status" -eq 0 ]
     grep -qE "^\[bench [0-9]+\] +$above B +msgq +n/a: above msgmax \($msgmax B\)$" <<<"$output"
     # At msgmax itself it is measured (the report writes 8192 as 8 KiB).
@@ -125,18 +165,18 @@ table_rows() {
     grep -qE "^\[bench [0-9]+\] +$label +msgq +[0-9.]+ " <<<"$output"
 }
 
-@test "ipcbench --latency: round trips for pipe, fifo, shm, msgq, and perf or why not" {
-    run_t "$BIN/bench/ipcbench" --quick --latency -s 64
+@test "ipcbench --latency: round trips for pipe, fifo, shm, msgq, posix-mq, posix-shm, and perf or why not" {
+    run_t "$BIN/bench/ipcbench" --quick --latency -m pipe,fifo,shm,msgq,posix-mq,posix-shm -s 64 -r 1
     [ "$status" -eq 0 ]
     # The table from its heading to the blank line after it.
     strip_pids <<<"$output" | sed -n '/^\[bench\] round trips/,/^\[bench\] *$/p' >"$OUT/trips"
     for size in "1 B" "4 KiB"; do
-        for mech in pipe fifo shm msgq; do
+        for mech in pipe fifo shm msgq posix-mq posix-shm; do
             grep -qE "^\[bench\] +$size +$mech +[0-9.]+ +[0-9.]+ +[0-9.]+ " "$OUT/trips" ||
                 { echo "no round trip row for $mech at $size"; cat "$OUT/trips"; false; }
         done
     done
-    [ "$(grep -cE '^\[bench\] +[0-9]+ K?i?B +[a-z0-9]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ ' "$OUT/trips")" -eq 8 ]
+    [ "$(grep -cE '^\[bench\] +[0-9]+ K?i?B +[a-z0-9-]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ ' "$OUT/trips")" -eq 12 ]
     if command -v perf >/dev/null && perf bench sched pipe -l 10 >/dev/null 2>&1; then
         grep -qE '^\[bench [0-9]+\] +4 B +perf +- +- +[0-9.]+ ' <<<"$output"
         grep -qE 'limits: a 1 B pipe round trip takes x[0-9.]+ of perf bench sched pipe' <<<"$output"
@@ -149,7 +189,7 @@ table_rows() {
     # A PATH with dd and nothing else.
     mkdir "$OUT/bin"
     ln -s "$(command -v dd)" "$OUT/bin/dd"
-    run_t env PATH="$OUT/bin" "$BIN/bench/ipcbench" --quick --latency -m pipe -s 64
+    run_t env PATH="$OUT/bin" "$BIN/bench/ipcbench" --quick --latency -m pipe -s 64 -r 1
     [ "$status" -eq 0 ]
     grep -qE '^\[bench [0-9]+\] +4 B +perf +skipped: perf is not installed$' <<<"$output"
     grep -qE '^\[bench [0-9]+\] +1 B +pipe +[0-9.]+ +[0-9.]+ +[0-9.]+ +- *$' <<<"$output"
@@ -157,58 +197,170 @@ table_rows() {
 
 @test "ipcbench -c split: one CPU each, or a clear refusal on one CPU" {
     command -v taskset >/dev/null || skip "taskset is not installed (util-linux)"
-    run_t taskset -c 0 "$BIN/bench/ipcbench" --quick -c split -m pipe -s 64
+    run_t taskset -c 0 "$BIN/bench/ipcbench" --quick -c split -m pipe -s 64 -r 1
     [ "$status" -eq 1 ]
     [[ $stderr == "bench/ipcbench: -c split needs two CPUs, but this process may only use CPU 0" ]]
     [ -z "$output" ]
     [ "$(nproc)" -ge 2 ] || skip "one CPU: split cannot run here"
-    run_t "$BIN/bench/ipcbench" --quick -c split -m pipe -s 64
+    run_t "$BIN/bench/ipcbench" --quick -c split -m pipe -s 64 -r 1
     [ "$status" -eq 0 ]
     grep -qE '^\[bench [0-9]+\] pinning: split \(writer on CPU [0-9]+, reader on CPU [0-9]+\)$' <<<"$output"
 }
 
-@test "ipcbench: SIGTERM mid-run removes the queue and the FIFOs, exit 1" {
-    start_bg bench "$BIN/bench/ipcbench" --quick -m fifo,msgq,shm -s 64 -r 100
-    wait_for_line "$OUT/bench.out" 'round 1 of 100'
+@test "ipcbench: SIGTERM mid-run removes the queue, the FIFOs and the record, exit 1" {
+    start_long bench
     [ -n "$(ipc_objects_for b)" ]
     [ -p "$IPC_DEMO_DIR/bench-fifo" ]
-    [ -n "$(ours)" ]
-    kill -TERM "$(bg_child bench)"
+    kill -TERM "$main"
     wait_bg bench
     [ "$status" -eq 1 ]
     grep -qx 'bench/ipcbench: interrupted by SIGTERM' "$OUT/bench.err"
     # Its children were killed and reaped before it exited.
-    [ -z "$(ours)" ]
+    for kid in $children; do [ ! -e "/proc/$kid" ]; done
+    [ "$(ls -A "$IPC_DEMO_DIR")" = key ]
 }
 
-@test "ipcbench: after kill -9 the next run recovers the leftovers; --cleanup removes them" {
-    start_bg bench "$BIN/bench/ipcbench" --quick -m fifo,msgq,shm -s 64 -r 100
-    wait_for_line "$OUT/bench.out" 'round 1 of 100'
-    kill -KILL "$(bg_child bench)"
+@test "ipcbench: after kill -9 the next run removes the leftovers; so does --cleanup" {
+    start_long bench
+    kill -KILL "$main"
     wait_bg bench
-    all_gone                    # the kernel kills the children with their parent
+    wait_until "the children of $main to die with it" all_exited $children
     [ -p "$IPC_DEMO_DIR/bench-fifo" ]
     [ -n "$(ipc_objects_for b)" ]
-    run_t "$BIN/bench/ipcbench" --quick -m fifo,msgq,shm -s 64 -r 1
+    run_t "$BIN/bench/ipcbench" --quick -m pipe -s 64 -r 1
     [ "$status" -eq 0 ]
-    grep -qE "^\[bench [0-9]+\] note: reusing $IPC_DEMO_DIR/bench-fifo, left by an earlier run$" <<<"$output"
-    grep -qE "^\[bench [0-9]+\] note: reusing FIFOs $IPC_DEMO_DIR/bench-filled and " <<<"$output"
-    grep -qE '^\[bench [0-9]+\] note: removing message queue [0-9]+, left by a killed run$' <<<"$output"
-    [ ! -e "$IPC_DEMO_DIR/bench-fifo" ]
+    for name in "${FIFOS[@]}"; do
+        grep -qx "\[bench [0-9]*\] FIFO $IPC_DEMO_DIR/$name was left by a killed run (its creator, pid $main, is gone; nobody uses it): removing it" <<<"$output"
+    done
+    grep -qE "^\[bench [0-9]+\] message queue [0-9]+ \(key 0x[0-9a-f]{8}\) was left by a killed run \(its creator, pid $main, is gone; nobody uses it\): removing it$" <<<"$output"
+    [ "$(ls -A "$IPC_DEMO_DIR")" = key ]
 
-    # Again, and this time clean up by hand.
-    start_bg again "$BIN/bench/ipcbench" --quick -m fifo,msgq,shm -s 64 -r 100
-    wait_for_line "$OUT/again.out" 'round 1 of 100'
-    kill -KILL "$(bg_child again)"
+    # Again, and this time --cleanup.
+    start_long again
+    kill -KILL "$main"
     wait_bg again
-    all_gone
+    wait_until "the children of $main to die with it" all_exited $children
     run_t "$BIN/bench/ipcbench" --cleanup
     [ "$status" -eq 0 ]
-    grep -qE "^\[bench [0-9]+\] removed FIFO $IPC_DEMO_DIR/bench-fifo$" <<<"$output"
-    grep -qE '^\[bench [0-9]+\] removed message queue [0-9]+ ' <<<"$output"
-    [ -z "$(find "$IPC_DEMO_DIR" -type p)" ]
+    [ "$(grep -c "^\[bench [0-9]*\] FIFO .* was left by a killed run (its creator, pid $main, is gone; nobody uses it): removing it$" <<<"$output")" -eq 7 ]
+    grep -qE "^\[bench [0-9]+\] message queue [0-9]+ .* was left by a killed run .*: removing it$" <<<"$output"
+    grep -qx "\[bench [0-9]*\] removed the record of bench/ipcbench pid $main, which is gone: $IPC_DEMO_DIR/bench.owner" <<<"$output"
+    [ "$(ls -A "$IPC_DEMO_DIR")" = key ]
     run_t "$BIN/bench/ipcbench" --cleanup
+    [ "$status" -eq 0 ]
     grep -qE "^\[bench [0-9]+\] nothing to remove in $IPC_DEMO_DIR$" <<<"$output"
+}
+
+@test "ipcbench: a running one is never disturbed: a second run and --cleanup are refused" {
+    start_long bench
+    for args in "--quick -m pipe -s 64 -r 1" --cleanup; do
+        run_t "$BIN/bench/ipcbench" $args
+        [ "$status" -eq 1 ]
+        [ "$stderr" = "bench/ipcbench: bench/ipcbench pid $main is running with $IPC_DEMO_DIR (see $IPC_DEMO_DIR/bench.owner): stop it first (kill $main), or set IPC_DEMO_DIR to another directory" ]
+        [ -z "$output" ]
+    done
+    # Still running, its objects in place.
+    ! exited "$main"
+    [ -e "$IPC_DEMO_DIR/bench.owner" ]
+    [ -p "$IPC_DEMO_DIR/bench-fifo" ]
+    kill -TERM "$main"
+    wait_bg bench
+    [ "$status" -eq 1 ]
+}
+
+@test "ipcbench: whatever sits at a FIFO's path is left as it is, and the run refused" {
+    mkdir -m 700 "$IPC_DEMO_DIR"
+    # Every path with a file on it; the other kinds on the path whose file a
+    # refused run once took away with it.
+    for plant in "${FIFOS[@]/%/:file}" bench-back-free:{symlink,fifo0644,fifo-unrecorded}; do
+        name=${plant%:*} kind=${plant#*:}
+        {
+            case $kind in
+            file) echo precious >"$IPC_DEMO_DIR/$name"; why="is a regular file, not a FIFO: left as it is" ;;
+            symlink) ln -s /etc/passwd "$IPC_DEMO_DIR/$name"; why="is a symbolic link (never followed), not a FIFO: left as it is" ;;
+            fifo0644) mkfifo -m 644 "$IPC_DEMO_DIR/$name"; why="is a FIFO of yours with mode 0644, not 0600" ;;
+            fifo-unrecorded) mkfifo -m 600 "$IPC_DEMO_DIR/$name"; why="was made by no run on record in $IPC_DEMO_DIR/bench.owner: nothing proves it stale" ;;
+            esac
+            run_t "$BIN/bench/ipcbench" --quick -m fifo,shm -s 64 -r 1
+            [ "$status" -eq 1 ] || { echo "$name ($kind): status $status"; false; }
+            [[ $stderr == *"$IPC_DEMO_DIR/$name $why"* ]] || { echo "$name ($kind): $stderr"; false; }
+            # Left as it was, and nothing else made or left.
+            case $kind in
+            file) [ "$(cat "$IPC_DEMO_DIR/$name")" = precious ] ;;
+            symlink) [ "$(readlink "$IPC_DEMO_DIR/$name")" = /etc/passwd ] ;;
+            fifo*) [ -p "$IPC_DEMO_DIR/$name" ] ;;
+            esac
+            [ "$(ls -A "$IPC_DEMO_DIR" | grep -vx key)" = "$name" ]
+            rm "$IPC_DEMO_DIR/$name"
+        }
+    done
+    # A run that does not need the path leaves it alone and runs.
+    echo precious >"$IPC_DEMO_DIR/bench-fifo"
+    run_t "$BIN/bench/ipcbench" --quick -m pipe -s 64 -r 1
+    [ "$status" -eq 0 ]
+    [ "$(cat "$IPC_DEMO_DIR/bench-fifo")" = precious ]
+}
+
+@test "ipcbench: a record that is not ours is not touched, and the run refused" {
+    mkdir -m 700 "$IPC_DEMO_DIR"
+    echo "not a record" >"$IPC_DEMO_DIR/bench.owner"
+    for args in "--quick -m pipe -s 64 -r 1" --cleanup; do
+        run_t "$BIN/bench/ipcbench" $args
+        [ "$status" -eq 1 ]
+        [ "$stderr" = "bench/ipcbench: $IPC_DEMO_DIR/bench.owner is not a record of ours: not touched (remove it, or set IPC_DEMO_DIR)" ]
+    done
+    [ "$(cat "$IPC_DEMO_DIR/bench.owner")" = "not a record" ]
+}
+
+# dead_record: a record of a run that is gone (a pid that has exited).
+dead_record() {
+    local pid
+    true &
+    pid=$!
+    wait "$pid"
+    mkdir -p -m 700 "$IPC_DEMO_DIR"
+    echo "$pid 12345 0" >"$IPC_DEMO_DIR/bench.owner"
+    echo "$pid"
+}
+
+@test "ipcbench: POSIX objects a killed run left are removed when stale, refused when not provably" {
+    mkdir -m 700 "$IPC_DEMO_DIR"
+    prefix=$(posix_prefix)
+    # Unrecorded: refused with the command, left as they are.
+    "$ROOT/tests/bench-mq" plant "${prefix}bench-mq"
+    run_t "$BIN/bench/ipcbench" --quick -m posix-mq -s 64 -r 1
+    [ "$status" -eq 1 ]
+    [[ $stderr == "bench/ipcbench: POSIX message queue ${prefix}bench-mq was made by no run on record in $IPC_DEMO_DIR/bench.owner: nothing proves it stale"* ]]
+    "$ROOT/tests/bench-mq" exists "${prefix}bench-mq"
+    # Not ours (another mode): refused, whatever the record.
+    "$ROOT/tests/bench-mq" unlink "${prefix}bench-mq"
+    "$ROOT/tests/bench-mq" plant "${prefix}bench-mq" 644
+    dead=$(dead_record)
+    run_t "$BIN/bench/ipcbench" --quick -m posix-mq -s 64 -r 1
+    [ "$status" -eq 1 ]
+    [[ $stderr == "bench/ipcbench: POSIX message queue ${prefix}bench-mq is not ours"* ]]
+    "$ROOT/tests/bench-mq" unlink "${prefix}bench-mq"
+    # Stale (a record whose pid is gone): removed, and the run goes on.
+    "$ROOT/tests/bench-mq" plant "${prefix}bench-mq-back"
+    install -m 600 /dev/null "/dev/shm${prefix}bench-shm"
+    run_t "$BIN/bench/ipcbench" --quick -m posix-mq,posix-shm -s 64 -r 1
+    [ "$status" -eq 0 ]
+    grep -qx "\[bench [0-9]*\] POSIX message queue ${prefix}bench-mq-back was left by a killed run (its creator, pid $dead, is gone; nobody uses it): removing it" <<<"$output"
+    grep -qx "\[bench [0-9]*\] POSIX shared memory object ${prefix}bench-shm was left by a killed run (its creator, pid $dead, is gone; nobody uses it): removing it" <<<"$output"
+    # --cleanup too.
+    dead=$(dead_record)
+    install -m 600 /dev/null "/dev/shm${prefix}bench-shm"
+    run_t "$BIN/bench/ipcbench" --cleanup
+    [ "$status" -eq 0 ]
+    grep -q "POSIX shared memory object ${prefix}bench-shm was left by a killed run (its creator, pid $dead, is gone" <<<"$output"
+    [ "$(ls -A "$IPC_DEMO_DIR")" = key ]
+}
+
+@test "ipcbench: posix-mq above msgsize_max is n/a, never clamped" {
+    most=$(cat /proc/sys/fs/mqueue/msgsize_max)
+    run_t "$BIN/bench/ipcbench" --quick -m posix-mq -s "$most,$((most + 1))" -r 1
+    [ "$status" -eq 0 ]
+    grep -qE "^\[bench [0-9]+\] +$((most + 1)) B +posix-mq +n/a: above msgsize_max \($most B\)$" <<<"$output"
 }
 
 @test "ipcbench: bad input is a usage error that creates nothing" {
@@ -243,6 +395,7 @@ CASES
     run_t "$BIN/bench/ipcbench" -h
     [ "$status" -eq 0 ]
     [[ ${lines[0]} == "usage: bench/ipcbench [-m MECHS] [-s SIZES] [-r ROUNDS] [-c same|split|any] [--latency] [--csv] [--quick] [--cleanup]" ]]
-    [[ $output == *"pipe,fifo,shm,shm1,msgq,socketpair"* ]]
+    [[ $output == *"pipe,fifo,shm,shm1,msgq,socketpair,"* ]]
+    [[ $output == *"posix-mq,posix-shm,posix-shm1 (default: all)"* ]]
     [[ $output == *"IPCBENCH_CORRUPT=MECH"* ]]
 }
