@@ -70,6 +70,7 @@ EXTRA_socket/pass := socket/sockfile
 TEST_PROGRAMS :=
 TEST_PROGRAMS += tests/sem_plant
 TEST_PROGRAMS += tests/socket-fds tests/socket-raw
+TEST_PROGRAMS += tests/shm-scribble
 
 OBJ      := build/obj
 CHECKDIR := build/check
