@@ -90,13 +90,47 @@ blocked_or_gone() {
     exited "$1" || in_state "$1" S
 }
 
-# slowed N STEP READER_ARGS...: N generated messages, both sides stopped once
-# right after the hand-over (STEP 0: several times, one round after the other)
-# or each time the reader is at message STEP, 2*STEP, ...  A round: stop the
-# reader; the writer fills the ring and blocks; stop the writer; resume the
-# reader, which drains the ring and blocks; resume the writer.  The writer
-# cannot finish while the reader is stopped, so no stop comes too late.  Every
-# message must arrive once, in order.
+# A round: stop the reader (unless it is, already); the writer fills the ring
+# and blocks; stop the writer; resume the reader, which drains the ring and
+# blocks; resume the writer.  The writer cannot finish while the reader is
+# stopped, so no stop comes too late; a round that comes after the end (the
+# reader gone) ends the rounds.
+round() {
+    local reader=$1 writer=$2
+    stopped "$reader" || kill -STOP "$reader" 2>/dev/null || return 1
+    wait_until "the writer to block" blocked_or_gone "$writer"   # no free slot
+    kill -STOP "$writer" 2>/dev/null
+    kill -CONT "$reader" 2>/dev/null || return 1
+    wait_until "the reader to block" blocked_or_gone "$reader"   # nothing filled
+    kill -CONT "$writer" 2>/dev/null
+}
+
+# slowed_lines N READER_ARGS...: the lines 1..N through the gate, both sides
+# stopped five times: once before the reader has read anything, then one round
+# after the other.  Every line must arrive once, in order.
+slowed_lines() {
+    local n=$1 reader writer r
+    shift
+    start_reader "$@"
+    start_gated writer
+    reader=$(hold_reader)
+    writer=$(pid_of writer writer)
+    feed_gate "$(seq "$n")"$'\n'
+    for ((r = 1; r <= 5; r++)); do
+        round "$reader" "$writer" || break
+    done
+    wait_bg writer
+    [ "$status" -eq 0 ]
+    wait_bg reader
+    [ "$status" -eq 0 ]
+    grep -qE "^\[reader [0-9]+\] received $n messages$" "$OUT/reader.out"
+    said | cmp <(seq "$n") -
+    [ ! -s "$OUT/reader.err" ] && [ ! -s "$OUT/writer.err" ]
+}
+
+# slowed N STEP READER_ARGS...: N generated messages, both sides stopped each
+# time the reader is at message STEP, 2*STEP, ... 5*STEP.  Every message must
+# arrive once, in order, intact.
 slowed() {
     local n=$1 step=$2 reader writer r
     shift 2
@@ -104,15 +138,9 @@ slowed() {
     reader=$(pid_of reader reader)
     start writer "$BIN/shm/writer" -n "$n"
     writer=$(pid_of writer writer)
-    wait_for_line "$OUT/reader.out" 'handed the writer'
     for ((r = 1; r <= 5; r++)); do
-        ((step == 0)) || wait_for_line "$OUT/reader.out" "says: message $((r * step)) of "
-        kill -STOP "$reader" 2>/dev/null || break          # done already
-        wait_until "the writer to block" blocked_or_gone "$writer"   # no free slot
-        kill -STOP "$writer" 2>/dev/null
-        kill -CONT "$reader"
-        wait_until "the reader to block" blocked_or_gone "$reader"   # nothing filled
-        kill -CONT "$writer" 2>/dev/null
+        wait_for_line "$OUT/reader.out" "says: message $((r * step)) of "
+        round "$reader" "$writer"
     done
     wait_bg writer
     [ "$status" -eq 0 ]

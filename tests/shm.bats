@@ -72,11 +72,11 @@ EXPECTED
     grep -qE '^\[reader [0-9]+\] checked: 0 intact, 0 lost, 0 duplicated, 0 reordered, 0 corrupted$' "$OUT/reader.out"
 }
 
-# ---- either side slowed down (100000 messages: tests/stress/shm.bats) ----
+# ---- either side slowed down (100000 -n messages: tests/stress/shm.bats) ----
 
-@test "shm: -n 3000 through the default ring, then through one slot (-S 1), either side stopped 5 times: all there" {
-    slowed 3000 0
-    slowed 3000 0 -S 1
+@test "shm: 3000 lines through the default ring, then through one slot (-S 1), either side stopped 5 times: all there" {
+    slowed_lines 3000
+    slowed_lines 3000 -S 1
 }
 
 # ---- signals and dead peers ----
