@@ -193,3 +193,5 @@ check_page() {
     export -f socket_demo_listening socket_demo_then
     check_page docs/socket.md
 }
+
+@test "docs: shm.md" { check_page docs/shm.md; }
