@@ -358,8 +358,7 @@ static void bad_header(uint64_t n, uint64_t seq, uint64_t len)
 {
     tally.received++;
     tally.bad_headers++;
-    errno = EBADMSG;
-    warn_sys("message %llu: invalid slot header (sequence %llu, length %llu): %s",
+    warn_msg("message %llu: invalid slot header (sequence %llu, length %llu): %s",
              (unsigned long long)n + 1, (unsigned long long)seq, (unsigned long long)len,
              len > slot_size ? "the slot header claims more bytes than a slot holds"
                              : "the slot holds another message than the one announced");
