@@ -11,6 +11,8 @@ start() {
 start_reader() {
     start reader "$BIN/shm/reader" "$@"
     wait_for_line "$OUT/reader.out" 'waiting for shm/writer'
+    # and in its open(), so that a writer's O_NONBLOCK open finds it there
+    wait_until "the reader in its open()" in_state "$(pid_of reader reader)" S
 }
 
 # shm_line: our segment's line in `ipcs -m` (empty when there is none).

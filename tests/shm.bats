@@ -111,31 +111,23 @@ EXPECTED
     done
 }
 
-@test "shm: SIGKILL to the writer mid-stream: the reader reports it, exits 1, leaves nothing" {
-    start_reader
-    start writer "$BIN/shm/writer" -d 20 $(seq 1000)
-    wait_for_line "$OUT/reader.out" 'says: 3$'
-    kill -KILL "$(pid_of writer writer)"
-    wait_bg reader
-    [ "$status" -eq 1 ]
-    grep -qE '^shm/reader: the writer vanished mid-stream after [0-9]+ messages .*: removed the segment and the FIFOs$' "$OUT/reader.err"
-    [ -z "$(shm_line)" ]
-    no_fifos_left
-}
-
-@test "shm: SIGINT to the writer mid-stream: it stops at once; the reader reports it, leaves nothing" {
-    start_reader
-    start writer "$BIN/shm/writer" -d 20 $(seq 1000)
-    wait_for_line "$OUT/reader.out" 'says: 3$'
-    kill -INT "$(pid_of writer writer)"
-    wait_bg writer
-    [ "$status" -eq 1 ]
-    grep -qE '^shm/writer: caught SIGINT after [0-9]+ messages: stopping$' "$OUT/writer.err"
-    wait_bg reader
-    [ "$status" -eq 1 ]
-    grep -qE '^shm/reader: the writer vanished mid-stream' "$OUT/reader.err"
-    [ -z "$(shm_line)" ]
-    no_fifos_left
+@test "shm: SIGKILL or SIGINT to the writer mid-stream: the reader reports it, exits 1, leaves nothing" {
+    for sig in KILL INT; do
+        start_reader
+        start writer "$BIN/shm/writer" -d 20 $(seq 1000)
+        wait_for_line "$OUT/reader.out" 'says: 3$'
+        kill -"$sig" "$(pid_of writer writer)"
+        wait_bg writer
+        if [ "$sig" = INT ]; then
+            [ "$status" -eq 1 ]             # it stops at once, and says so
+            grep -qE '^shm/writer: caught SIGINT after [0-9]+ messages: stopping$' "$OUT/writer.err"
+        fi
+        wait_bg reader
+        [ "$status" -eq 1 ]
+        grep -qE '^shm/reader: the writer vanished mid-stream after [0-9]+ messages .*: removed the segment and the FIFOs$' "$OUT/reader.err"
+        [ -z "$(shm_line)" ]
+        no_fifos_left
+    done
 }
 
 @test "shm: SIGKILL to the reader: the next reader finds the stale segment, replaces it, reuses the FIFOs, works" {
@@ -223,35 +215,24 @@ EXPECTED
     [ "$status" -eq 0 ]
 }
 
-@test "shm: two readers at once: the second refuses clearly and leaves the first alone" {
+@test "shm: a second reader, or --cleanup, while a reader runs: refused with the command, nothing removed" {
     start_reader
     id=$(shm_id)
     reader=$(pid_of reader reader)
+    refusal="segment $id (key $(ipc_key s), "*") is in use: its creator, pid $reader, is still running.  Stop it first: kill $reader"
     run_t "$BIN/shm/reader"
     [ "$status" -eq 1 ]
-    [[ $stderr == "shm/reader: segment $id (key $(ipc_key s), "*") is in use: its creator, pid $reader, is still running.  Stop it first: kill $reader" ]]
-    [ -p "$IPC_DEMO_DIR/shm-filled" ]
+    [[ $stderr == "shm/reader: "$refusal ]]
+    run_t "$BIN/shm/reader" --cleanup
+    [ "$status" -eq 1 ]
+    [[ $stderr == "shm/reader: "$refusal ]]
+    [ "$(shm_id)" = "$id" ]
+    [ -p "$IPC_DEMO_DIR/shm-filled" ] && [ -p "$IPC_DEMO_DIR/shm-free" ]
     run_t "$BIN/shm/writer" "still works"
     [ "$status" -eq 0 ]
     wait_bg reader
     [ "$status" -eq 0 ]
     [ "$(said)" = "still works" ]
-}
-
-@test "shm: --cleanup while the reader runs refuses, names the command, removes nothing" {
-    start_reader
-    id=$(shm_id)
-    reader=$(pid_of reader reader)
-    run_t "$BIN/shm/reader" --cleanup
-    [ "$status" -eq 1 ]
-    [[ $stderr == *"segment $id ("*") is in use: its creator, pid $reader, is still running.  Stop it first: kill $reader" ]]
-    [ "$(shm_id)" = "$id" ]
-    [ -p "$IPC_DEMO_DIR/shm-filled" ] && [ -p "$IPC_DEMO_DIR/shm-free" ]
-    run_t "$BIN/shm/writer" hi
-    [ "$status" -eq 0 ]
-    wait_bg reader
-    [ "$status" -eq 0 ]
-    [ "$(said)" = hi ]
 }
 
 @test "shm: two writers at once: the second refuses" {

@@ -394,6 +394,7 @@ SHM_WRITER_CALLS="shmget shmat shmdt shmctl open fstat fcntl read write close"
 @test "trace: shm/reader and shm/writer, to the end of the conversation" {
     trace_bg reader "$BIN/shm/reader" -v -S 2
     wait_for_line "$OUT/reader.out" 'waiting for shm/writer'
+    wait_until "the reader in its open()" in_state "$(traced_pid reader)" S
     trace_run writer "$BIN/shm/writer" -v one two three
     wait_bg reader
     [ "$status" -eq 0 ]
@@ -418,6 +419,7 @@ SHM_WRITER_CALLS="shmget shmat shmdt shmctl open fstat fcntl read write close"
 
     start_bg plain "$BIN/shm/reader"
     wait_for_line "$OUT/plain.out" 'waiting for shm/writer'
+    wait_until "the reader in its open()" in_state "$(bg_child plain)" S
     trace_bg writer "$BIN/shm/writer" -v -d 20 $(seq 1000)
     wait_for_line "$OUT/plain.out" 'says: 3$'
     kill -INT "$(traced_pid writer)"
