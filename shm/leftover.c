@@ -95,21 +95,6 @@ void check_fifo(const char *path, struct stat *seen, bool made)
         say("reusing the FIFO %s left by an earlier run (ours, mode 0600)", path);
 }
 
-bool remove_fifo(const char *path, const struct stat *seen)
-{
-    struct stat now;
-    if (traced(lstat(path, &now), "lstat(\"%s\")", path) == -1 ||
-        now.st_dev != seen->st_dev || now.st_ino != seen->st_ino) {
-        say("%s is no longer our FIFO (removed or replaced): left as it is", path);
-        return false;
-    }
-    if (traced(unlink(path), "unlink(\"%s\")", path) == -1) {
-        warn_sys("unlink %s", path);
-        return false;
-    }
-    return true;
-}
-
 static bool clean_fifo(const char *name)
 {
     char path[PATH_MAX];
@@ -121,8 +106,8 @@ static bool clean_fifo(const char *name)
         return false;
     }
     require_our_fifo(path, &seen);
-    if (!remove_fifo(path, &seen))
-        return false;
+    if (traced(unlink(path), "unlink(\"%s\")", path) == -1)
+        die("unlink %s", path);
     say("removed the FIFO %s", path);
     return true;
 }

@@ -57,7 +57,6 @@ static bool options(int argc, char *argv[]);
 static int create_segment(void);
 static void print_facts(const char *when);
 static void print_mapping(const char *when);
-static char next_token(void);
 static void bad_header(uint64_t n, uint64_t seq, uint64_t len);
 static void cleanup(void);
 static noreturn void stopped_or_failed(const char *call);
@@ -135,6 +134,34 @@ static void take_slot(uint64_t n, bool unsync, bool generated)
         warn_msg("message %llu failed its check", (unsigned long long)n + 1);
 }
 
+/* P() on the "filled" FIFO: read() of one byte, sleeping while there is
+ * none.  'F' or 'E'; anything else breaks the protocol.  End of file without
+ * 'E': the writer died. */
+static char next_token(void)
+{
+    char token;
+    ssize_t n;
+    if (stop_signal) {           /* not only when read() is interrupted */
+        errno = EINTR;
+        stopped_or_failed("read");
+    }
+    do
+        n = traced(read(filled_fd, &token, 1), "read(%d, 1)", filled_fd);
+    while (n == -1 && errno == EINTR && !stop_signal);
+    if (n == -1)
+        stopped_or_failed("read");
+    if (n == 0) {
+        cleanup();
+        die_msg("the writer vanished mid-stream after %llu messages (end of file on %s "
+                "without its end token): removed the segment and the FIFOs",
+                (unsigned long long)tally.received, filled_path);
+    }
+    if (token != 'F' && token != 'E')
+        die_msg("the writer broke the protocol: byte 0x%02x on %s", (unsigned char)token,
+                filled_path);
+    return token;
+}
+
 /* Each 'F' on the "filled" FIFO is one more slot to read, in order; each slot
  * read goes back to the writer as a credit.  'E': the writer is done. */
 static void receive(bool unsync, bool generated)
@@ -164,8 +191,20 @@ static void let_go(void)
         warn_sys("shmdt");
 }
 
-/* IPC_RMID: the segment goes (at once: nobody is attached any more), and
- * unlink() takes the FIFOs' names away. */
+/* unlink() takes a FIFO's name away (the pipe lives on while fds are open):
+ * only if PATH still names the FIFO we made, as lstat() tells. */
+static void unlink_fifo(const char *path, const struct stat *seen)
+{
+    struct stat now;
+    if (traced(lstat(path, &now), "lstat(\"%s\")", path) == -1 ||
+        now.st_dev != seen->st_dev || now.st_ino != seen->st_ino)
+        say("%s is no longer our FIFO (removed or replaced): left as it is", path);
+    else if (traced(unlink(path), "unlink(\"%s\")", path) == -1)
+        warn_sys("unlink %s", path);
+}
+
+/* IPC_RMID: the segment goes (at once: nobody is attached any more); then
+ * the FIFOs' names. */
 static void remove_all(void)
 {
     if (shmid != -1 && traced(shmctl(shmid, IPC_RMID, NULL), "shmctl(%d, IPC_RMID)",
@@ -173,9 +212,9 @@ static void remove_all(void)
         warn_sys("shmctl %d IPC_RMID", shmid);
     shmid = -1;
     if (filled_made)
-        remove_fifo(filled_path, &filled_seen);
+        unlink_fifo(filled_path, &filled_seen);
     if (free_made)
-        remove_fifo(free_path, &free_seen);
+        unlink_fifo(free_path, &free_seen);
     filled_made = free_made = false;
 }
 
@@ -325,32 +364,6 @@ static void print_mapping(const char *when)
         say("%s mapping: none for %s", when, name);
     if (seg != NULL)
         print_fds(0, when);
-}
-
-/* The next token, 'F' or 'E'; anything else breaks the protocol. */
-static char next_token(void)
-{
-    char token;
-    ssize_t n;
-    if (stop_signal) {           /* not only when read() is interrupted */
-        errno = EINTR;
-        stopped_or_failed("read");
-    }
-    do
-        n = traced(read(filled_fd, &token, 1), "read(%d, 1)", filled_fd);
-    while (n == -1 && errno == EINTR && !stop_signal);
-    if (n == -1)
-        stopped_or_failed("read");
-    if (n == 0) {
-        cleanup();
-        die_msg("the writer vanished mid-stream after %llu messages (end of file on %s "
-                "without its end token): removed the segment and the FIFOs",
-                (unsigned long long)tally.received, filled_path);
-    }
-    if (token != 'F' && token != 'E')
-        die_msg("the writer broke the protocol: byte 0x%02x on %s", (unsigned char)token,
-                filled_path);
-    return token;
 }
 
 /* A slot header that lies: reported, counted, and the slot skipped. */

@@ -77,8 +77,6 @@ void remove_stale_segment(key_t key, size_t size);
 /* After mkfifo(PATH): SEEN gets what lstat() sees there, and we go on only if
  * it is a FIFO of ours, mode 0600 (one a killed reader left, when not MADE). */
 void check_fifo(const char *path, struct stat *seen, bool made);
-/* Remove PATH if it is still the FIFO SEEN; true when removed. */
-bool remove_fifo(const char *path, const struct stat *seen);
 int cleanup_leftovers(key_t key);
 
 /* ---- shm/check.c: the generated messages of -n, and what the reader counts ---- */
