@@ -25,8 +25,8 @@ PROGRAMS += fifo/server fifo/client
 
 # shm/: System V shared memory
 PROGRAMS += shm/reader shm/writer
-EXTRA_shm/reader := shm/ring shm/gen
-EXTRA_shm/writer := shm/ring shm/gen
+EXTRA_shm/reader := shm/leftover shm/check shm/stop
+EXTRA_shm/writer := shm/check shm/stop
 
 # procpool/: a process pool
 PROGRAMS += procpool/pool procpool/worker
@@ -88,6 +88,7 @@ TEST_PROGRAMS += tests/socket-fds tests/socket-raw
 TEST_PROGRAMS += tests/posix-mq-tool
 TEST_PROGRAMS += tests/posix-shm-scribble
 TEST_PROGRAMS += tests/bench-mq
+TEST_PROGRAMS += tests/shm-scribble
 
 OBJ      := build/obj
 CHECKDIR := build/check

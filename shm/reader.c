@@ -1,484 +1,412 @@
 /* shm/reader - creates a System V shared memory segment and prints what
  * shm/writer puts in it.
  *
- * The lesson: ftok() turns a path and a project id into a key both programs can
- * compute; shmget() turns the key into a segment (its id: the shmid); shmat()
- * maps the segment into this process's address space, after which reading a
- * message is reading memory -- no read(2), no copy through the kernel.  But
- * shared memory has no access control of its own: the two FIFOs of the ring
- * (shm/ring.h) tell the reader when a slot is filled and the writer when a slot
- * is free again.  The segment outlives its processes (ipcs -m shows it), so the
- * reader, which created it, removes it on every exit it can catch.
+ * The lesson: ftok() turns a file and a project id into a key that both
+ * programs compute; shmget() turns the key into a segment (its id: the shmid);
+ * shmat() maps the segment into this address space, and from then on reading a
+ * message is reading memory: no read(2), no copy through the kernel.  But
+ * shared memory synchronises nothing: two FIFOs (shm.h) tell the reader when a
+ * slot is filled and the writer when a slot is free again.  The segment
+ * outlives its processes, so the reader, which made it, removes it (shmctl
+ * IPC_RMID) with the FIFOs on every exit it can catch.
+ *
+ * Observe: ipcs -m while it waits (nattch 1) and while a writer runs (2); -v;
+ * -f (a segment is a mapping, not a file descriptor).  Partner: shm/writer.
+ * What a killed reader leaves behind: shm/leftover.c.
+ *
+ * Usage: shm/reader [-s SIZE] [-S SLOTS] [-v] [-f] [--cleanup]
  */
 #include "../common/common.h"
-#include "gen.h"
-#include "ring.h"
+#include "shm.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
 #include <unistd.h>
 
 static const char usage[] =
     "usage: shm/reader [-s SIZE] [-S SLOTS] [-v] [-f] [--cleanup]\n"
-    "Creates a shared memory segment, waits for shm/writer and prints its messages.\n"
+    "Create a shared memory segment, wait for shm/writer and print its messages.\n"
     "  -s SIZE    bytes per slot, the longest message (default 4096)\n"
     "  -S SLOTS   slots in the ring (default 8; 1 is the lock-step version)\n"
-    "  -v         trace every system call on stderr\n"
+    "  -v         trace every system call on the segment and the FIFOs, on stderr\n"
     "  -f         print the open fds and the segment's mapping at the key moments\n"
-    "  --cleanup  remove a leftover segment and FIFOs of ours, then exit\n"
+    "  --cleanup  remove a segment and FIFOs a killed reader left, then exit\n"
     "  -h         show this help\n";
 
-enum { SHOW_MAX = 1000 };        /* bytes of a message shown on one line */
-
-static struct ring ring = { .shmid = -1, .filled_fd = -1, .free_fd = -1 };
+static unsigned slots = 8;
+static size_t slot_size = 4096;
+static bool show_fds;
 static key_t key;
+static int shmid = -1;
+static struct shm_header *seg;    /* where the segment is attached; NULL: not */
 static char filled_path[PATH_MAX], free_path[PATH_MAX];
-static bool created, fifos_made, show_fds;
+static struct stat filled_seen, free_seen;
+static bool filled_made, free_made;
+static int filled_fd = -1, free_fd = -1;
+static struct tally tally;
+static unsigned char *copy;       /* -u: a slot's text, copied out */
 
-/* ---- cleanup: what we created goes, on every exit we can catch ---- */
+static bool options(int argc, char *argv[]);
+static int create_segment(void);
+static void print_facts(const char *when);
+static void print_mapping(const char *when);
+static void bad_header(uint64_t n, uint64_t seq, uint64_t len);
+static void cleanup(void);
+static noreturn void stopped_or_failed(const char *call);
 
-static void cleanup(void)
+/* mkfifo() makes a name, nothing more.  One already there is a leftover of a
+ * killed reader: reused only if it is ours, mode 0600 (shm/leftover.c). */
+static void make_fifo(const char *path, struct stat *seen, bool *made)
 {
-    (void)ring_close(&ring);
-    (void)ring_detach(&ring);
-    if (created && ring_remove(&ring) == -1 && errno != EINVAL && errno != EIDRM)
-        warn_sys("shmctl(%d, IPC_RMID)", ring.shmid);
-    created = false;
-    if (fifos_made) {
-        if (unlink(filled_path) == -1 && errno != ENOENT)
-            warn_sys("unlink %s", filled_path);
-        if (unlink(free_path) == -1 && errno != ENOENT)
-            warn_sys("unlink %s", free_path);
-        fifos_made = false;
-    }
+    *made = traced(mkfifo(path, 0600), "mkfifo(\"%s\", 0600)", path) == 0;
+    if (!*made && errno != EEXIST)
+        die("mkfifo %s", path);
+    check_fifo(path, seen, *made);
+    *made = true;                 /* ours to remove, from now on */
 }
 
-/* ---- what the kernel knows about the segment ---- */
-
-static void print_facts(int shmid, const char *when)
+/* The rendezvous: open() of a FIFO for reading waits until somebody opens it
+ * for writing -- the writer.  It then opens "free" for reading: ours waits for
+ * that.  (O_NOFOLLOW: a symlink put there is refused.) */
+static void open_fifos(void)
 {
-    struct shmid_ds ds;
-    if (traced(shmctl(shmid, IPC_STAT, &ds), "shmctl(%d, IPC_STAT)", shmid) == -1)
-        die("shmctl(%d, IPC_STAT)", shmid);
-    pid_t me = getpid();
-    say("shmid_ds %s: key 0x%08lx, shmid %d, size %zu bytes, mode %03o, shm_nattch %lu, "
-        "creator pid %ld%s, last attach/detach by pid %ld%s",
-        when, (unsigned long)key, shmid, (size_t)ds.shm_segsz,
-        (unsigned)ds.shm_perm.mode & 0777, (unsigned long)ds.shm_nattch,
-        (long)ds.shm_cpid, ds.shm_cpid == me ? " (me)" : "",
-        (long)ds.shm_lpid, ds.shm_lpid == me ? " (me)" : "");
+    say("waiting for shm/writer: my open() of %s returns once it opens it", filled_path);
+    filled_fd = (int)traced(open(filled_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW),
+                            "open(\"%s\", O_RDONLY|O_CLOEXEC|O_NOFOLLOW)", filled_path);
+    if (filled_fd == -1)
+        stopped_or_failed("open");
+    require_same_file(filled_fd, filled_path, &filled_seen);
+    free_fd = (int)traced(open(free_path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW),
+                          "open(\"%s\", O_WRONLY|O_CLOEXEC|O_NOFOLLOW)", free_path);
+    if (free_fd == -1)
+        stopped_or_failed("open");
+    require_same_file(free_fd, free_path, &free_seen);
+    say("the writer is here: \"filled\" FIFO fd %d, \"free\" FIFO fd %d", filled_fd, free_fd);
 }
 
-/* -f: a segment is not a file descriptor; it shows up as a mapping instead. */
-static void print_mapping(const char *when)
+/* The semaphore's initial value: SLOTS credits, every slot free.  The writer
+ * waits for them, so it has written nothing before this. */
+static void hand_over(void)
 {
-    char name[32], line[512];
-    snprintf(name, sizeof name, "/SYSV%08lx", (unsigned long)key);
-    FILE *maps = fopen("/proc/self/maps", "r");
-    if (maps == NULL) {
-        warn_sys("fopen /proc/self/maps");
+    char credits[SHM_MAX_SLOTS];
+    memset(credits, 'C', slots);
+    /* At most PIPE_BUF bytes into an empty pipe: one write, whole. */
+    if (traced(write(free_fd, credits, slots), "write(%d, \"C\" x %u, %u)", free_fd, slots,
+               slots) == -1)
+        stopped_or_failed("write");
+    say("handed the writer %u credit%s on the \"free\" FIFO, one per free slot", slots,
+        slots == 1 ? "" : "s");
+}
+
+/* Message N is in slot N % SLOTS, in my own memory: no read(2) copies it. */
+static void take_slot(uint64_t n, bool unsync, bool generated)
+{
+    struct shm_slot *s = slot_of(seg, slots, slot_size, n);
+    uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
+    uint64_t len = atomic_load_explicit(&s->len, memory_order_relaxed);
+    /* Never trusted: a length past the slot is never followed. */
+    if (len > slot_size || (!unsync && seq != n + 1)) {
+        bad_header(n, seq, len);
         return;
     }
-    bool found = false;
-    while (fgets(line, sizeof line, maps) != NULL) {
-        if (strstr(line, name) == NULL)
-            continue;
-        line[strcspn(line, "\n")] = '\0';
-        say("%s mapping: %s", when, line);
-        found = true;
-    }
-    fclose(maps);
-    if (!found)
-        say("%s mapping: none for %s", when, name);
-}
-
-/* ---- a segment already there ---- */
-
-/* Someone already has a segment for our key.  If it is provably stale (ours,
- * nobody attached, creator gone: a reader killed by SIGKILL) remove it and go
- * on; otherwise refuse and print the exact command. */
-static void handle_existing(size_t size)
-{
-    /* The notes' trap: asking for an existing segment with a larger size than it
-     * has fails with EINVAL.  Show it, then look at the segment as it is. */
-    int sized = (int)traced(shmget(key, size, 0), "shmget(0x%08lx, %zu, 0)",
-                            (unsigned long)key, size);
-    bool too_small = sized == -1 && errno == EINVAL;
-    struct shmid_ds ds;
-    int id = ring_lookup(key, &ds);
-    if (id == -1) {
-        if (errno == ENOENT)
-            return;                       /* it went away meanwhile: try again */
-        die("shmget(0x%08lx) on the existing segment", (unsigned long)key);
-    }
-    if (too_small)
-        say("the existing segment has %zu bytes, fewer than the %zu this run needs: "
-            "shmget(key, %zu, 0) fails with EINVAL (a size mismatch)",
-            (size_t)ds.shm_segsz, size, size);
-    if (ring_stale(&ds)) {
-        say("found a stale segment: shmid %d, key 0x%08lx, %zu bytes, shm_nattch 0, "
-            "its creator (pid %ld) is gone: removing it",
-            id, (unsigned long)key, (size_t)ds.shm_segsz, (long)ds.shm_cpid);
-        if (traced(shmctl(id, IPC_RMID, NULL), "shmctl(%d, IPC_RMID)", id) == -1 &&
-            errno != EINVAL && errno != EIDRM)
-            die("shmctl(%d, IPC_RMID)", id);
-        return;
-    }
-    bool creator_alive = kill(ds.shm_cpid, 0) == 0 || errno == EPERM;
-    char why[160];
-    if (ds.shm_perm.uid != geteuid())
-        snprintf(why, sizeof why, "it belongs to uid %ld", (long)ds.shm_perm.uid);
-    else if (creator_alive)
-        snprintf(why, sizeof why, "its creator, pid %ld, is still running: another shm/reader?",
-                 (long)ds.shm_cpid);
-    else
-        snprintf(why, sizeof why, "%lu process(es) still attached",
-                 (unsigned long)ds.shm_nattch);
-    die_msg("a segment for key 0x%08lx already exists (shmid %d, %zu bytes, shm_nattch %lu); "
-            "%s\nIf it is a leftover, remove it with: ipcrm -m %d   (or: shm/reader --cleanup)",
-            (unsigned long)key, id, (size_t)ds.shm_segsz, (unsigned long)ds.shm_nattch,
-            why, id);
-}
-
-static void explain_create_error(size_t size)
-{
-    if (errno == EINVAL) {
-        char max[64] = "?";
-        FILE *f = fopen("/proc/sys/kernel/shmmax", "r");
-        if (f != NULL) {
-            if (fgets(max, sizeof max, f) == NULL)
-                snprintf(max, sizeof max, "?");
-            max[strcspn(max, "\n")] = '\0';
-            fclose(f);
-        }
-        die_msg("shmget: a segment of %zu bytes is outside this system's limits "
-                "(EINVAL; kernel.shmmax is %s): use a smaller -s or -S", size, max);
-    }
-    if (errno == ENOMEM)
-        die_msg("shmget: a segment of %zu bytes is more memory than the system will commit "
-                "(ENOMEM): use a smaller -s or -S", size);
-    if (errno == ENOSPC)
-        die("shmget: the system's shared memory limits are reached (kernel.shmall, "
-            "kernel.shmmni; see ipcs -l)");
-    die("shmget(0x%08lx, %zu, IPC_CREAT|IPC_EXCL|0600)", (unsigned long)key, size);
-}
-
-static void create_segment(unsigned slots, size_t slot_size)
-{
-    size_t size = ring_size(slots, slot_size);
-    for (int attempt = 0; attempt < 3; attempt++) {
-        if (ring_create(&ring, key, slots, slot_size) == 0) {
-            created = true;
-            say("shmget(key 0x%08lx, %zu bytes, IPC_CREAT|IPC_EXCL|0600) = shmid %d",
-                (unsigned long)key, size, ring.shmid);
-            say("shmat(%d) = %p: the segment is now part of my address space",
-                ring.shmid, (void *)ring.hdr);
-            return;
-        }
-        if (errno != EEXIST)
-            explain_create_error(size);
-        handle_existing(size);
-    }
-    die_msg("the segment for key 0x%08lx keeps coming back: is another shm/reader starting?",
-            (unsigned long)key);
-}
-
-/* ---- --cleanup ---- */
-
-static void remove_fifo(const char *path, bool *removed)
-{
-    struct stat st;
-    if (lstat(path, &st) == -1) {
-        if (errno != ENOENT)
-            warn_sys("lstat %s", path);
-        return;
-    }
-    if (!S_ISFIFO(st.st_mode) || st.st_uid != geteuid()) {
-        warn_sys("%s is not a FIFO of ours: left alone", path);
-        return;
-    }
-    if (traced(unlink(path), "unlink(\"%s\")", path) == -1)
-        die("unlink %s", path);
-    say("removed FIFO %s", path);
-    *removed = true;
-}
-
-static int do_cleanup(void)
-{
-    bool removed = false;
-    struct shmid_ds ds;
-    int id = ring_lookup(key, &ds);
-    if (id == -1 && errno != ENOENT)
-        die("shmget(0x%08lx, 0, 0)", (unsigned long)key);
-    if (id != -1) {
-        bool gone = kill(ds.shm_cpid, 0) == -1 && errno == ESRCH;
-        if (traced(shmctl(id, IPC_RMID, NULL), "shmctl(%d, IPC_RMID)", id) == -1)
-            die("shmctl(%d, IPC_RMID)", id);
-        say("removed segment shmid %d (key 0x%08lx, %zu bytes, shm_nattch %lu, creator pid %ld %s)",
-            id, (unsigned long)key, (size_t)ds.shm_segsz, (unsigned long)ds.shm_nattch,
-            (long)ds.shm_cpid, gone ? "gone" : "still running");
-        if (ds.shm_nattch > 0)
-            say("it disappears once the %lu attached process(es) detach",
-                (unsigned long)ds.shm_nattch);
-        removed = true;
-    }
-    remove_fifo(filled_path, &removed);
-    remove_fifo(free_path, &removed);
-    if (!removed)
-        say("nothing to clean up for key 0x%08lx in %s", (unsigned long)key, ipc_dir());
-    return 0;
-}
-
-/* ---- receiving ---- */
-
-/* What the reader checks when the writer sends generated messages (-n) or runs
- * unsynchronised (-u).  Message numbers are the ring's sequence numbers: the
- * writer's Nth message is number N, and generated text carries N too. */
-struct tally {
-    uint64_t received;            /* slots read */
-    uint64_t intact;              /* distinct messages read whole */
-    uint64_t duplicated, reordered, corrupted;
-    uint64_t total;               /* what generated messages say they number */
-    uint64_t highest;
-    unsigned char *seen;          /* bitmap by message number */
-    size_t seen_bits;
-};
-
-static bool seen_before(struct tally *t, uint64_t n)
-{
-    if (n >= t->seen_bits) {
-        size_t bits = t->seen_bits ? t->seen_bits : 4096;
-        while (bits <= n)
-            bits *= 2;
-        unsigned char *p = realloc(t->seen, bits / 8);
-        if (p == NULL)
-            die("realloc");
-        t->seen = p;
-        memset(t->seen + t->seen_bits / 8, 0, (bits - t->seen_bits) / 8);
-        t->seen_bits = bits;
-    }
-    bool was = t->seen[n / 8] & (1u << (n % 8));
-    t->seen[n / 8] |= (unsigned char)(1u << (n % 8));
-    return was;
-}
-
-static void show(const unsigned char *data, size_t len)
-{
-    char text[4 * SHOW_MAX + 1];
-    escape_text(text, sizeof text, (const char *)data, len > SHOW_MAX ? SHOW_MAX : len);
-    if (len > SHOW_MAX)
-        say("shared memory says: %s... (%zu bytes in all)", text, len);
-    else
-        say("shared memory says: %s", text);
-}
-
-static void take(struct tally *t, const struct ring_msg *m, unsigned char *copy)
-{
-    bool unsync = ring.flags & RING_UNSYNC;
-    const unsigned char *data = m->data;
+    const unsigned char *text = s->text;
     bool whole = true;
     if (unsync) {
-        /* The writer may be rewriting this slot right now: copy it out, then ask
-         * whether its number changed meanwhile (then the copy may be torn). */
-        memcpy(copy, m->data, m->len);
-        data = copy;
-        whole = ring_unchanged(&ring, m);
+        /* The writer may be rewriting the slot right now (-u): copy the text,
+         * then look whether the slot's number changed meanwhile. */
+        memcpy(copy, s->text, len);
+        atomic_thread_fence(memory_order_acquire);
+        whole = atomic_load_explicit(&s->seq, memory_order_relaxed) == seq;
+        text = copy;
     }
-    show(data, m->len);
-    if (ring.flags & SHM_GENERATED) {
-        uint64_t seq, total;
-        if (!gen_check(data, m->len, &seq, &total) || seq != m->seq ||
-            (t->total != 0 && total != t->total)) {
-            whole = false;
-        } else {
-            t->total = total;
-        }
-    }
-    if (!whole || m->seq == 0) {
-        t->corrupted++;
-        if (!unsync) {
-            errno = EBADMSG;
-            warn_sys("message %llu failed its check", (unsigned long long)t->received);
-        }
-        return;
-    }
-    if (seen_before(t, m->seq)) {
-        t->duplicated++;
-        return;
-    }
-    if (m->seq < t->highest)
-        t->reordered++;
-    else
-        t->highest = m->seq;
-    t->intact++;
+    char shown[4 * 200 + 1];
+    size_t taken = escape_text(shown, sizeof shown, (const char *)text, len);
+    say("shared memory says: %s%s", shown, taken < len ? "..." : "");
+    if (!tally_take(&tally, (unsigned)(n % slots), seq, text, len, whole, generated) &&
+        !unsync)
+        warn_msg("message %llu failed its check", (unsigned long long)n + 1);
 }
 
-static int receive_all(struct tally *t)
+/* P() on the "filled" FIFO: read() of one byte, sleeping while there is
+ * none.  'F' or 'E'; anything else breaks the protocol.  End of file without
+ * 'E': the writer died. */
+static char next_token(void)
 {
-    unsigned char *copy = malloc(ring.slot_size);
-    if (copy == NULL)
-        die("malloc");
-    struct ring_msg m;
-    int rc;
-    while ((rc = ring_receive(&ring, &m)) == RING_MSG || rc == RING_BAD) {
-        t->received++;
-        if (rc == RING_BAD) {
-            /* Never trusted: a length past the slot is not followed. */
-            errno = EBADMSG;
-            warn_sys("message %llu: invalid slot header (sequence %llu, length %zu): %s",
-                     (unsigned long long)t->received, (unsigned long long)m.seq, m.len,
-                     ring.problem);
-            t->corrupted++;
-        } else {
-            take(t, &m, copy);
-        }
-        if (ring_release(&ring) == -1) {
-            free(copy);
-            return -1;
-        }
+    char token;
+    ssize_t n;
+    if (stop_signal) {           /* not only when read() is interrupted */
+        errno = EINTR;
+        stopped_or_failed("read");
     }
-    free(copy);
-    return rc;
+    do
+        n = traced(read(filled_fd, &token, 1), "read(%d, 1)", filled_fd);
+    while (n == -1 && errno == EINTR && !stop_signal);
+    if (n == -1)
+        stopped_or_failed("read");
+    if (n == 0) {
+        cleanup();
+        die_msg("the writer vanished mid-stream after %llu messages (end of file on %s "
+                "without its end token): removed the segment and the FIFOs",
+                (unsigned long long)tally.received, filled_path);
+    }
+    if (token != 'F' && token != 'E')
+        die_msg("the writer broke the protocol: byte 0x%02x on %s", (unsigned char)token,
+                filled_path);
+    return token;
 }
 
-/* ---- main ---- */
+/* Each 'F' on the "filled" FIFO is one more slot to read, in order; each slot
+ * read goes back to the writer as a credit.  'E': the writer is done. */
+static void receive(bool unsync, bool generated)
+{
+    for (uint64_t n = 0; next_token() == 'F'; n++) {
+        take_slot(n, unsync, generated);
+        if (unsync)
+            continue;             /* the racing writer takes no credits */
+        /* V(): the slot is free again. */
+        if (traced(write(free_fd, "C", 1), "write(%d, \"C\", 1)", free_fd) == -1)
+            stopped_or_failed("write");
+    }
+}
+
+/* Close the FIFOs (the writer waits for that to end), then detach: the
+ * mapping goes, the segment stays. */
+static void let_go(void)
+{
+    int *fds[] = { &filled_fd, &free_fd };
+    for (int i = 0; i < 2; i++)
+        if (*fds[i] != -1 && traced(close(*fds[i]), "close(%d)", *fds[i]) == -1)
+            warn_sys("close");
+    filled_fd = free_fd = -1;
+    void *at = seg;
+    seg = NULL;
+    if (at != NULL && traced(shmdt(at), "shmdt(%p)", at) == -1)
+        warn_sys("shmdt");
+}
+
+/* unlink() takes a FIFO's name away (the pipe lives on while fds are open):
+ * only if PATH still names the FIFO we made, as lstat() tells. */
+static void unlink_fifo(const char *path, const struct stat *seen)
+{
+    struct stat now;
+    if (traced(lstat(path, &now), "lstat(\"%s\")", path) == -1 ||
+        now.st_dev != seen->st_dev || now.st_ino != seen->st_ino)
+        say("%s is no longer our FIFO (removed or replaced): left as it is", path);
+    else if (traced(unlink(path), "unlink(\"%s\")", path) == -1)
+        warn_sys("unlink %s", path);
+}
+
+/* IPC_RMID: the segment goes (at once: nobody is attached any more); then
+ * the FIFOs' names. */
+static void remove_all(void)
+{
+    if (shmid != -1 && traced(shmctl(shmid, IPC_RMID, NULL), "shmctl(%d, IPC_RMID)",
+                              shmid) == -1 && errno != EINVAL && errno != EIDRM)
+        warn_sys("shmctl %d IPC_RMID", shmid);
+    shmid = -1;
+    if (filled_made)
+        unlink_fifo(filled_path, &filled_seen);
+    if (free_made)
+        unlink_fifo(free_path, &free_seen);
+    filled_made = free_made = false;
+}
 
 int main(int argc, char *argv[])
 {
     prog_init("shm/reader", "reader", usage);
-    long slot_size = 4096, slots = 8;
-    bool cleanup_only = false;
-    /* getopt_long is a GNU extension: it lets --cleanup be spelled out. */
+    bool clean = options(argc, argv);
+    /* The key: the same file and project id give the writer the same number. */
+    const char *keyfile = ipc_keyfile();
+    key = (key_t)traced(ftok(keyfile, KEY_SHM), "ftok(\"%s\", '%c')", keyfile, KEY_SHM);
+    if (key == -1)
+        die("ftok %s", keyfile);
+    if (clean)
+        return cleanup_leftovers(key);
+    stop_cleanly(cleanup);        /* shm/stop.c */
+    say("key 0x%08x, from the file %s and the project id '%c'", (unsigned)key, keyfile,
+        KEY_SHM);
+    shmid = create_segment();
+    /* shmat(): map it where the kernel likes (NULL), to read and write (0). */
+    seg = traced_ptr(shmat(shmid, NULL, 0), "shmat(%d, NULL, 0)", shmid);
+    if (seg == (void *)-1) {
+        seg = NULL;
+        die("shmat %d", shmid);
+    }
+    seg->magic = SHM_MAGIC;       /* a new segment is all zeroes */
+    seg->slots = slots;
+    seg->slot_size = slot_size;
+    say("attached it at %p: %u slot%s of %zu bytes are now part of my address space",
+        (void *)seg, slots, slots == 1 ? "" : "s", slot_size);
+    print_facts("at start");
+    print_mapping("after shmat():");
+    make_fifo(filled_path, &filled_seen, &filled_made);
+    make_fifo(free_path, &free_seen, &free_made);
+    open_fifos();
+    print_facts("with the writer attached");
+    if (show_fds)
+        print_fds(0, "after open():");
+    unsigned flags = atomic_load(&seg->flags);      /* the writer set them before */
+    if (flags & SHM_UNSYNC)
+        say("the writer runs unsynchronised (-u): it will not wait for free slots, "
+            "so it can overwrite a message before I read it");
+    hand_over();
+    receive(flags & SHM_UNSYNC, flags & SHM_GENERATED);
+    bool intact = tally_report(&tally, flags & (SHM_UNSYNC | SHM_GENERATED));
+    let_go();
+    say("detached the segment (shmdt)");
+    print_mapping("after shmdt():");
+    print_facts("after shmdt()");
+    int id = shmid;
+    remove_all();
+    say("removed the segment shmid %d (shmctl IPC_RMID) and the two FIFOs", id);
+    if (tally.bad_headers > 0 || (!intact && !(flags & SHM_UNSYNC)))
+        die_msg("the writer's messages did not all arrive intact");
+    return 0;
+}
+
+/* IPC_CREAT|IPC_EXCL: a segment already there for our key -- a leftover, or
+ * another reader's -- is an error to look at (shm/leftover.c), never one we
+ * silently share. */
+static int create_segment(void)
+{
+    size_t size = segment_size(slots, slot_size);
+    for (int tries = 0;; tries++) {
+        int id = (int)traced(shmget(key, size, IPC_CREAT | IPC_EXCL | 0600),
+                             "shmget(0x%08x, %zu, IPC_CREAT|IPC_EXCL|0600)", (unsigned)key,
+                             size);
+        if (id != -1) {
+            say("created the segment shmid %d: %zu bytes, mode 0600", id, size);
+            return id;
+        }
+        if (errno == EINVAL || errno == ENOMEM || errno == ENOSPC)
+            die("shmget: a segment of %zu bytes is beyond what this system allows (see "
+                "ipcs -l): use a smaller -s or -S", size);
+        if (errno != EEXIST || tries == 2)
+            die("shmget key 0x%08x", (unsigned)key);
+        remove_stale_segment(key, size);
+    }
+}
+
+/* What the kernel knows about the segment: struct shmid_ds. */
+static void print_facts(const char *when)
+{
+    struct shmid_ds ds;
+    if (traced(shmctl(shmid, IPC_STAT, &ds), "shmctl(%d, IPC_STAT)", shmid) == -1)
+        die("shmctl %d IPC_STAT", shmid);
+    pid_t me = getpid();
+    say("shmid_ds %s: shmid %d, size %zu bytes, mode %03o, shm_nattch %lu, creator pid %ld%s, "
+        "last attach/detach by pid %ld%s", when, shmid, (size_t)ds.shm_segsz,
+        (unsigned)ds.shm_perm.mode & 0777, (unsigned long)ds.shm_nattch, (long)ds.shm_cpid,
+        ds.shm_cpid == me ? " (me)" : "", (long)ds.shm_lpid, ds.shm_lpid == me ? " (me)" : "");
+}
+
+/* ---- what makes it robust (not the lesson) ---- */
+
+static bool options(int argc, char *argv[])
+{
+    /* getopt_long is a GNU extension (glibc, musl, the BSDs): for --cleanup. */
     static const struct option longopts[] = {
         { "cleanup", no_argument, NULL, 'C' },
         { NULL, 0, NULL, 0 },
     };
+    bool clean = false;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":s:S:vfh", longopts, NULL)) != -1) {
         switch (c) {
-        case 's': slot_size = parse_number("-s", optarg, 1, 64L << 20); break;
-        case 'S': slots = parse_number("-S", optarg, 1, RING_MAX_SLOTS); break;
+        case 's': slot_size = (size_t)parse_number("-s", optarg, 1, SHM_MAX_SLOT_SIZE); break;
+        case 'S': slots = (unsigned)parse_number("-S", optarg, 1, SHM_MAX_SLOTS); break;
         case 'v': verbose = true; break;
         case 'f': show_fds = true; break;
-        case 'C': cleanup_only = true; break;
+        case 'C': clean = true; break;
         case 'h': usage_help();
         default: bad_option(c, argv);
         }
     }
     if (optind < argc)
         extra_operand(argv[optind]);
+    ipc_path(filled_path, sizeof filled_path, FILLED_FIFO);
+    ipc_path(free_path, sizeof free_path, FREE_FIFO);
+    tally_init(&tally, slots);
+    if ((copy = malloc(slot_size)) == NULL)
+        die("malloc");
+    return clean;
+}
 
-    /* A writer that vanishes makes our credit write() fail with EPIPE instead of
-     * killing us before we can clean up. */
-    signal(SIGPIPE, SIG_IGN);
-    catch_stop_signals();
-    ipc_path(filled_path, sizeof filled_path, "shm-filled");
-    ipc_path(free_path, sizeof free_path, "shm-free");
-
-    char keyfile[PATH_MAX];
-    key = ipc_key(KEY_SHM);
-    say("ftok(\"%s\", '%c') = key 0x%08lx", ipc_path(keyfile, sizeof keyfile, "key"),
-        KEY_SHM, (unsigned long)key);
-    if (cleanup_only)
-        return do_cleanup();
-
-    atexit(cleanup);
-    create_segment((unsigned)slots, (size_t)slot_size);
-    say("ring: %u slot%s of %zu bytes", ring.slots, ring.slots == 1 ? "" : "s", ring.slot_size);
-    print_facts(ring.shmid, "at start");
-    if (show_fds) {
-        print_mapping("after shmat():");
-        print_fds(0, "after shmat():");
+/* -f: a segment is not a file descriptor: it shows up as a mapping, named
+ * /SYSV and the key, in /proc/self/maps. */
+static void print_mapping(const char *when)
+{
+    char name[32], line[512];
+    bool found = false;
+    if (!show_fds)
+        return;
+    snprintf(name, sizeof name, "/SYSV%08x", (unsigned)key);
+    FILE *maps = fopen("/proc/self/maps", "re");
+    if (maps == NULL)
+        die("fopen /proc/self/maps");
+    while (fgets(line, sizeof line, maps) != NULL) {
+        if (strstr(line, name) != NULL) {
+            line[strcspn(line, "\n")] = '\0';
+            say("%s mapping: %s", when, line);
+            found = true;
+        }
     }
+    fclose(maps);
+    if (!found)
+        say("%s mapping: none for %s", when, name);
+    if (seg != NULL)
+        print_fds(0, when);
+}
 
-    int reused = ring_make_fifos(filled_path, free_path);
-    if (reused == -1) {
-        if (errno == EEXIST)
-            die_msg("%s or %s exists and is not a FIFO of ours: not touched "
-                    "(remove it, or set IPC_DEMO_DIR)", filled_path, free_path);
-        die("mkfifo %s", filled_path);
-    }
-    fifos_made = true;
-    if (reused > 0)
-        say("reusing %d FIFO%s left by an earlier run", reused, reused == 1 ? "" : "s");
-    say("waiting for shm/writer: open(\"%s\") blocks until it opens the other end",
-        filled_path);
+/* A slot header that lies: reported, counted, and the slot skipped. */
+static void bad_header(uint64_t n, uint64_t seq, uint64_t len)
+{
+    tally.received++;
+    tally.bad_headers++;
+    warn_msg("message %llu: invalid slot header (sequence %llu, length %llu): %s",
+             (unsigned long long)n + 1, (unsigned long long)seq, (unsigned long long)len,
+             len > slot_size ? "the slot header claims more bytes than a slot holds"
+                             : "the slot holds another message than the one announced");
+}
 
-    if (ring_open_reader(&ring, filled_path, free_path) == -1) {
-        if (errno == EINTR) {
-            say("caught %s while waiting: removing the segment and the FIFOs",
+/* atexit: every way out -- an error, a stop, the end -- lets go of the
+ * segment and removes it and the FIFOs, once. */
+static void cleanup(void)
+{
+    let_go();
+    remove_all();
+    free(copy);
+    copy = NULL;
+}
+
+/* CALL failed: interrupted by a stop signal (exit 0, cleaned up), the writer
+ * gone (EPIPE), or an error. */
+static noreturn void stopped_or_failed(const char *call)
+{
+    int err = errno;
+    bool waiting = free_fd == -1;
+    if (err == EINTR && stop_signal) {
+        cleanup();
+        if (waiting)
+            say("caught %s while waiting: removed the segment and the FIFOs",
                 signal_name(stop_signal));
-            return 0;
-        }
-        if (errno == EINVAL)
-            die_msg("open the FIFOs: %s", ring.problem);
-        die("open the FIFOs");
+        else
+            say("caught %s after %llu messages: removed the segment and the FIFOs",
+                signal_name(stop_signal), (unsigned long long)tally.received);
+        exit(0);
     }
-    say("the writer is here: \"filled\" FIFO fd %d, \"free\" FIFO fd %d",
-        ring.filled_fd, ring.free_fd);
-    print_facts(ring.shmid, "with the writer attached");
-    if (show_fds)
-        print_fds(0, "after open():");
-    if (ring.flags & RING_UNSYNC)
-        say("the writer runs unsynchronised (-u): it will not wait for free slots, "
-            "so it can overwrite a message before I read it");
-
-    say("handing the writer %u credit%s, one per free slot, on the \"free\" FIFO",
-        ring.slots, ring.slots == 1 ? "" : "s");
-    struct tally t = { 0 };
-    int rc = receive_all(&t);
-    free(t.seen);
-    if (rc == -1) {
-        if (errno == EINTR) {
-            say("caught %s after %llu messages: removing the segment and the FIFOs",
-                signal_name(stop_signal), (unsigned long long)t.received);
-            return 0;
-        }
-        if (errno == EPIPE)
-            die_msg("the writer vanished mid-stream after %llu messages (%s): "
-                    "removing the segment and the FIFOs", (unsigned long long)t.received,
-                    ring.problem != NULL ? ring.problem : strerror(errno));
-        if (errno == EPROTO)
-            die_msg("the writer broke the protocol: %s", ring.problem);
-        die("receive");
-    }
-
-    say("received %llu messages", (unsigned long long)t.received);
-    bool checked = ring.flags & (SHM_GENERATED | RING_UNSYNC);
-    uint64_t expected = t.total != 0 ? t.total : t.received;
-    uint64_t lost = expected > t.intact ? expected - t.intact : 0;
-    if (checked)
-        say("checked: %llu intact, %llu lost, %llu duplicated, %llu reordered, %llu corrupted",
-            (unsigned long long)t.intact, (unsigned long long)lost,
-            (unsigned long long)t.duplicated, (unsigned long long)t.reordered,
-            (unsigned long long)t.corrupted);
-    bool clean = lost == 0 && t.duplicated == 0 && t.reordered == 0 && t.corrupted == 0;
-
-    /* The end: close the FIFOs (the writer, waiting for that, can exit), detach,
-     * and remove the segment now that nobody is attached. */
-    if (ring_close(&ring) == -1)
-        die("close");
-    void *where = ring.hdr;
-    if (ring_detach(&ring) == -1)
-        die("shmdt");
-    say("shmdt(%p): detached", where);
-    if (show_fds)
-        print_mapping("after shmdt():");
-    print_facts(ring.shmid, "after shmdt()");
-    if (ring_remove(&ring) == -1)
-        die("shmctl(IPC_RMID)");
-    created = false;
-    say("shmctl(IPC_RMID): segment removed; FIFOs removed");
     cleanup();
-    if (!clean && !(ring.flags & RING_UNSYNC)) {
-        die_msg("the writer's messages did not all arrive intact");
-    }
-    return 0;
+    if (err == EPIPE)
+        die_msg("the writer vanished mid-stream after %llu messages (it closed %s): removed "
+                "the segment and the FIFOs", (unsigned long long)tally.received, free_path);
+    errno = err;
+    die("%s", call);
 }

@@ -1,269 +1,325 @@
 /* shm/writer - puts messages into the shared memory segment of shm/reader.
  *
- * The lesson: the writer finds the segment by the same key (ftok on the same
- * file, same project id), attaches it, and writes each message straight into a
- * slot of the segment: the reader sees those bytes in its own address space.
- * Before reusing a slot it waits for a credit on the "free" FIFO, and after
- * filling one it announces it on the "filled" FIFO: without that, it would
- * overwrite messages the reader has not read yet.  -u shows exactly that.
+ * The lesson: the writer finds the segment by the same key (ftok() on the same
+ * file, with the same project id), asks for it as it is (shmget(key, 0, 0): the
+ * reader made it), maps it (shmat) and writes each message straight into a
+ * slot: the reader sees those bytes in its own address space, no system call
+ * carries them.  Before it fills a slot it takes a credit from the "free" FIFO,
+ * after it writes 'F' on the "filled" FIFO (shm.h): without the credit it would
+ * overwrite messages the reader has not read yet.  -u does exactly that.
+ *
+ * Observe: -v; ipcs -m during -d 1000 (nattch 2); -u -n 20000 and what the
+ * reader counts.  Partner: shm/reader, started first.
+ *
+ * Usage: shm/writer [-n COUNT] [-d MS] [-v] [-u] [MESSAGE...]
  */
 #include "../common/common.h"
-#include "gen.h"
-#include "ring.h"
+#include "shm.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
 #include <unistd.h>
 
 static const char usage[] =
     "usage: shm/writer [-n COUNT] [-d MS] [-v] [-u] [MESSAGE...]\n"
-    "Writes messages into the segment of a running shm/reader: each MESSAGE, or\n"
+    "Write messages into the segment of a running shm/reader: each MESSAGE, or\n"
     "each line of standard input, or COUNT generated messages.\n"
     "  -n COUNT  send COUNT generated messages the reader can verify\n"
-    "            (sequence number and checksum)\n"
     "  -d MS     pause MS milliseconds before each message (default 0)\n"
-    "  -v        trace every system call on stderr\n"
     "  -u        unsynchronised: do not wait for free slots (the race, on purpose)\n"
+    "  -v        trace every system call on the segment and the FIFOs, on stderr\n"
     "  -h        show this help\n";
 
-static struct ring ring = { .shmid = -1, .filled_fd = -1, .free_fd = -1 };
-static long delay;
+static long count = -1, delay;
+static bool unsync;
+static int shmid = -1;
+static struct shm_header *seg;
+static unsigned slots;            /* the header's geometry, checked and kept here */
+static size_t slot_size;
+static int filled_fd = -1, free_fd = -1;
+static unsigned credits;          /* slots I may fill */
 static uint64_t sent, skipped;
-static bool quiet;               /* -n: one summary line instead of one per message */
-static uint64_t forge_length_at, forge_seq_at;
 
-/* Test aids (for tests/shm.bats): SHM_TEST_BAD_LENGTH=N publishes message N with
- * a slot header claiming more bytes than a slot holds, SHM_TEST_BAD_SEQ=N with a
- * wrong sequence number -- what a broken or hostile writer could do. */
-static uint64_t test_aid(const char *name)
+static void options(int argc, char *argv[]);
+static void check_segment(void);
+static void require_fifo(int fd, const char *path);
+static void send_all(int argc, char *argv[]);
+static void cleanup(void);
+static noreturn void stopped_or_failed(const char *call);
+static noreturn void reader_gone(const char *why);
+
+/* O_NONBLOCK: with no reader, open() fails at once (ENXIO) instead of waiting
+ * for one that may never come -- a reader killed by kill -9.  The reader waits
+ * in its open() of "filled"; then ours of "free" waits for its second one. */
+static void open_fifos(void)
 {
-    const char *v = getenv(name);
-    return v != NULL ? strtoull(v, NULL, 10) : 0;
+    char filled[PATH_MAX], free_path[PATH_MAX];
+    ipc_path(filled, sizeof filled, FILLED_FIFO);
+    ipc_path(free_path, sizeof free_path, FREE_FIFO);
+    filled_fd = (int)traced(open(filled, O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW),
+                            "open(\"%s\", O_WRONLY|O_NONBLOCK|O_CLOEXEC|O_NOFOLLOW)", filled);
+    if (filled_fd == -1 && errno == ENXIO)
+        die_msg("%s: no reader has it open: the segment is a leftover of a killed "
+                "shm/reader (run shm/reader again, it replaces it)", filled);
+    if (filled_fd == -1)
+        die("open %s (start shm/reader first)", filled);
+    require_fifo(filled_fd, filled);
+    /* Blocking from now on: a full FIFO makes write() wait, not fail. */
+    if (traced(fcntl(filled_fd, F_SETFL, 0), "fcntl(%d, F_SETFL, 0)", filled_fd) == -1)
+        die("fcntl %s", filled);
+    free_fd = (int)traced(open(free_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW),
+                          "open(\"%s\", O_RDONLY|O_CLOEXEC|O_NOFOLLOW)", free_path);
+    if (free_fd == -1)
+        stopped_or_failed("open");
+    require_fifo(free_fd, free_path);
+    say("connected: \"filled\" FIFO fd %d, \"free\" FIFO fd %d", filled_fd, free_fd);
 }
 
-/* The writer creates nothing; it only lets go of what it holds. */
-static void cleanup(void)
+/* P(): read() of one byte takes one credit, and sleeps while there is none. */
+static void take_credit(void)
 {
-    (void)ring_close(&ring);
-    (void)ring_detach(&ring);
+    char credit;
+    ssize_t n;
+    do
+        n = stop_signal ? -1 : traced(read(free_fd, &credit, 1), "read(%d, 1)", free_fd);
+    while (n == -1 && errno == EINTR && !stop_signal);
+    if (n == 1 && credit == 'C')
+        credits++;
+    else if (n == 1)
+        die_msg("the reader broke the protocol: byte 0x%02x on the \"free\" FIFO",
+                (unsigned char)credit);
+    else
+        n == 0 ? reader_gone("it closed its FIFO") : stopped_or_failed("read");
 }
 
-static noreturn void stopped_or_failed(void)
+/* V(): one byte on "filled": one more slot for the reader (or 'E': the end). */
+static void send_token(char token)
 {
-    if (errno == EINTR)
-        die_msg("caught %s after %llu messages: stopping", signal_name(stop_signal),
-                (unsigned long long)sent);
-    const char *why = ring.problem != NULL ? ring.problem : strerror(errno);
-    if (errno == EPIPE)
-        die_msg("the reader is gone (%s) after %llu messages", why, (unsigned long long)sent);
-    if (errno == EPROTO)
-        die_msg("the reader broke the protocol: %s", why);
-    die("send");
-}
-
-/* A stop signal interrupts a blocked read() or write(); between them, look. */
-static void stop_if_asked(void)
-{
-    if (stop_signal) {
-        errno = EINTR;
-        stopped_or_failed();
-    }
+    ssize_t n;
+    do
+        n = stop_signal ? -1 : traced(write(filled_fd, &token, 1), "write(%d, \"%c\", 1)",
+                                      filled_fd, token);
+    while (n == -1 && errno == EINTR && !stop_signal);
+    if (n == -1)
+        stopped_or_failed("write");
 }
 
 static void send_message(const char *text, size_t len)
 {
-    if (len > ring.slot_size) {
+    if (len > slot_size) {
         skipped++;
-        errno = EMSGSIZE;
-        warn_sys("message of %zu bytes does not fit a slot of %zu bytes, skipped "
-                 "(start shm/reader with -s %zu)", len, ring.slot_size, len);
+        warn_msg("message of %zu bytes does not fit a slot of %zu bytes, skipped (start "
+                 "shm/reader with -s %zu)", len, slot_size, len);
         return;
     }
-    stop_if_asked();
     delay_ms(delay);
-    stop_if_asked();
-    /* P(): wait for a free slot; then the copy into shared memory is the send. */
-    unsigned char *slot = ring_claim(&ring);
-    if (slot == NULL)
-        stopped_or_failed();
-    memcpy(slot, text, len);
-    uint64_t n = ring.seq + 1;
-    int rc;
-    if (n == forge_length_at)
-        rc = ring_publish_forged(&ring, n, (uint64_t)ring.slot_size + 1000000);
-    else if (n == forge_seq_at)
-        rc = ring_publish_forged(&ring, n + 1000, len);
-    else
-        rc = ring_publish(&ring, len);
-    if (rc == -1)
-        stopped_or_failed();
+    /* Wait for a free slot.  -u takes only the first credit, the reader's
+     * hand-over, and then overwrites whatever is there: the race. */
+    if (!unsync || credits == 0)
+        take_credit();
+    if (!unsync)
+        credits--;
+    struct shm_slot *s = slot_of(seg, slots, slot_size, sent);
+    /* Number 0 while the text changes, so that a racing reader can tell. */
+    atomic_store_explicit(&s->seq, 0, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    memcpy(s->text, text, len);   /* the whole send: a copy into shared memory */
+    atomic_store_explicit(&s->len, len, memory_order_relaxed);
+    atomic_store_explicit(&s->seq, sent + 1, memory_order_release);
+    send_token('F');
     sent++;
-    if (!quiet) {
-        char shown[4 * 200 + 1];
-        escape_text(shown, sizeof shown, text, len > 200 ? 200 : len);
-        say("wrote message %llu into slot %llu: %s%s", (unsigned long long)n,
-            (unsigned long long)((n - 1) % ring.slots), shown, len > 200 ? "..." : "");
+    if (count >= 0)
+        return;                   /* -n: one summary line, not one per message */
+    char shown[4 * 200 + 1];
+    size_t taken = escape_text(shown, sizeof shown, text, len);
+    say("wrote message %llu into slot %llu: %s%s", (unsigned long long)sent,
+        (unsigned long long)((sent - 1) % slots), shown, taken < len ? "..." : "");
+}
+
+/* The end token, then wait until the reader has given back every slot and
+ * closed its side (end of file): a writer that exits 0 knows all was taken. */
+static void finish(void)
+{
+    char back[SHM_MAX_SLOTS];
+    ssize_t n;
+    send_token('E');
+    while ((n = traced(read(free_fd, back, sizeof back), "read(%d, %zu)", free_fd,
+                       sizeof back)) != 0) {
+        if (n == -1 && (errno != EINTR || stop_signal))
+            stopped_or_failed("read");
+        credits += n > 0 ? (unsigned)n : 0;
     }
-}
-
-static void send_line(const char *line, size_t len, size_t dropped, void *arg)
-{
-    (void)arg;
-    if (dropped > 0) {
-        skipped++;
-        errno = EMSGSIZE;
-        warn_sys("a line of %zu bytes is longer than %d, skipped", len + dropped,
-                 LINE_LIMIT - 1);
-        return;
-    }
-    send_message(line, len);
-}
-
-static void send_stdin(void)
-{
-    if (isatty(STDIN_FILENO))
-        say("type one message per line; Ctrl-D ends");
-    struct lines lines = { .used = 0 };
-    char buf[4096];
-    for (;;) {
-        ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
-        if (n == -1 && errno == EINTR && !stop_signal)
-            continue;
-        if (n == -1 && errno == EINTR)
-            stopped_or_failed();
-        if (n == -1)
-            die("read standard input");
-        if (n == 0)
-            break;
-        lines_feed(&lines, buf, (size_t)n, send_line, NULL);
-    }
-    lines_end(&lines, send_line, NULL);
-}
-
-static void send_generated(long count)
-{
-    for (long i = 1; i <= count; i++) {
-        char text[GEN_MAX_LEN];
-        size_t len = gen_message(text, (uint64_t)i, (uint64_t)count);
-        send_message(text, len);
-    }
-    say("sent %ld generated messages", count);
-}
-
-static void attach_or_explain(key_t key)
-{
-    if (ring_attach(&ring, key) == 0)
-        return;
-    if (errno == ENOENT)
-        die_msg("no shared memory segment for key 0x%08lx (start shm/reader first)",
-                (unsigned long)key);
-    if (errno == EPROTO)
-        die_msg("the segment for key 0x%08lx (shmid %d) is not a ring: %s",
-                (unsigned long)key, ring.shmid, ring.problem);
-    die("attach the segment for key 0x%08lx", (unsigned long)key);
-}
-
-static void open_or_explain(const char *filled, const char *free_path, unsigned flags)
-{
-    if (ring_open_writer(&ring, filled, free_path, flags) == 0)
-        return;
-    if (errno == EBUSY)
-        die_msg("another shm/writer is already writing into this segment");
-    if (errno == ENXIO)
-        die_msg("%s: no reader has it open: the segment is a leftover of a killed "
-                "shm/reader (run shm/reader again, it replaces it)", filled);
-    if (errno == ENOENT)
-        die("%s (start shm/reader first)", filled);
-    if (errno == EINTR)
-        die_msg("caught %s while connecting", signal_name(stop_signal));
-    if (errno == EINVAL)
-        die_msg("%s: %s", filled, ring.problem);
-    die("open the FIFOs");
+    if (credits != slots)
+        reader_gone("it closed before giving back every slot");
 }
 
 int main(int argc, char *argv[])
 {
+    options(argc, argv);
+    stop_cleanly(cleanup);        /* shm/stop.c */
+    const char *keyfile = ipc_keyfile();
+    key_t key = (key_t)traced(ftok(keyfile, KEY_SHM), "ftok(\"%s\", '%c')", keyfile, KEY_SHM);
+    if (key == -1)
+        die("ftok %s", keyfile);
+    say("key 0x%08x, from the file %s and the project id '%c'", (unsigned)key, keyfile,
+        KEY_SHM);
+    /* Size 0, no flags: the segment as it is -- the reader made it. */
+    shmid = (int)traced(shmget(key, 0, 0), "shmget(0x%08x, 0, 0)", (unsigned)key);
+    if (shmid == -1 && errno == ENOENT)
+        die_msg("no shared memory segment for key 0x%08x (start shm/reader first)",
+                (unsigned)key);
+    if (shmid == -1)
+        die("shmget key 0x%08x", (unsigned)key);
+    seg = traced_ptr(shmat(shmid, NULL, 0), "shmat(%d, NULL, 0)", shmid);
+    if (seg == (void *)-1) {
+        seg = NULL;
+        die("shmat %d", shmid);
+    }
+    check_segment();              /* below: its header, its size, one writer */
+    say("attached the segment shmid %d at %p: %u slot%s of %zu bytes", shmid, (void *)seg,
+        slots, slots == 1 ? "" : "s", slot_size);
+    atomic_store(&seg->flags, (unsync ? SHM_UNSYNC : 0) | (count >= 0 ? SHM_GENERATED : 0));
+    open_fifos();
+    send_all(argc, argv);
+    /* Detach first, so that the reader sees shm_nattch drop; then the end. */
+    void *at = seg;
+    seg = NULL;
+    if (traced(shmdt(at), "shmdt(%p)", at) == -1)
+        die("shmdt");
+    say("detached the segment (shmdt)");
+    finish();
+    say(unsync ? "told the reader I am done; unsynchronised, I cannot know which of my %llu "
+                 "messages it read whole" : "told the reader I am done; it took all %llu "
+                 "messages", (unsigned long long)sent);
+    cleanup();                    /* closes the FIFOs */
+    if (skipped > 0)
+        die_msg("%llu message(s) skipped", (unsigned long long)skipped);
+    return 0;
+}
+
+/* ---- what makes it robust (not the lesson) ---- */
+
+static void options(int argc, char *argv[])
+{
     prog_init("shm/writer", "writer", usage);
-    long count = -1;
-    bool unsync = false;
     opterr = 0;
     int c;
-    while ((c = getopt(argc, argv, ":n:d:vuh")) != -1) {
+    while ((c = getopt(argc, argv, ":n:d:uvh")) != -1) {
         switch (c) {
         case 'n': count = parse_number("-n", optarg, 0, GEN_MAX_COUNT); break;
         case 'd': delay = parse_number("-d", optarg, 0, 60000); break;
-        case 'v': verbose = true; break;
         case 'u': unsync = true; break;
+        case 'v': verbose = true; break;
         case 'h': usage_help();
         default: bad_option(c, argv);
         }
     }
     if (count >= 0 && optind < argc)
         usage_error("-n generates the messages: no MESSAGE operands with it");
-    quiet = count >= 0;
-    forge_length_at = test_aid("SHM_TEST_BAD_LENGTH");
-    forge_seq_at = test_aid("SHM_TEST_BAD_SEQ");
+}
 
-    /* A reader that vanishes makes write() fail with EPIPE: we say so and exit 1
-     * instead of dying silently of SIGPIPE. */
-    signal(SIGPIPE, SIG_IGN);
-    catch_stop_signals();
-    atexit(cleanup);
+/* Nothing in the segment is trusted: its header must describe a ring that fits
+ * in the size the kernel gives.  And one writer at a time: attached are the
+ * reader and I, nobody else. */
+static void check_segment(void)
+{
+    struct shmid_ds ds;
+    if (traced(shmctl(shmid, IPC_STAT, &ds), "shmctl(%d, IPC_STAT)", shmid) == -1)
+        die("shmctl %d IPC_STAT", shmid);
+    bool small = ds.shm_segsz < sizeof *seg;
+    uint32_t magic = small ? 0 : seg->magic;
+    slots = small ? 0 : seg->slots;
+    slot_size = small ? 0 : seg->slot_size;
+    const char *why = small || magic != SHM_MAGIC ? "no ring header (wrong magic number)"
+        : slots < 1 || slots > SHM_MAX_SLOTS || slot_size < 1 ||
+          slot_size > SHM_MAX_SLOT_SIZE || segment_size(slots, slot_size) > ds.shm_segsz
+        ? "its header describes a ring that does not fit in it" : NULL;
+    if (why != NULL)
+        die_msg("the segment shmid %d is not a ring: %s", shmid, why);
+    if (ds.shm_nattch > 2)
+        die_msg("another shm/writer is already writing into this segment (shm_nattch %lu)",
+                (unsigned long)ds.shm_nattch);
+    if (count > 0 && slot_size < GEN_MAX_LEN)
+        die_msg("generated messages need up to %d bytes, the slots hold %zu (start "
+                "shm/reader with -s %d)", GEN_MAX_LEN, slot_size, GEN_MAX_LEN);
+}
 
-    char keyfile[PATH_MAX], filled[PATH_MAX], free_path[PATH_MAX];
-    key_t key = ipc_key(KEY_SHM);
-    say("ftok(\"%s\", '%c') = key 0x%08lx", ipc_path(keyfile, sizeof keyfile, "key"),
-        KEY_SHM, (unsigned long)key);
-    attach_or_explain(key);
-    say("shmget(key 0x%08lx, 0, 0) = shmid %d; shmat(%d) = %p: %u slot%s of %zu bytes",
-        (unsigned long)key, ring.shmid, ring.shmid, (void *)ring.hdr, ring.slots,
-        ring.slots == 1 ? "" : "s", ring.slot_size);
-    if (count > 0 && ring.slot_size < GEN_MAX_LEN)
-        die_msg("generated messages need up to %d bytes, the slots hold %zu "
-                "(start shm/reader with -s %d)", GEN_MAX_LEN, ring.slot_size, GEN_MAX_LEN);
+/* What opened at PATH must be a FIFO of ours, mode 0600, not a file put there. */
+static void require_fifo(int fd, const char *path)
+{
+    struct stat st;
+    if (traced(fstat(fd, &st), "fstat(%d)", fd) == -1)
+        die("fstat %s", path);
+    require_our_fifo(path, &st);
+}
 
-    unsigned flags = (unsync ? RING_UNSYNC : 0) | (count >= 0 ? SHM_GENERATED : 0);
-    open_or_explain(ipc_path(filled, sizeof filled, "shm-filled"),
-                    ipc_path(free_path, sizeof free_path, "shm-free"), flags);
-    /* Claim the first slot now: this waits until the reader hands over the ring
-     * (its first credits), so it has seen us attached before we write anything. */
-    if (ring_claim(&ring) == NULL)
-        stopped_or_failed();
-    say("connected: the reader handed over the ring, %u free slot%s", ring.slots,
-        ring.slots == 1 ? "" : "s");
-    if (unsync)
-        say("unsynchronised (-u): I will not wait for free slots, so I may overwrite "
-            "messages the reader has not read yet");
+static void send_line(const char *line, size_t len, size_t dropped, void *arg)
+{
+    (void)arg;
+    if (dropped == 0) {
+        send_message(line, len);
+        return;
+    }
+    skipped++;
+    warn_msg("a line of %zu bytes is longer than %d, skipped", len + dropped, LINE_LIMIT - 1);
+}
 
-    if (count >= 0)
-        send_generated(count);
-    else if (optind < argc)
+/* -n COUNT generated messages, or the MESSAGE operands, or lines of stdin. */
+static void send_all(int argc, char *argv[])
+{
+    char buf[4096];
+    if (count >= 0) {
+        for (long i = 1; i <= count; i++)
+            send_message(buf, gen_message(buf, (uint64_t)i, (uint64_t)count));
+        say("sent %ld generated messages", count);
+    } else if (optind < argc) {
         for (int i = optind; i < argc; i++)
             send_message(argv[i], strlen(argv[i]));
-    else
-        send_stdin();
+    } else {
+        struct lines lines = { .used = 0 };
+        ssize_t n;
+        if (isatty(STDIN_FILENO))
+            say("type one message per line; Ctrl-D ends");
+        while ((n = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
+            if (n == -1 && (errno != EINTR || stop_signal))
+                stopped_or_failed("read standard input");
+            if (n > 0)
+                lines_feed(&lines, buf, (size_t)n, send_line, NULL);
+        }
+        lines_end(&lines, send_line, NULL);
+    }
+}
 
-    /* Every message is in the segment: detach first (so the reader sees
-     * shm_nattch drop), then send the end token and wait for the reader to
-     * give back every slot. */
-    void *where = ring.hdr;
-    if (ring_detach(&ring) == -1)
-        die("shmdt");
-    say("shmdt(%p): detached", where);
-    if (ring_finish(&ring) == -1)
-        stopped_or_failed();
-    if (unsync)
-        say("told the reader I am done; unsynchronised, I cannot tell which of my %llu "
-            "messages it read whole", (unsigned long long)sent);
-    else
-        say("told the reader I am done; it took all %llu messages", (unsigned long long)sent);
-    if (ring_close(&ring) == -1)
-        die("close");
-    if (skipped > 0)
-        die_msg("%llu message(s) skipped", (unsigned long long)skipped);
-    return 0;
+/* atexit: the writer made nothing; it lets go of what it holds. */
+static void cleanup(void)
+{
+    int *fds[] = { &filled_fd, &free_fd };
+    for (int i = 0; i < 2; i++)
+        if (*fds[i] != -1 && traced(close(*fds[i]), "close(%d)", *fds[i]) == -1)
+            warn_sys("close");
+    filled_fd = free_fd = -1;
+    void *at = seg;
+    seg = NULL;
+    if (at != NULL && traced(shmdt(at), "shmdt(%p)", at) == -1)
+        warn_sys("shmdt");
+}
+
+/* CALL failed or was interrupted: a stop signal, the reader gone, an error. */
+static noreturn void stopped_or_failed(const char *call)
+{
+    if (stop_signal)
+        die_msg("caught %s after %llu messages: stopping", signal_name(stop_signal),
+                (unsigned long long)sent);
+    if (errno == EPIPE)
+        reader_gone("it closed its FIFO");
+    die("%s", call);
+}
+
+static noreturn void reader_gone(const char *why)
+{
+    die_msg("the reader is gone (%s) after %llu messages", why, (unsigned long long)sent);
 }

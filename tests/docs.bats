@@ -70,3 +70,4 @@ docs_check() {
 
 @test "docs: posix.md" { docs_check docs/posix.md; }
 @test "docs: posix-shm.md" { docs_check docs/posix-shm.md; }
+@test "docs: shm.md" { docs_check docs/shm.md; }

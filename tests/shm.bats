@@ -1,62 +1,10 @@
 #!/usr/bin/env bats
 # shm/: System V shared memory, reader and writer synchronised through FIFOs.
+# The long runs (100000 messages) are in tests/stress/shm.bats.
 
 load helpers
-
-# ---- helpers of this file ----
-
-# start NAME CMD...: start_bg, after removing NAME's output of an earlier run in
-# this test (else a wait could match the old lines before the new run writes).
-start() {
-    rm -f "$OUT/$1.out" "$OUT/$1.err"
-    start_bg "$@"
-}
-
-# start_reader [ARGS...]: shm/reader in the background, waiting for a writer.
-start_reader() {
-    start reader "$BIN/shm/reader" "$@"
-    wait_for_line "$OUT/reader.out" 'waiting for shm/writer'
-}
-
-# shm_line: our segment's line in `ipcs -m` (empty when there is none).
-shm_line() {
-    ipc_objects_for s
-}
-
-# shm_id: our segment's shmid, from ipcs, not from the programs.
-shm_id() {
-    shm_line | awk '{ print $2 }'
-}
-
-# shm_nattch: our segment's nattch, from ipcs.
-shm_nattch() {
-    shm_line | awk '{ print $6 }'
-}
-
-# pid_of NAME ROLE: the pid a program started as NAME prints in its first
-# "[ROLE PID] " line (for a short-lived program, surer than scanning /proc).
-pid_of() {
-    wait_for_line "$OUT/$1.out" "^\[$2 [0-9]+\] " || return 1
-    grep -m1 -oE "^\[$2 [0-9]+\]" "$OUT/$1.out" | tr -dc 0-9
-}
-
-# the messages the reader printed, one per line, without the prefix
-said() {
-    sed -nE 's/^\[reader [0-9]+\] shared memory says: //p' "$OUT/reader.out"
-}
-
-# absent REGEX FILE: no line of FILE matches (a bare `! grep` cannot fail a test).
-absent() {
-    if grep -qE -- "$1" "$2"; then
-        echo "unexpected /$1/ in $2:" >&2
-        grep -E -- "$1" "$2" >&2
-        return 1
-    fi
-}
-
-no_fifos_left() {
-    [ ! -e "$IPC_DEMO_DIR/shm-filled" ] && [ ! -e "$IPC_DEMO_DIR/shm-free" ]
-}
+load shm-helpers
+IPC_PROJS=(s)                     # shm/ makes no other System V object
 
 # ---- the conversation ----
 
@@ -65,10 +13,10 @@ no_fifos_left() {
     # The key the reader printed is ftok()'s key for our key file, and ipcs shows
     # the segment: mode 600, the reader alone attached.
     key=$(ipc_key s)
-    grep -qE "^\[reader [0-9]+\] ftok\(\"$IPC_DEMO_DIR/key\", 's'\) = key $key$" "$OUT/reader.out"
+    grep -qE "^\[reader [0-9]+\] key $key, from the file $IPC_DEMO_DIR/key and the project id 's'$" "$OUT/reader.out"
     read -r k id _ perms bytes nattch _ < <(shm_line)
     [ "$k" = "$key" ] && [ "$perms" = 600 ] && [ "$nattch" = 1 ]
-    grep -qE "^\[reader [0-9]+\] shmget\(key $key, $bytes bytes, IPC_CREAT\|IPC_EXCL\|0600\) = shmid $id$" "$OUT/reader.out"
+    grep -qE "^\[reader [0-9]+\] created the segment shmid $id: $bytes bytes, mode 0600$" "$OUT/reader.out"
     [ -p "$IPC_DEMO_DIR/shm-filled" ] && [ -p "$IPC_DEMO_DIR/shm-free" ]
 
     run_t "$BIN/shm/writer" "first message" second 'third, with a tab:	!'
@@ -124,46 +72,11 @@ EXPECTED
     grep -qE '^\[reader [0-9]+\] checked: 0 intact, 0 lost, 0 duplicated, 0 reordered, 0 corrupted$' "$OUT/reader.out"
 }
 
-# ---- 100000 messages, with either side slowed down ----
+# ---- either side slowed down (100000 -n messages: tests/stress/shm.bats) ----
 
-# stress SLOTS_OPTION...: 100000 generated messages, both sides stopped five
-# times.  Each round: stop the reader; the writer fills the ring and blocks; stop
-# the writer; resume the reader, which drains the ring and blocks; resume the
-# writer.  The writer cannot finish while the reader is stopped, so no stop can
-# come too late.  Every message must arrive once, in order.
-stress() {
-    local n=100000 reader writer mark
-    start_reader "$@"
-    reader=$(pid_of reader reader)
-    start writer "$BIN/shm/writer" -n "$n"
-    writer=$(pid_of writer writer)
-    for mark in 5000 10000 15000 20000 25000; do
-        wait_for_line "$OUT/reader.out" "says: message $mark of "
-        kill -STOP "$reader"
-        wait_until "the writer to block" in_state "$writer" S    # no free slot: in read()
-        kill -STOP "$writer"
-        kill -CONT "$reader"
-        wait_until "the reader to block" in_state "$reader" S    # nothing filled: in read()
-        kill -CONT "$writer"
-    done
-    wait_bg writer
-    [ "$status" -eq 0 ]
-    wait_bg reader
-    [ "$status" -eq 0 ]
-    grep -qE "^\[reader [0-9]+\] received $n messages$" "$OUT/reader.out"
-    grep -qE "^\[reader [0-9]+\] checked: $n intact, 0 lost, 0 duplicated, 0 reordered, 0 corrupted$" "$OUT/reader.out"
-    # Checked here too, not only by the reader: the numbers are 1..n in order.
-    said | awk '{ print $2 }' >"$OUT/seqs"
-    seq "$n" | cmp - "$OUT/seqs"
-    [ ! -s "$OUT/reader.err" ] && [ ! -s "$OUT/writer.err" ]
-}
-
-@test "shm: -n 100000 through the default ring, reader and writer each slowed: all there" {
-    stress
-}
-
-@test "shm: -n 100000 through one slot (-S 1), reader and writer each slowed: all there" {
-    stress -S 1
+@test "shm: 3000 lines through the default ring, then through one slot (-S 1), either side stopped 5 times: all there" {
+    slowed_lines 3000
+    slowed_lines 3000 -S 1
 }
 
 # ---- signals and dead peers ----
@@ -175,7 +88,7 @@ stress() {
         kill -"$sig" "$(pid_of reader reader)"
         wait_bg reader
         [ "$status" -eq 0 ]
-        grep -qE "^\[reader [0-9]+\] caught SIG$sig while waiting: removing the segment and the FIFOs$" "$OUT/reader.out"
+        grep -qE "^\[reader [0-9]+\] caught SIG$sig while waiting: removed the segment and the FIFOs$" "$OUT/reader.out"
         [ -z "$(shm_line)" ]
         no_fifos_left
     done
@@ -189,7 +102,7 @@ stress() {
         kill -"$sig" "$(pid_of reader reader)"
         wait_bg reader
         [ "$status" -eq 0 ]
-        grep -qE "^\[reader [0-9]+\] caught SIG$sig after [0-9]+ messages" "$OUT/reader.out"
+        grep -qE "^\[reader [0-9]+\] caught SIG$sig after [0-9]+ messages: removed the segment and the FIFOs$" "$OUT/reader.out"
         wait_bg writer
         [ "$status" -eq 1 ]
         grep -q '^shm/writer: the reader is gone' "$OUT/writer.err"
@@ -198,34 +111,26 @@ stress() {
     done
 }
 
-@test "shm: SIGKILL to the writer mid-stream: the reader reports it, exits 1, leaves nothing" {
-    start_reader
-    start writer "$BIN/shm/writer" -d 20 $(seq 1000)
-    wait_for_line "$OUT/reader.out" 'says: 3$'
-    kill -KILL "$(pid_of writer writer)"
-    wait_bg reader
-    [ "$status" -eq 1 ]
-    grep -qE '^shm/reader: the writer vanished mid-stream after [0-9]+ messages' "$OUT/reader.err"
-    [ -z "$(shm_line)" ]
-    no_fifos_left
+@test "shm: SIGKILL or SIGINT to the writer mid-stream: the reader reports it, exits 1, leaves nothing" {
+    for sig in KILL INT; do
+        start_reader
+        start writer "$BIN/shm/writer" -d 20 $(seq 1000)
+        wait_for_line "$OUT/reader.out" 'says: 3$'
+        kill -"$sig" "$(pid_of writer writer)"
+        wait_bg writer
+        if [ "$sig" = INT ]; then
+            [ "$status" -eq 1 ]             # it stops at once, and says so
+            grep -qE '^shm/writer: caught SIGINT after [0-9]+ messages: stopping$' "$OUT/writer.err"
+        fi
+        wait_bg reader
+        [ "$status" -eq 1 ]
+        grep -qE '^shm/reader: the writer vanished mid-stream after [0-9]+ messages .*: removed the segment and the FIFOs$' "$OUT/reader.err"
+        [ -z "$(shm_line)" ]
+        no_fifos_left
+    done
 }
 
-@test "shm: SIGINT to the writer mid-stream: it stops at once; the reader reports it, leaves nothing" {
-    start_reader
-    start writer "$BIN/shm/writer" -d 20 $(seq 1000)
-    wait_for_line "$OUT/reader.out" 'says: 3$'
-    kill -INT "$(pid_of writer writer)"
-    wait_bg writer
-    [ "$status" -eq 1 ]
-    grep -qE '^shm/writer: caught SIGINT after [0-9]+ messages: stopping$' "$OUT/writer.err"
-    wait_bg reader
-    [ "$status" -eq 1 ]
-    grep -qE '^shm/reader: the writer vanished mid-stream' "$OUT/reader.err"
-    [ -z "$(shm_line)" ]
-    no_fifos_left
-}
-
-@test "shm: SIGKILL to the reader: the next reader finds the stale segment, replaces it, works" {
+@test "shm: SIGKILL to the reader: the next reader finds the stale segment, replaces it, reuses the FIFOs, works" {
     start_reader
     old=$(shm_id)
     kill -KILL "$(pid_of reader reader)"
@@ -237,9 +142,12 @@ stress() {
     [ "$status" -eq 1 ]
     [[ $stderr == *"no reader has it open"* ]]
 
-    start_reader
-    grep -qE "^\[reader [0-9]+\] found a stale segment: shmid $old, key $(ipc_key s), .*its creator \(pid [0-9]+\) is gone: removing it$" "$OUT/reader.out"
-    grep -qE '^\[reader [0-9]+\] reusing 2 FIFOs left by an earlier run$' "$OUT/reader.out"
+    start_reader -v                              # -v: mkfifo's real result
+    grep -qE "^\[reader [0-9]+\] mkfifo\(\"$IPC_DEMO_DIR/shm-filled\", 0600\) = -1 EEXIST$" "$OUT/reader.err"
+    grep -qE "^\[reader [0-9]+\] mkfifo\(\"$IPC_DEMO_DIR/shm-free\", 0600\) = -1 EEXIST$" "$OUT/reader.err"
+    grep -qE "^\[reader [0-9]+\] segment $old \(key $(ipc_key s), [0-9]+ bytes\) was left by a killed run \(its creator, pid [0-9]+, is gone; nobody uses it\): removing it$" "$OUT/reader.out"
+    grep -qE "^\[reader [0-9]+\] reusing the FIFO $IPC_DEMO_DIR/shm-filled left by an earlier run \(ours, mode 0600\)$" "$OUT/reader.out"
+    grep -qE "^\[reader [0-9]+\] reusing the FIFO $IPC_DEMO_DIR/shm-free left by an earlier run" "$OUT/reader.out"
     [ "$(shm_id)" != "$old" ]
     run_t "$BIN/shm/writer" after
     [ "$status" -eq 0 ]
@@ -248,7 +156,7 @@ stress() {
     [ "$(said)" = after ]
 }
 
-@test "shm: SIGKILL to the reader mid-stream: the writer exits 1; the leftover is recovered" {
+@test "shm: SIGKILL to the reader mid-stream: the writer exits 1; --cleanup removes the leftover" {
     start_reader
     start writer "$BIN/shm/writer" -d 20 $(seq 1000)
     wait_for_line "$OUT/reader.out" 'says: 3$'
@@ -256,12 +164,13 @@ stress() {
     wait_bg writer
     [ "$status" -eq 1 ]
     grep -q '^shm/writer: the reader is gone' "$OUT/writer.err"
+    id=$(shm_id)
     [ "$(shm_nattch)" = 0 ]
     run_t "$BIN/shm/reader" --cleanup
     [ "$status" -eq 0 ]
-    grep -qE '^\[reader [0-9]+\] removed segment shmid [0-9]+ ' <<<"$output"
-    grep -qE "^\[reader [0-9]+\] removed FIFO $IPC_DEMO_DIR/shm-filled$" <<<"$output"
-    grep -qE "^\[reader [0-9]+\] removed FIFO $IPC_DEMO_DIR/shm-free$" <<<"$output"
+    grep -qE "^\[reader [0-9]+\] segment $id \(.*\) was left by a killed run" <<<"$output"
+    grep -qE "^\[reader [0-9]+\] removed the FIFO $IPC_DEMO_DIR/shm-filled$" <<<"$output"
+    grep -qE "^\[reader [0-9]+\] removed the FIFO $IPC_DEMO_DIR/shm-free$" <<<"$output"
     [ -z "$(shm_line)" ]
     no_fifos_left
     run_t "$BIN/shm/reader" --cleanup
@@ -281,12 +190,12 @@ stress() {
     [ "$(shm_nattch)" = 1 ]
     run_t "$BIN/shm/reader"
     [ "$status" -eq 1 ]
-    [[ $stderr == *"already exists (shmid $id, "*"shm_nattch 1)"* ]]
+    [[ $stderr == *"segment $id ("*") is in use: 1 process is still using it."* ]]
     [[ $stderr == *"ipcrm -m $id"* ]]
     [ "$(shm_id)" = "$id" ]                      # refused, not touched
     run_t "$BIN/shm/reader" --cleanup
     [ "$status" -eq 0 ]
-    grep -qE "^\[reader [0-9]+\] removed segment shmid $id .*shm_nattch 1" <<<"$output"
+    grep -qE "^\[reader [0-9]+\] segment $id \(.*\): its creator, pid [0-9]+, is gone, 1 process\(es\) still attached: removing it all the same" <<<"$output"
     kill -CONT "$writer"
     wait_bg writer
     [ "$status" -eq 1 ]
@@ -299,22 +208,26 @@ stress() {
     kill -KILL "$(pid_of reader reader)"
     wait_bg reader
     start_reader
-    grep -qE '^\[reader [0-9]+\] the existing segment has [0-9]+ bytes, fewer than the [0-9]+ this run needs: shmget\(key, [0-9]+, 0\) fails with EINVAL \(a size mismatch\)$' "$OUT/reader.out"
-    grep -qE '^\[reader [0-9]+\] found a stale segment' "$OUT/reader.out"
+    grep -qE '^\[reader [0-9]+\] the segment there has [0-9]+ bytes, fewer than the [0-9]+ this run needs: shmget\(key, [0-9]+, 0\) fails with EINVAL \(a size mismatch\)$' "$OUT/reader.out"
+    grep -qE '^\[reader [0-9]+\] segment [0-9]+ .* was left by a killed run' "$OUT/reader.out"
     kill -TERM "$(pid_of reader reader)"
     wait_bg reader
     [ "$status" -eq 0 ]
 }
 
-@test "shm: two readers at once: the second refuses clearly and leaves the first alone" {
+@test "shm: a second reader, or --cleanup, while a reader runs: refused with the command, nothing removed" {
     start_reader
     id=$(shm_id)
+    reader=$(pid_of reader reader)
+    refusal="segment $id (key $(ipc_key s), "*") is in use: its creator, pid $reader, is still running.  Stop it first: kill $reader"
     run_t "$BIN/shm/reader"
     [ "$status" -eq 1 ]
-    [[ $stderr == "shm/reader: a segment for key $(ipc_key s) already exists (shmid $id, "* ]]
-    [[ $stderr == *"still running: another shm/reader?"* ]]
-    [[ $stderr == *"ipcrm -m $id"* ]]
-    [ -p "$IPC_DEMO_DIR/shm-filled" ]
+    [[ $stderr == "shm/reader: "$refusal ]]
+    run_t "$BIN/shm/reader" --cleanup
+    [ "$status" -eq 1 ]
+    [[ $stderr == "shm/reader: "$refusal ]]
+    [ "$(shm_id)" = "$id" ]
+    [ -p "$IPC_DEMO_DIR/shm-filled" ] && [ -p "$IPC_DEMO_DIR/shm-free" ]
     run_t "$BIN/shm/writer" "still works"
     [ "$status" -eq 0 ]
     wait_bg reader
@@ -328,7 +241,7 @@ stress() {
     wait_for_line "$OUT/reader.out" 'says: 1$'
     run_t "$BIN/shm/writer" intruder
     [ "$status" -eq 1 ]
-    [[ $stderr == *"another shm/writer is already writing into this segment"* ]]
+    [[ $stderr == *"another shm/writer is already writing into this segment (shm_nattch 3)"* ]]
     wait_bg writer
     [ "$status" -eq 0 ]
     wait_bg reader
@@ -344,46 +257,74 @@ stress() {
     no_fifos_left
 }
 
-# ---- untrusted data ----
+# ---- leftover FIFOs ----
+
+@test "shm: a FIFO of ours with another mode, or a file, at a FIFO's path: refused, left as it is" {
+    mkdir -p "$IPC_DEMO_DIR" && chmod 700 "$IPC_DEMO_DIR"
+    mkfifo -m 644 "$IPC_DEMO_DIR/shm-filled"
+    run_t "$BIN/shm/reader"
+    [ "$status" -eq 1 ]
+    [[ $stderr == "shm/reader: $IPC_DEMO_DIR/shm-filled is a FIFO of yours with mode 0644, not 0600: others could write into it."* ]]
+    [ "$(stat -c %a "$IPC_DEMO_DIR/shm-filled")" = 644 ]
+    [ -z "$(shm_line)" ]                         # the segment it made is gone again
+    rm "$IPC_DEMO_DIR/shm-filled"
+    echo data >"$IPC_DEMO_DIR/shm-free"
+    run_t "$BIN/shm/reader"
+    [ "$status" -eq 1 ]
+    [[ $stderr == "shm/reader: $IPC_DEMO_DIR/shm-free is a regular file, not a FIFO: left as it is"* ]]
+    [ "$(cat "$IPC_DEMO_DIR/shm-free")" = data ]
+    [ ! -e "$IPC_DEMO_DIR/shm-filled" ]          # the one it made, it removed
+    run_t "$BIN/shm/reader" --cleanup
+    [ "$status" -eq 1 ]
+    [[ $stderr == *"shm-free is a regular file, not a FIFO"* ]]
+    [ -f "$IPC_DEMO_DIR/shm-free" ]
+}
+
+# ---- untrusted data: a slot header scribbled from outside ----
 
 @test "shm: a slot header claiming too many bytes is reported and skipped, never followed" {
     start_reader -s 16
-    SHM_TEST_BAD_LENGTH=2 run_t "$BIN/shm/writer" one two three
+    start_gated writer
+    reader=$(hold_reader)
+    feed_gate $'one\ntwo\nthree\n'
+    wait_for_line "$OUT/writer.out" 'wrote message 3 into slot 2: three$'
+    "$ROOT/tests/shm-scribble" "$(shm_id)" 1 len 1000016
+    kill -CONT "$reader"
+    wait_bg writer
     [ "$status" -eq 0 ]
     wait_bg reader
     [ "$status" -eq 1 ]
     diff <(printf 'one\nthree\n') <(said)
-    grep -qE '^shm/reader: message 2: invalid slot header \(sequence 2, length 1000016\): the slot header claims more bytes than a slot holds' "$OUT/reader.err"
+    grep -qxF 'shm/reader: message 2: invalid slot header (sequence 2, length 1000016): the slot header claims more bytes than a slot holds' "$OUT/reader.err"
     grep -qE '^\[reader [0-9]+\] received 3 messages$' "$OUT/reader.out"
+    grep -qxF "shm/reader: the writer's messages did not all arrive intact" "$OUT/reader.err"
 }
 
 @test "shm: a slot holding another message than announced is reported" {
     start_reader
-    SHM_TEST_BAD_SEQ=3 run_t "$BIN/shm/writer" -n 5
+    start_gated writer
+    reader=$(hold_reader)
+    feed_gate $'a\nb\nc\n'
+    wait_for_line "$OUT/writer.out" 'wrote message 3 into slot 2: c$'
+    "$ROOT/tests/shm-scribble" "$(shm_id)" 1 seq 1002
+    kill -CONT "$reader"
+    wait_bg writer
     [ "$status" -eq 0 ]
     wait_bg reader
     [ "$status" -eq 1 ]
-    grep -qE '^shm/reader: message 3: invalid slot header \(sequence 1003, length [0-9]+\): the slot holds another message' "$OUT/reader.err"
-    grep -qE '^\[reader [0-9]+\] checked: 4 intact, 1 lost, 0 duplicated, 0 reordered, 1 corrupted$' "$OUT/reader.out"
+    diff <(printf 'a\nc\n') <(said)
+    grep -qE '^shm/reader: message 2: invalid slot header \(sequence 1002, length 1\): the slot holds another message than the one announced' "$OUT/reader.err"
 }
 
 @test "shm: a foreign segment at our key: the writer refuses it, the reader replaces it as stale" {
-    command -v python3 >/dev/null || skip "python3 is needed to plant a foreign segment"
     mkdir -p "$IPC_DEMO_DIR" && chmod 700 "$IPC_DEMO_DIR" && : >"$IPC_DEMO_DIR/key"
-    key=$(ipc_key s)
-    python3 - "$key" <<'PY'
-import ctypes, sys
-libc = ctypes.CDLL(None, use_errno=True)
-shmid = libc.shmget(ctypes.c_int(int(sys.argv[1], 16) - (1 << 32) if int(sys.argv[1], 16) >= 1 << 31 else int(sys.argv[1], 16)),
-                    ctypes.c_size_t(4096), ctypes.c_int(0o1000 | 0o2000 | 0o600))
-sys.exit(0 if shmid >= 0 else 1)
-PY
+    "$ROOT/tests/shm-scribble" plant "$IPC_DEMO_DIR/key"
     [ -n "$(shm_line)" ]
     run_t "$BIN/shm/writer" hello
     [ "$status" -eq 1 ]
     [[ $stderr == *"is not a ring: no ring header (wrong magic number)"* ]]
     start_reader
-    grep -qE '^\[reader [0-9]+\] found a stale segment' "$OUT/reader.out"
+    grep -qE '^\[reader [0-9]+\] segment [0-9]+ .* was left by a killed run' "$OUT/reader.out"
     kill -TERM "$(pid_of reader reader)"
     wait_bg reader
     [ "$status" -eq 0 ]
@@ -399,7 +340,11 @@ PY
     diff <(printf 'short\nok\n') <(said)
 }
 
-@test "shm: -n needs slots that hold a generated message" {
+@test "shm: -n needs slots that hold a generated message; -n with MESSAGE operands is a usage error" {
+    run_t "$BIN/shm/writer" -n 3 hello
+    [ "$status" -eq 2 ]
+    [ -z "$output" ]
+    [[ $stderr == "shm/writer: -n generates the messages"*"usage: shm/writer"* ]]
     start_reader -s 16
     run_t "$BIN/shm/writer" -n 3
     [ "$status" -eq 1 ]
@@ -409,47 +354,31 @@ PY
     [ "$status" -eq 0 ]
 }
 
-@test "shm: -n with MESSAGE operands is a usage error" {
-    run_t "$BIN/shm/writer" -n 3 hello
-    [ "$status" -eq 2 ]
-    [ -z "$output" ]
-    [[ $stderr == "shm/writer: -n generates the messages"*"usage: shm/writer"* ]]
-}
-
 # ---- the race, on purpose ----
 
 @test "shm: -u, the unsynchronised writer: the reader counts what it missed, saw twice or torn" {
     start_reader -S 4
-    run_t "$BIN/shm/writer" -u -n 20000
+    run_t "$BIN/shm/writer" -u -n 5000
     [ "$status" -eq 0 ]
-    grep -qE '^\[writer [0-9]+\] unsynchronised \(-u\)' <<<"$output"
+    grep -qE '^\[writer [0-9]+\] told the reader I am done; unsynchronised' <<<"$output"
     wait_bg reader
     [ "$status" -eq 0 ]
     grep -qE '^\[reader [0-9]+\] the writer runs unsynchronised' "$OUT/reader.out"
-    grep -qE '^\[reader [0-9]+\] received 20000 messages$' "$OUT/reader.out"
-    # Whatever the race did, the counts add up: each of the 20000 slots read was
-    # intact, a duplicate or corrupted; lost = 20000 - intact.
+    grep -qE '^\[reader [0-9]+\] received 5000 messages$' "$OUT/reader.out"
+    # Whatever the race did, the counts add up: each of the 5000 slots read was
+    # intact, a duplicate or corrupted; lost = 5000 - intact.
     read -r intact lost dup corrupt < <(sed -nE 's/.*checked: ([0-9]+) intact, ([0-9]+) lost, ([0-9]+) duplicated, [0-9]+ reordered, ([0-9]+) corrupted$/\1 \2 \3 \4/p' "$OUT/reader.out")
     [ -n "$intact" ]
-    [ $((intact + dup + corrupt)) -eq 20000 ]
-    [ $((intact + lost)) -eq 20000 ]
+    [ $((intact + dup + corrupt)) -eq 5000 ]
+    [ $((intact + lost)) -eq 5000 ]
 }
 
 @test "shm: -u with more messages than slots: the reader sees the overwritten ring" {
     start_reader -S 2
-    reader=$(pid_of reader reader)
-    # The writer reads its messages from a gate we hold: it connects, then
-    # waits for lines while we stop the reader; then it writes them all.
-    mkfifo "$OUT/gate"
-    # shellcheck disable=SC2016 # $0 and $1 are the inner shell's
-    start writer bash -c 'exec "$0" -u <"$1"' "$BIN/shm/writer" "$OUT/gate"
-    exec 5>"$OUT/gate"
-    wait_for_line "$OUT/writer.out" 'connected'
-    kill -STOP "$reader"
-    printf 'a\nb\nc\nd\ne\n' >&5
-    exec 5>&-
-    rm "$OUT/gate"
-    wait_for_line "$OUT/writer.out" 'shmdt'
+    start_gated writer -u
+    reader=$(hold_reader)
+    feed_gate $'a\nb\nc\nd\ne\n'
+    wait_for_line "$OUT/writer.out" 'detached the segment'
     kill -CONT "$reader"
     wait_bg writer
     [ "$status" -eq 0 ]
@@ -469,15 +398,41 @@ PY
     [ "$status" -eq 0 ]
     grep -qE '^\[writer [0-9]+\] shmget\(0x[0-9a-f]{8}, 0, 0\) = [0-9]+$' <<<"$stderr"
     grep -qE '^\[writer [0-9]+\] shmat\([0-9]+, NULL, 0\) = 0x[0-9a-f]+$' <<<"$stderr"
-    grep -qE '^\[writer [0-9]+\] open\(".*/shm-filled", O_WRONLY\|O_NONBLOCK\) = [0-9]+$' <<<"$stderr"
-    grep -qE '^\[writer [0-9]+\] write\([0-9]+, "F" x 1\) = 1$' <<<"$stderr"
-    grep -qE '^\[writer [0-9]+\] write\([0-9]+, "E" x 1\) = 1$' <<<"$stderr"
+    grep -qE '^\[writer [0-9]+\] open\(".*/shm-filled", O_WRONLY\|O_NONBLOCK\|O_CLOEXEC\|O_NOFOLLOW\) = [0-9]+$' <<<"$stderr"
+    grep -qE '^\[writer [0-9]+\] fcntl\([0-9]+, F_SETFL, 0\) = 0$' <<<"$stderr"
+    grep -qE '^\[writer [0-9]+\] read\([0-9]+, 1\) = 1$' <<<"$stderr"
+    grep -qE '^\[writer [0-9]+\] write\([0-9]+, "F", 1\) = 1$' <<<"$stderr"
+    grep -qE '^\[writer [0-9]+\] shmdt\(0x[0-9a-f]+\) = 0$' <<<"$stderr"
+    grep -qE '^\[writer [0-9]+\] write\([0-9]+, "E", 1\) = 1$' <<<"$stderr"
     wait_bg reader
     [ "$status" -eq 0 ]
     grep -qE '^\[reader [0-9]+\] shmget\(0x[0-9a-f]{8}, [0-9]+, IPC_CREAT\|IPC_EXCL\|0600\) = [0-9]+$' "$OUT/reader.err"
-    grep -qE '^\[reader [0-9]+\] write\([0-9]+, "C" x 8\) = 8$' "$OUT/reader.err"
+    grep -qE '^\[reader [0-9]+\] mkfifo\(".*/shm-filled", 0600\) = 0$' "$OUT/reader.err"
+    grep -qE '^\[reader [0-9]+\] write\([0-9]+, "C" x 8, 8\) = 8$' "$OUT/reader.err"
+    grep -qE '^\[reader [0-9]+\] write\([0-9]+, "C", 1\) = 1$' "$OUT/reader.err"
     grep -qE '^\[reader [0-9]+\] shmctl\([0-9]+, IPC_RMID\) = 0$' "$OUT/reader.err"
-    absent '"C" x|IPC_STAT' "$OUT/reader.out"
+    no_line '"C" x|IPC_STAT' "$OUT/reader.out"
+}
+
+@test "shm: what the reader says it removed, it had removed: -v shows the unlinks first" {
+    start reader bash -c 'exec "$0" -v 2>&1' "$BIN/shm/reader"
+    wait_for_line "$OUT/reader.out" 'waiting for shm/writer'
+    run_t "$BIN/shm/writer" hi
+    [ "$status" -eq 0 ]
+    wait_bg reader
+    [ "$status" -eq 0 ]
+    grep -nE 'unlink\(".*/shm-(filled|free)"\) = 0$|removed the segment shmid [0-9]+ \(shmctl IPC_RMID\) and the two FIFOs$' "$OUT/reader.out" |
+        sed -E 's/^([0-9]+):.*(unlink|removed).*/\2/' >"$OUT/order"
+    diff <(printf 'unlink\nunlink\nremoved\n') "$OUT/order"
+    # The same when a stop signal ends it.
+    start reader bash -c 'exec "$0" -v 2>&1' "$BIN/shm/reader"
+    wait_for_line "$OUT/reader.out" 'waiting for shm/writer'
+    kill -TERM "$(pid_of reader reader)"
+    wait_bg reader
+    [ "$status" -eq 0 ]
+    grep -nE 'open\(.*\) = -1 EINTR$|shmctl\([0-9]+, IPC_RMID\) = 0$|unlink\(".*/shm-(filled|free)"\) = 0$|caught SIGTERM while waiting: removed the segment and the FIFOs$' "$OUT/reader.out" |
+        sed -E 's/^[0-9]+:\[reader [0-9]+\] ([a-z]+).*/\1/' >"$OUT/order"
+    diff <(printf 'open\nshmctl\nunlink\nunlink\ncaught\n') "$OUT/order"
 }
 
 @test "shm: -f shows the segment as a mapping, not an fd, and the two FIFOs as fds" {
@@ -490,6 +445,6 @@ PY
     grep -qE "^\[reader [0-9]+\] after shmat\(\): mapping: [0-9a-f]+-[0-9a-f]+ rw-s .*/SYSV${key#0x}" "$OUT/reader.out"
     grep -qE "^\[reader [0-9]+\] after open\(\): fd [0-9]+ -> $IPC_DEMO_DIR/shm-filled$" "$OUT/reader.out"
     grep -qE "^\[reader [0-9]+\] after open\(\): fd [0-9]+ -> $IPC_DEMO_DIR/shm-free$" "$OUT/reader.out"
-    absent "fd [0-9]+ -> .*SYSV" "$OUT/reader.out"   # a segment is not a file descriptor
+    no_line "fd [0-9]+ -> .*SYSV" "$OUT/reader.out"   # a segment is not a file descriptor
     grep -qE "^\[reader [0-9]+\] after shmdt\(\): mapping: none for /SYSV${key#0x}$" "$OUT/reader.out"
 }

@@ -469,3 +469,47 @@ POSIX_SHM_CALLS="shm_open open fstat lstat ftruncate mmap munmap close shm_unlin
     grep -q 'caught SIGTERM' "$OUT/reader.out"
     check_trace reader "$POSIX_SHM_CALLS" /dev/shm/
 }
+
+# shm/: the segment's calls, the FIFOs' mkfifo, open, token read/write and
+# unlink; a reused FIFO's mkfifo shows its real -1 EEXIST.
+SHM_READER_CALLS="shmget shmat shmdt shmctl mkfifo lstat open fstat read write close unlink"
+SHM_WRITER_CALLS="shmget shmat shmdt shmctl open fstat fcntl read write close"
+
+@test "trace: shm/reader and shm/writer, to the end of the conversation" {
+    trace_bg reader "$BIN/shm/reader" -v -S 2
+    wait_for_line "$OUT/reader.out" 'waiting for shm/writer'
+    wait_until "the reader in its open()" in_state "$(traced_pid reader)" S
+    trace_run writer "$BIN/shm/writer" -v one two three
+    wait_bg reader
+    [ "$status" -eq 0 ]
+    grep -qE '^\[reader [0-9]+\] unlink\(".*/shm-free"\) = 0$' "$OUT/reader.err"
+    check_trace reader "$SHM_READER_CALLS"
+    check_trace writer "$SHM_WRITER_CALLS"
+}
+
+@test "trace: shm/reader stopped by SIGTERM while it waits (its FIFOs reused), shm/writer by SIGINT" {
+    start_bg killed "$BIN/shm/reader"
+    wait_for_line "$OUT/killed.out" 'waiting for shm/writer'
+    kill -KILL "$(bg_child killed)"
+    wait_bg killed
+    trace_bg reader "$BIN/shm/reader" -v
+    wait_for_line "$OUT/reader.out" 'waiting for shm/writer'
+    kill -TERM "$(traced_pid reader)"
+    wait_bg reader
+    [ "$status" -eq 0 ]
+    grep -q 'caught SIGTERM while waiting' "$OUT/reader.out"
+    grep -qE '^\[reader [0-9]+\] mkfifo\(".*/shm-filled", 0600\) = -1 EEXIST$' "$OUT/reader.err"
+    check_trace reader "$SHM_READER_CALLS"
+
+    start_bg plain "$BIN/shm/reader"
+    wait_for_line "$OUT/plain.out" 'waiting for shm/writer'
+    wait_until "the reader in its open()" in_state "$(bg_child plain)" S
+    trace_bg writer "$BIN/shm/writer" -v -d 20 $(seq 1000)
+    wait_for_line "$OUT/plain.out" 'says: 3$'
+    kill -INT "$(traced_pid writer)"
+    wait_bg writer
+    [ "$status" -eq 1 ]
+    grep -q 'caught SIGINT' "$OUT/writer.err"
+    check_trace writer "$SHM_WRITER_CALLS"
+    wait_bg plain
+}

@@ -98,7 +98,11 @@ shm_round() {
     local deadline=$((SECONDS + 60)) reader rc=0
     $VG "$ROOT/shm/reader" >"$logs/reader.out" &
     reader=$!
-    until grep -q 'waiting for shm/writer' "$logs/reader.out" 2>/dev/null; do
+    # Waiting, and in its open() (the reader is the child of timeout): a
+    # writer's O_NONBLOCK open finds it there.
+    until grep -q 'waiting for shm/writer' "$logs/reader.out" 2>/dev/null &&
+        [[ $(cat "/proc/$reader/task/$reader/children" 2>/dev/null) =~ ^([0-9]+) ]] &&
+        grep -q ') S' "/proc/${BASH_REMATCH[1]}/stat" 2>/dev/null; do
         if ((SECONDS >= deadline)) || ! kill -0 "$reader" 2>/dev/null; then
             kill "$reader" 2>/dev/null
             wait "$reader"

@@ -1,0 +1,108 @@
+/* shm/shm.h - what shm/reader and shm/writer agree on: the segment's layout
+ * and the two FIFOs that synchronise it.
+ *
+ *      writer                      segment                        reader
+ *   fills slot i  ------>  [header][slot 0][slot 1]...[slot S-1]  <--- reads slot i
+ *        |                                                           |
+ *        +--- "filled" FIFO: one byte 'F' per filled slot, 'E' at the end -->+
+ *        +<-- "free" FIFO:   one byte 'C' (a credit) per free slot -----------+
+ *
+ * A pipe's blocking read() is a counting semaphore: the bytes in the pipe are
+ * the count, read() of one byte takes one (P) and sleeps while there is none,
+ * write() of one byte adds one (V).  The reader puts SLOTS credits in the "free"
+ * FIFO (every slot is free); the writer takes one before it fills a slot and
+ * writes 'F' after; the reader reads 'F' before it reads a slot and writes a
+ * credit after.  Slots are used in order 0, 1, ..., SLOTS-1, 0, ...
+ */
+#ifndef IPC_DEMOS_SHM_H
+#define IPC_DEMOS_SHM_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+/* Both processes use a slot's numbers at once (-u): no lock may hide inside. */
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "atomics in shared memory must be lock-free");
+
+enum {
+    SHM_MAGIC = 0x52696e67,       /* "Ring": a segment made by shm/reader */
+    SHM_MAX_SLOTS = 1024,         /* SLOTS credits fit in a FIFO at once */
+    SHM_MAX_SLOT_SIZE = 64 << 20,
+    SHM_UNSYNC = 1,               /* header flags the writer sets: -u */
+    SHM_GENERATED = 2,            /* -n: messages the reader can verify */
+};
+#define FILLED_FIFO "shm-filled"  /* in $IPC_DEMO_DIR */
+#define FREE_FIFO   "shm-free"
+
+/* Written by the reader; to the writer, untrusted input (checked against the
+ * segment's size).  The writer sets FLAGS before it opens the FIFOs. */
+struct shm_header {
+    uint32_t magic, slots;
+    uint64_t slot_size;           /* the longest message */
+    atomic_uint flags;
+};
+
+/* Each slot: the message's number (1 for the first; 0 while the writer is
+ * filling it) and its length, then SLOT_SIZE bytes of text. */
+struct shm_slot {
+    atomic_ullong seq, len;
+    unsigned char text[];
+};
+
+static inline size_t slot_stride(size_t slot_size)
+{
+    return (sizeof(struct shm_slot) + slot_size + 7) / 8 * 8;
+}
+
+static inline size_t segment_size(unsigned slots, size_t slot_size)
+{
+    return sizeof(struct shm_header) + slots * slot_stride(slot_size);
+}
+
+/* Message N (0, 1, ...) lives in slot N % SLOTS. */
+static inline struct shm_slot *slot_of(struct shm_header *h, unsigned slots, size_t slot_size,
+                                       uint64_t n)
+{
+    return (struct shm_slot *)((char *)(h + 1) + (n % slots) * slot_stride(slot_size));
+}
+
+/* ---- shm/leftover.c: what a killed reader leaves, and --cleanup ---- */
+
+/* A segment exists for KEY: remove it if provably stale (having said so),
+ * else refuse with the exact command and exit 1. */
+void remove_stale_segment(key_t key, size_t size);
+/* After mkfifo(PATH): SEEN gets what lstat() sees there, and we go on only if
+ * it is a FIFO of ours, mode 0600 (one a killed reader left, when not MADE). */
+void check_fifo(const char *path, struct stat *seen, bool made);
+int cleanup_leftovers(key_t key);
+
+/* ---- shm/check.c: the generated messages of -n, and what the reader counts ---- */
+
+enum { GEN_MAX_LEN = 80, GEN_MAX_COUNT = 10000000 };
+size_t gen_message(char *buf, uint64_t seq, uint64_t total);   /* BUF: GEN_MAX_LEN bytes */
+
+struct tally {
+    unsigned slots;
+    uint64_t received, intact, duplicated, reordered, corrupted, bad_headers;
+    uint64_t total, highest;      /* -n: how many messages the text says; the newest */
+    uint64_t *last;               /* the number last read from each slot */
+};
+void tally_init(struct tally *t, unsigned slots);
+/* Message SEQ read whole or not from slot INDEX: counted; with -n (GENERATED) its
+ * text is checked too.  False when it is not intact. */
+bool tally_take(struct tally *t, unsigned index, uint64_t seq, const unsigned char *text,
+                size_t len, bool whole, bool generated);
+/* Says the counts when CHECKED (-n or -u); true when nothing went wrong. */
+bool tally_report(struct tally *t, bool checked);
+
+/* ---- shm/stop.c: every way out is a clean one ---- */
+
+/* SIGINT, SIGTERM, SIGHUP set stop_signal and interrupt the call they find
+ * (or, landing just before one blocks, interrupt it a second later); SIGPIPE
+ * is ignored: a vanished peer is EPIPE.  CLEANUP runs at exit. */
+void stop_cleanly(void (*cleanup)(void));
+
+#endif
