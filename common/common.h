@@ -107,6 +107,5 @@ void print_fds(pid_t pid, const char *who);
 /* Until every lesson makes its own ftok() and mkfifo(): the old helpers. */
 #include "objects.h"
 key_t ipc_key(int proj);
-int fifo_make(const char *path);
 
 #endif

@@ -233,18 +233,3 @@ key_t ipc_key(int proj)
         die("ftok %s", ipc_keyfile());
     return key;
 }
-
-int fifo_make(const char *path)
-{
-    if (mkfifo(path, 0600) == 0)
-        return 0;
-    if (errno != EEXIST)
-        return -1;
-    struct stat st;
-    if (lstat(path, &st) == -1)
-        return -1;
-    if (S_ISFIFO(st.st_mode) && st.st_uid == getuid())
-        return 1;
-    errno = EEXIST;
-    return -1;
-}
