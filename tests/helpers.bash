@@ -199,7 +199,7 @@ check_leftovers() {
     fi
     # No key file, no key: nothing System V can be ours (one ipcs for all keys).
     [[ -e $IPC_DEMO_DIR/key ]] || return 0
-    objs=$(ipcs -a 2>/dev/null | grep -iE "^($(our_keys)) ")
+    objs=$(ipcs -a 2>/dev/null | grep -iE "^($(our_keys)) " || true)
     if [[ -n $objs ]]; then
         echo "System V objects left behind:" >&2
         echo "$objs" >&2
