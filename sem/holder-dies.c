@@ -24,25 +24,17 @@
 #define _GNU_SOURCE               /* semtimedop(), MAP_ANONYMOUS */
 #include "leftover.h"
 
-#include "../common/common.h"
-
-#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ipc.h>
 #include <sys/mman.h>
-#include <sys/sem.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 static const char usage[] =
     "usage: sem/holder-dies [-m sem|posix|mutex] [-n] [-t MS] [-d MS] [-v] [--cleanup]\n"
@@ -69,12 +61,6 @@ static const char SET_RECORD[] = "sem-holder.owner", NAMED_RECORD[] = "sem-holde
 struct accounts {
     pthread_mutex_t mutex;        /* -m mutex */
     long from, to;
-};
-
-union semun {                     /* semctl()'s fourth argument: ours to declare */
-    int val;
-    struct semid_ds *buf;
-    unsigned short *array;
 };
 
 static enum mode mode = SEM;
@@ -139,7 +125,7 @@ static void make_set(void)
             break;
         if (errno != EEXIST || attempt > 0)
             die("semget key 0x%08x", (unsigned)key);
-        set_leftover(key, SET_RECORD);    /* returns only once it removed it */
+        set_leftover(key, SET_RECORD);    /* returns once it removed it, or none is left */
     }
     owner_write(SET_RECORD, semid);
     union semun arg = { .val = 1 };
@@ -164,7 +150,7 @@ static void make_named(void)
             break;
         if (errno != EEXIST || attempt > 0)
             die("sem_open %s", name);
-        named_leftover(name, NAMED_RECORD);   /* returns only once it removed it */
+        named_leftover(name, NAMED_RECORD);   /* returns once it removed it, or none */
     }
     owner_write(NAMED_RECORD, 0);
     say("the lock: named semaphore %s (/dev/shm/sem.%s, mode 0600), value 1 (free)", name,
@@ -495,8 +481,8 @@ static int cleanup(void)
     if (key == -1)
         die("ftok %s", ipc_keyfile());
     posix_name(name, sizeof name, "holder");
-    bool set = set_cleanup(key, SET_RECORD);
-    if (!named_cleanup(name, NAMED_RECORD) && !set)
+    bool set = set_leftover(key, SET_RECORD);
+    if (!named_leftover(name, NAMED_RECORD) && !set)
         say("nothing to clean up: no semaphore set with key 0x%08x, no semaphore %s",
             (unsigned)key, name);
     return 0;
