@@ -1,12 +1,9 @@
 /* sem/named.c - the named semaphore a killed run of sem/holder-dies leaves
- * behind, and --cleanup; the verdict is the one of sem/leftover.c, with:
- *   - ours: its file in /dev/shm (where glibc keeps them) is our uid's, 0600;
- *   - its creator: the record sem/holder-dies writes right after sem_open();
- *   - its users: 0, provably once the creator is gone: the only other process
- *     that opens it, the holder, leaves when its parent dies (the pipe it
- *     waits on reaches end of file).
- * Removal is sem_unlink(), here, traced: the same as `rm /dev/shm/sem.NAME`.
- */
+ * behind; the verdict of sem/leftover.c, with: ours (its file in /dev/shm,
+ * where glibc keeps them, is our uid's, 0600); its creator (the record written
+ * right after sem_open()); no users, provably once the creator is gone (the
+ * holder leaves when its parent dies: its pipe reaches end of file).  Removal:
+ * sem_unlink(), the same as `rm /dev/shm/sem.NAME`. */
 #include "leftover.h"
 
 #include <semaphore.h>
