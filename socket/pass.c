@@ -11,17 +11,14 @@
  *
  * Start `socket/pass recv` first, then `socket/pass send ...` elsewhere.
  * Observe: -f on both sides, /proc/PID/fdinfo/FD (pos:) while -d pauses them.
- * Usage: socket/pass [-p PATH] [-d MS] [-f] [-v] recv | send file PATH |
- *        send pipe|memfd [TEXT]
+ * Usage: socket/pass [-p PATH] [-d MS] [-f] [-v] recv | send file PATH | send pipe|memfd [TEXT]
  */
-#define _GNU_SOURCE                    /* accept4, pipe2, memfd_create, F_ADD_SEALS,
-                                          MSG_CMSG_CLOEXEC, struct ucred */
+#define _GNU_SOURCE    /* accept4, pipe2, memfd_create, F_ADD_SEALS, MSG_CMSG_CLOEXEC, ucred */
 #include "sockfile.h"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/mman.h>
-#include <sys/uio.h>
 
 static const char usage[] =
     "usage: socket/pass [-p PATH] [-d MS] [-f] [-v] recv | send file PATH | "
@@ -35,12 +32,10 @@ static const char usage[] =
     "  -p PATH  the receiver's socket file (default $IPC_DEMO_DIR/pass)\n"
     "  -d MS    pause MS milliseconds once the fd is sent / received\n"
     "  -f       print the open file descriptors once the fd is sent / received\n"
-    "  -v       trace every system call on the sockets, the socket file and the\n"
-    "           passed fd on stderr (not the -d pauses, nor the readlink of /proc)\n"
+    "  -v       trace every system call on stderr (not the -d pauses, nor readlink)\n"
     "  -h       show this help\n"
-    "The receiver uses one fd, closes more unused, refuses (exit 1) a message cut\n"
-    "short (MSG_CTRUNC) or a memfd without F_SEAL_WRITE and F_SEAL_SHRINK, and\n"
-    "removes its socket file once the sender is connected, or on a stop signal.\n";
+    "The receiver uses one fd (more are closed unused), refuses a message cut short\n"
+    "or an unsealed memfd (exit 1), and removes its socket file once it is not needed.\n";
 
 enum { CHUNK = 16, MEMFD_MAX = 1 << 20 };
 /* A control message's buffer, aligned for a cmsghdr: room for one fd. */
@@ -54,6 +49,13 @@ static int listen_fd = -1, conn_fd = -1, passed_fd = -1, pipe_write_fd = -1;
 
 static bool operands(char **op, int ops);
 static void receive(void), send_fd_of(const char *kind, const char *arg), cleanup(void);
+static void wait_or_stop(int fd), use_fd(int their_fd);
+static void use_file(int fd), use_pipe(int fd), use_memfd(int fd);
+static void receive_fd(int *their_fd), close_said(int *fd, const char *said);
+static int open_file(const char *path), fill_pipe(const char *text), fill_memfd(const char *text);
+static void connect_receiver(void), send_fd(int fd, const char *kind), await_done(void);
+static const char *seal_names(int seals, char *buf, size_t size);
+static long long offset_of(int fd);
 
 int main(int argc, char *argv[])
 {
@@ -93,9 +95,6 @@ int main(int argc, char *argv[])
 
 /* ---- the receiver ---- */
 
-static void wait_or_stop(int fd), use_fd(int their_fd);
-static int receive_fd(int *their_fd);
-
 static void listen_for_sender(void)
 {
     listen_fd = (int)traced(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0),
@@ -133,13 +132,12 @@ static void receive(void)
                "getsockopt(%d, SOL_SOCKET, SO_PEERCRED)", conn_fd) == -1)
         die("getsockopt SO_PEERCRED");
     say("a sender connected (fd %d): pid %ld, uid %ld", conn_fd, (long)cred.pid, (long)cred.uid);
-    /* The name was only for meeting: the connection needs none.  Nobody else
-     * can connect now, and a kill -9 from here on leaves nothing behind. */
+    /* The name was only for meeting: gone now, a kill -9 leaves nothing. */
     sockfile_remove(&addr);
 
     wait_or_stop(conn_fd);
     int their_fd;
-    passed_fd = receive_fd(&their_fd);
+    receive_fd(&their_fd);
     if (show_fds)
         print_fds(0, "after recvmsg():");
     if (traced(close(listen_fd), "close(%d)", listen_fd) == -1)
@@ -154,12 +152,11 @@ static void receive(void)
         die("write %s", addr.shown);
 }
 
-/* recvmsg() returns the data (the sender's number for the fd, as text) and
- * the control message: the fds the kernel has just installed in OUR table,
- * numbered as is free here.  What does not fit in the buffer (CMSG_SPACE
- * rounds up: two fit on 64-bit Linux) the kernel closes, and says MSG_CTRUNC.
- * MSG_CMSG_CLOEXEC: the new fds are close-on-exec at once. */
-static int receive_fd(int *their_fd)
+/* recvmsg() returns the data (the sender's number for the fd, as text) and the
+ * control message: the fds just installed in OUR table, numbered as is free
+ * here.  What does not fit (CMSG_SPACE rounds up: two fit on 64-bit Linux) the
+ * kernel closes, and says MSG_CTRUNC.  MSG_CMSG_CLOEXEC: close-on-exec at once. */
+static void receive_fd(int *their_fd)
 {
     char label[32];
     union control control;
@@ -170,8 +167,7 @@ static int receive_fd(int *their_fd)
                        conn_fd);
     if (n == -1)
         die("recvmsg");
-    int fd = -1, used = 0;
-    long extra = 0;
+    int fd = -1, used = 0, extra = 0;
     for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
         if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
             continue;
@@ -188,7 +184,7 @@ static int receive_fd(int *their_fd)
     }
     if (msg.msg_flags & MSG_CTRUNC)
         die_msg("the control message was cut short (MSG_CTRUNC): the sender sent more fds "
-                "than fit in our buffer, and the kernel dropped them; the %ld that arrived "
+                "than fit in our buffer, and the kernel dropped them; the %d that arrived "
                 "are closed, none used", extra);
     if (fd == -1)
         die_msg(n == 0 ? "the sender closed the connection without sending anything"
@@ -197,22 +193,23 @@ static int receive_fd(int *their_fd)
     label[n] = '\0';
     if (sscanf(label, "%d\n%n", their_fd, &used) != 1 || used != n)
         die_msg("the sender's message is not its number for the fd: refused");
-    return fd;
 }
 
-static void use_file(int fd), use_pipe(int fd), use_memfd(int fd);
-static const char *kind_of(int fd, const struct stat *st);
-static const char *seal_names(int seals, char *buf, size_t size);
-static long long offset_of(int fd);
-
-/* What the fd is, the fd itself says (fstat, and /proc for a memfd): the
- * sender could say anything. */
+/* What the fd is, the fd itself says (fstat; /proc names a memfd "/memfd:NAME
+ * (deleted)"): the sender could lie.  Only a pipe, a memfd or a file is used. */
 static void use_fd(int their_fd)
 {
     struct stat st;
+    char link[64], target[16] = "";
+    snprintf(link, sizeof link, "/proc/self/fd/%d", passed_fd);
     if (traced(fstat(passed_fd, &st), "fstat(%d)", passed_fd) == -1)
         die("fstat");
-    const char *kind = kind_of(passed_fd, &st);
+    if (readlink(link, target, sizeof target - 1) == -1)
+        die("readlink %s", link);
+    const char *kind = S_ISFIFO(st.st_mode) ? "pipe" : !S_ISREG(st.st_mode) ? NULL
+                     : strncmp(target, "/memfd:", 7) == 0 ? "memfd" : "file";
+    if (kind == NULL)
+        die_msg("fd %d is neither a file, a pipe nor a memfd: refused", passed_fd);
     say("received fd %d: the sender's fd %d, a %s, under a number that was free in our table",
         passed_fd, their_fd, kind);
     if (strcmp(kind, "pipe") == 0)
@@ -221,14 +218,10 @@ static void use_fd(int their_fd)
         use_memfd(passed_fd);
     else
         use_file(passed_fd);
-    if (traced(close(passed_fd), "close(%d)", passed_fd) == -1)
-        die("close");
-    say("closed fd %d", passed_fd);
-    passed_fd = -1;
+    close_said(&passed_fd, "closed fd %d");
 }
 
-/* The sender's open file: its offset is where the sender's read() left it,
- * and our read() moves it on, for both of us. */
+/* The sender's open file: at the offset its read() left, moved on by ours. */
 static void use_file(int fd)
 {
     char buf[CHUNK], shown[4 * CHUNK + 1];
@@ -249,21 +242,19 @@ static void print_piece(const char *line, size_t len, size_t dropped, void *arg)
     say("read from the pipe: %s%s", shown, taken < len + dropped ? "..." : "");
 }
 
-/* The read end of a pipe made by a process we are no child of: read it to
- * its end, which comes when the sender closes the write end. */
+/* A pipe made by a process we are no child of: read to its end (the sender
+ * closes the write end). */
 static void use_pipe(int fd)
 {
     struct lines lines = { .used = 0 };
     char buf[4096];
-    for (;;) {
+    ssize_t n;
+    do {
         wait_or_stop(fd);
-        ssize_t n = traced(read(fd, buf, sizeof buf), "read(%d, %zu)", fd, sizeof buf);
-        if (n == -1)
+        if ((n = traced(read(fd, buf, sizeof buf), "read(%d, %zu)", fd, sizeof buf)) == -1)
             die("read");
-        if (n == 0)
-            break;
         lines_feed(&lines, buf, (size_t)n, print_piece, NULL);
-    }
+    } while (n > 0);
     lines_end(&lines, print_piece, NULL);
     say("read() returned 0: the sender closed the write end");
 }
@@ -303,9 +294,6 @@ static void use_memfd(int fd)
 
 /* ---- the sender ---- */
 
-static int open_file(const char *path), fill_pipe(const char *text), fill_memfd(const char *text);
-static void connect_receiver(void), send_fd(int fd, const char *kind), await_done(void);
-
 static void send_fd_of(const char *kind, const char *arg)
 {
     if (strcmp(kind, "file") == 0)
@@ -319,18 +307,13 @@ static void send_fd_of(const char *kind, const char *arg)
     if (strcmp(kind, "pipe") == 0) {
         /* Our copy of the read end goes: the receiver's is the only one.  What
          * we write now, a process we never forked reads. */
-        if (traced(close(passed_fd), "close(%d)", passed_fd) == -1)
-            die("close");
-        say("closed our read end (fd %d): the receiver holds the only one", passed_fd);
-        passed_fd = -1;
+        close_said(&passed_fd, "closed our read end (fd %d): the receiver holds the only one");
         if (write_all(pipe_write_fd, "written after the read end was sent\n", 36) == -1)
             die("write to the pipe");
         if (show_fds)
             print_fds(0, "after sendmsg():");
-        if (traced(close(pipe_write_fd), "close(%d)", pipe_write_fd) == -1)
-            die("close");
-        say("closed the write end (fd %d): the receiver will read end of file", pipe_write_fd);
-        pipe_write_fd = -1;
+        close_said(&pipe_write_fd, "closed the write end (fd %d): the receiver will read end "
+                   "of file");
     } else if (show_fds) {
         print_fds(0, "after sendmsg():");
     }
@@ -413,13 +396,12 @@ static void connect_receiver(void)
                           "socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC)");
     if (conn_fd == -1)
         die("socket");
-    if (traced(connect(conn_fd, (const struct sockaddr *)&addr.sun, addr.len),
-               "connect(%d, \"%s\")", conn_fd, addr.shown) == -1) {
-        int err = errno;
-        if (err == ENOENT || err == ECONNREFUSED)
-            die_msg("connect %s: %s (start socket/pass recv first)", addr.shown, strerror(err));
+    int rc = (int)traced(connect(conn_fd, (const struct sockaddr *)&addr.sun, addr.len),
+                         "connect(%d, \"%s\")", conn_fd, addr.shown);
+    if (rc == -1 && (errno == ENOENT || errno == ECONNREFUSED))
+        die_msg("connect %s: %s (start socket/pass recv first)", addr.shown, strerror(errno));
+    if (rc == -1)
         die("connect %s", addr.shown);
-    }
     say("connected to %s (fd %d)", addr.shown, conn_fd);
 }
 
@@ -435,9 +417,8 @@ static void send_fd(int fd, const char *kind)
     struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
                           .msg_controllen = sizeof control.buf };
     struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    *cm = (struct cmsghdr){ .cmsg_level = SOL_SOCKET, .cmsg_type = SCM_RIGHTS,
+                            .cmsg_len = CMSG_LEN(sizeof(int)) };
     memcpy(CMSG_DATA(cm), &fd, sizeof fd);
     ssize_t n = traced(sendmsg(conn_fd, &msg, 0), "sendmsg(%d, SCM_RIGHTS [%d])", conn_fd, fd);
     if (n == -1)
@@ -448,8 +429,7 @@ static void send_fd(int fd, const char *kind)
         fd, strcmp(kind, "file") == 0 ? "open file" : kind);
 }
 
-/* The receiver writes "done" once it has used the fd; end of file first
- * means it refused it (its messages say why). */
+/* "done" once the receiver used the fd; end of file: it refused it. */
 static void await_done(void)
 {
     char buf[16];
@@ -497,23 +477,16 @@ static bool operands(char **op, int ops)
     return recv;
 }
 
-/* A pipe (or FIFO), a memfd (/proc names it "/memfd:NAME (deleted)"), or
- * else a regular file; anything else is refused. */
-static const char *kind_of(int fd, const struct stat *st)
+/* close(*FD), then SAID (a format naming the fd), and *FD is -1. */
+static void close_said(int *fd, const char *said)
 {
-    char link[64], target[16] = "";
-    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-    if (readlink(link, target, sizeof target - 1) == -1)
-        die("readlink %s", link);
-    if (S_ISFIFO(st->st_mode))
-        return "pipe";
-    if (S_ISREG(st->st_mode))
-        return strncmp(target, "/memfd:", 7) == 0 ? "memfd" : "file";
-    die_msg("fd %d is neither a file, a pipe nor a memfd: refused", fd);
+    if (traced(close(*fd), "close(%d)", *fd) == -1)
+        die("close");
+    say(said, *fd);
+    *fd = -1;
 }
 
-/* The offset of FD's open file: the number /proc/PID/fdinfo/FD shows as pos:,
- * the same for every fd of that open file, in any process. */
+/* The offset of FD's open file, /proc/PID/fdinfo/FD's pos: for all its fds. */
 static long long offset_of(int fd)
 {
     off_t pos = (off_t)traced(lseek(fd, 0, SEEK_CUR), "lseek(%d, 0, SEEK_CUR)", fd);
@@ -535,8 +508,7 @@ static const char *seal_names(int seals, char *buf, size_t size)
     return buf;
 }
 
-/* atexit: every exit, the normal one included: the socket file if it is
- * still ours, then every fd still open.  Stop signals are blocked here. */
+/* atexit: the socket file if still ours, every fd still open (stops blocked). */
 static void cleanup(void)
 {
     sockfile_remove(&addr);

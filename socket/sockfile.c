@@ -18,12 +18,9 @@ void address_init(struct address *a, const char *arg, bool abstract, const char 
         : ipc_path(buf, sizeof buf, name);
     if (strlen(text) > max)
         die_msg("%s is too long for a socket address", text);
-    memset(a, 0, sizeof *a);
-    a->sun.sun_family = AF_UNIX;
-    a->abstract = abstract;
+    *a = (struct address){ .sun.sun_family = AF_UNIX, .abstract = abstract };
     memcpy(a->sun.sun_path + (abstract ? 1 : 0), text, strlen(text));
-    /* An abstract name is the bytes after the 0, as many as the length says;
-     * a path ends at its NUL. */
+    /* An abstract name: the bytes after the 0, as many as the length says. */
     a->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(text));
     snprintf(a->shown, sizeof a->shown, "%s%s", abstract ? "@" : "", text);
 }
@@ -39,7 +36,9 @@ static void probe(const struct address *a, struct leftover *l)
         die("socket");
     int rc = (int)traced(connect(fd, (const struct sockaddr *)&a->sun, a->len),
                          "connect(%d, \"%s\")", fd, a->shown);
-    int err = errno;
+    if (rc == -1 && errno != EAGAIN && errno != ECONNREFUSED)
+        die("connect %s", a->shown);
+    l->users = rc == 0 || errno == EAGAIN;
     struct ucred cred = { .pid = 0 };
     socklen_t len = sizeof cred;
     /* Somebody accepts: SO_PEERCRED on our side names who called listen(). */
@@ -48,12 +47,8 @@ static void probe(const struct address *a, struct leftover *l)
         l->creator = cred.pid;
         l->creator_running = process_running(cred.pid);
     }
-    l->users = rc == 0 || err == EAGAIN;
     if (traced(close(fd), "close(%d)", fd) == -1)
         die("close");
-    errno = err;
-    if (rc == -1 && err != EAGAIN && err != ECONNREFUSED)
-        die("connect %s", a->shown);
 }
 
 void clear_stale_socket(const struct address *a)
@@ -76,8 +71,8 @@ void clear_stale_socket(const struct address *a)
     char what[PATH_MAX + 64], remove[PATH_MAX + 8];
     snprintf(what, sizeof what, "the socket file %s", path);
     snprintf(remove, sizeof remove, "rm %s", path);
-    struct leftover l = { .what = what, .remove = remove };
-    l.ours = st.st_uid == getuid() && (st.st_mode & 07777) == 0600;
+    struct leftover l = { .what = what, .remove = remove,
+                          .ours = st.st_uid == getuid() && (st.st_mode & 07777) == 0600 };
     if (l.ours)
         probe(a, &l);                  /* never another user's: not ours to poke */
     require_stale(&l);

@@ -8,7 +8,6 @@
 #include "../common/common.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,23 +22,21 @@ struct address {
     char shown[sizeof(struct sockaddr_un)]; /* "/tmp/ipc-demos-1000/socket", "@..." */
 };
 
-/* ARG from -p (one that does not fit is a usage error), or NULL:
- * $IPC_DEMO_DIR/NAME, or with ABSTRACT a name made from the identity of
- * $IPC_DEMO_DIR (so parallel runs never meet). */
+/* ARG from -p (one that does not fit: a usage error), or else $IPC_DEMO_DIR/NAME
+ * or, ABSTRACT, a name made from $IPC_DEMO_DIR's identity (runs never meet). */
 void address_init(struct address *a, const char *arg, bool abstract, const char *name);
 
-/* Before bind(), with A's path: nothing there, or a socket file of ours
- * (0600) nobody accepts on, which is said and removed: returns.  Anything
- * else is left as it is, and we exit 1 saying why.  After bind(),
- * sockfile_bound() remembers the file (and returns its mode), and
+/* Before bind(): returns if nothing is at A's path, or a socket file of ours
+ * (0600) nobody accepts on, said and removed; else exit 1 saying why.  After
+ * bind(), sockfile_bound() remembers the file (returns its mode), and
  * sockfile_remove() removes it if it is still that one, once. */
 void clear_stale_socket(const struct address *a);
 unsigned sockfile_bound(const struct address *a);
 void sockfile_remove(const struct address *a);
 
-/* SIGINT, SIGTERM, SIGHUP only set stop_signal, and stay blocked except in
- * ppoll() (with stops_unblocked) and pause_ms() (-d): one cannot slip in
- * between the check of stop_signal and a wait.  SIGPIPE is ignored. */
+/* SIGINT, SIGTERM, SIGHUP set stop_signal, blocked but in ppoll() (with
+ * stops_unblocked) and pause_ms() (-d): none slips in between the check and a
+ * wait.  SIGPIPE is ignored. */
 void block_stop_signals(void);
 extern sigset_t stops_unblocked;
 void pause_ms(long ms);
