@@ -54,6 +54,7 @@ static bool show_fds;
 static long delay, arrived;
 
 static void bind_name(void), serve(void), cleanup(void), accept_client(void);
+static nfds_t watch(struct pollfd *pfd, struct client **who);
 static void read_client(struct client *c), send_replies(struct client *c);
 static void close_client(struct client *c, const char *call), close_fd(int *fd);
 static void reply(const char *line, size_t len, size_t dropped, void *arg);
@@ -133,6 +134,25 @@ static void bind_name(void)
         sockfile_bound(&addr));
 }
 
+/* What ppoll() waits for: the listening fd first (-1, left out, while all the
+ * slots are taken: new clients wait in the listen() queue), then each client's
+ * connection, for POLLIN, or POLLOUT while we owe it replies.  Returns how
+ * many clients; WHO[I] is the client of PFD[I] (NULL: listen_fd). */
+static nfds_t watch(struct pollfd *pfd, struct client **who)
+{
+    nfds_t n = 0;
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        if (clients[i].fd == -1)
+            continue;
+        who[++n] = &clients[i];
+        pfd[n] = (struct pollfd){ .fd = clients[i].fd,
+                                  .events = clients[i].out_len > 0 ? POLLOUT : POLLIN };
+    }
+    pfd[0] = (struct pollfd){ .fd = n < MAX_CLIENTS ? listen_fd : -1, .events = POLLIN };
+    who[0] = NULL;
+    return n;
+}
+
 /* One ppoll() for every fd, then whatever is ready.  A client we owe replies
  * is watched for POLLOUT only, and nothing more read from it until it has read
  * them: a client that never reads costs one buffer, not the others' time. */
@@ -142,29 +162,15 @@ static void serve(void)
     struct client *who[1 + MAX_CLIENTS];
     char shown[1024];
     while (!stop_signal) {
-        nfds_t n = 0;
-        for (int i = 0; i < MAX_CLIENTS; i++) {
-            if (clients[i].fd == -1)
-                continue;
-            who[++n] = &clients[i];
-            pfd[n].fd = clients[i].fd;
-            pfd[n].events = clients[i].out_len > 0 ? POLLOUT : POLLIN;
-        }
-        /* All slots taken: new clients wait in the listen() queue. */
-        pfd[0].fd = n < MAX_CLIENTS ? listen_fd : -1;
-        pfd[0].events = POLLIN;
-        who[0] = NULL;
-        if (verbose)
-            describe(shown, sizeof shown, pfd, n + 1);
+        nfds_t n = watch(pfd, who);
+        describe(shown, sizeof shown, pfd, n + 1);        /* for -v */
         /* The stop signals are unblocked only while ppoll() waits: one that
          * came after the check of stop_signal ends this wait at once. */
         int ready = (int)traced(ppoll(pfd, n + 1, NULL, &stops_unblocked), "ppoll([%s], %lu)",
                                 shown, (unsigned long)n + 1);
-        if (ready == -1 && errno == EINTR)
-            continue;
-        if (ready == -1)
+        if (ready == -1 && errno != EINTR)
             die("ppoll");
-        for (nfds_t i = 0; i <= n; i++) {
+        for (nfds_t i = 0; ready > 0 && i <= n; i++) {
             if (pfd[i].revents == 0)
                 continue;
             if (who[i] == NULL)
