@@ -33,7 +33,7 @@ PROGRAMS += procpool/pool procpool/worker
 
 # msgq/: System V message queues
 PROGRAMS += msgq/server msgq/client
-EXTRA_msgq/server := msgq/tick msgq/stop msgq/leftover msgq/check msgq/replies
+EXTRA_msgq/server := msgq/tick msgq/leftover
 EXTRA_msgq/client := msgq/tick
 
 # sem/: one race and many locks (System V and POSIX semaphores, a mutex); what

@@ -2,22 +2,18 @@
  *
  * The lesson: many clients share one queue, and the message type sorts it out.
  * A request goes in with type 1, the one the server reads; then the client
- * asks msgrcv() for type getpid() only, and so gets its own replies and never
- * another client's, however many wait in the queue.  One request at a time:
- * each client has at most one message in the queue.
+ * asks msgrcv() for type getpid() only, and so gets its own replies, never
+ * another client's.  One request at a time: one message of ours in the queue.
  *
  * Observe: several clients at once against `msgq/server -d 1000`; -v.
  * Partner: msgq/server (start it first: the client never creates the queue).
  *
  * Usage: msgq/client [-q] [-d MS] [-v] [MESSAGE...]
  */
-#include "../common/common.h"
 #include "msgq.h"
 
 #include <errno.h>
 #include <string.h>
-#include <sys/ipc.h>
-#include <sys/msg.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -41,11 +37,8 @@ static int status;                /* 1 once a message was refused */
 static struct msgq_msg msg;       /* one buffer: one request in flight at a time */
 
 static bool options(int argc, char *argv[]);
-static void find_server(key_t key);
-static void check_server(void);
-static void ask(const char *text, size_t len);
-static void ask_stdin(void);
-static void shut_down_server(void);
+static void check_server(void), ask_stdin(void);
+static void ask(const char *text, size_t len), shut_down_server(void);
 
 int main(int argc, char *argv[])
 {
@@ -62,7 +55,12 @@ int main(int argc, char *argv[])
                 (unsigned)key, strerror(errno));
     if (msqid == -1)
         die("msgget key 0x%08x", (unsigned)key);
-    find_server(key);
+    /* The server that made it, from its creator record. */
+    if (owner_read(MSGQ_OWNER, &server) != 1 || server.id != msqid)
+        die_msg("queue %d (key 0x%08x) has no msgq/server on record in %s/%s (start "
+                "msgq/server first)", msqid, (unsigned)key, ipc_dir(), MSGQ_OWNER);
+    check_server();
+    run = process_start_time(getpid());
     tick_start();
     say("queue %d of msgq/server %ld: my requests go in as type %d, my replies come "
         "back as type %ld", msqid, (long)server.pid, MSGQ_TO_SERVER, (long)getpid());
@@ -82,24 +80,21 @@ static void send_request(enum msgq_kind kind, const char *text, size_t len)
     msg = (struct msgq_msg){ .mtype = MSGQ_TO_SERVER, .kind = kind,
                              .pid = (int32_t)getpid(), .run = run, .seq = ++seq };
     memcpy(msg.text, text, len);
-    for (;;) {
-        /* Blocks while the queue is full (msg_qbytes): the server makes room. */
-        int rc = msgsnd(msqid, &msg, MSGQ_HEADER + len, 0);
+    int rc;
+    /* Blocks while the queue is full (msg_qbytes): the server makes room. */
+    while ((rc = msgsnd(msqid, &msg, MSGQ_HEADER + len, 0)) == -1 && errno == EINTR) {
         if (!by_tick(rc))         /* -h: -v leaves out the tick's EINTRs */
             traced(rc, "msgsnd(%d, type %ld, %zu, 0)", msqid, msg.mtype, MSGQ_HEADER + len);
-        if (rc == 0)
-            return;
-        if (errno == EINTR)
-            check_server();       /* the tick: is the server still there? */
-        else if (errno == EIDRM || errno == EINVAL)
-            die_msg("the queue was removed: msgq/server stopped");
-        else
-            die("msgsnd");
+        check_server();           /* the tick: is the server still there? */
     }
+    traced(rc, "msgsnd(%d, type %ld, %zu, 0)", msqid, msg.mtype, MSGQ_HEADER + len);
+    if (rc == -1 && (errno == EIDRM || errno == EINVAL))
+        die_msg("the queue was removed: msgq/server stopped");
+    if (rc == -1)
+        die("msgsnd");
 }
 
-/* Wait for the reply to request SEQ: the length of its text, or -1 when the
- * queue was removed meanwhile (the server stopped). */
+/* The reply to request seq: the length of its text; -1: the queue is gone. */
 static ssize_t receive(void)
 {
     for (;;) {
@@ -162,9 +157,9 @@ static void shut_down_server(void)
     say("the server is shutting down and removes the queue");
 }
 
-/* Nothing tells a client waiting on a queue that its server was killed: the
- * tick interrupts the wait, and here we look.  A server that stops as it
- * should removes its queue first: a queue still there means it was killed. */
+/* Nothing tells a waiting client that its server was killed: the tick
+ * interrupts the wait, and here we look.  A server that stops as it should
+ * removes its queue first: a queue still there means it was killed. */
 static void check_server(void)
 {
     if (owner_running(&server))
@@ -202,16 +197,6 @@ static bool options(int argc, char *argv[])
             usage_error("MESSAGE %d is %zu bytes long: a message carries at most %d",
                         i - optind + 1, strlen(argv[i]), MSGQ_TEXT_MAX);
     return quit;
-}
-
-/* The server that made queue msqid, from its creator record. */
-static void find_server(key_t key)
-{
-    if (owner_read(MSGQ_OWNER, &server) != 1 || server.id != msqid)
-        die_msg("queue %d (key 0x%08x) has no msgq/server on record in %s/%s (start "
-                "msgq/server first)", msqid, (unsigned)key, ipc_dir(), MSGQ_OWNER);
-    check_server();
-    run = process_start_time(getpid());
 }
 
 static void ask_line(const char *line, size_t len, size_t dropped, void *arg)

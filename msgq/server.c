@@ -9,19 +9,16 @@
  *
  * Observe: `ipcs -q` while the server pauses (-d 1000) and clients wait; -v.
  * Partner: msgq/client.  What a killed server leaves: msgq/leftover.c.
- *
  * Usage: msgq/server [-d MS] [-v] [--cleanup]
  */
 #define _GNU_SOURCE               /* msgctl(IPC_INFO) and struct msginfo */
-#include "../common/common.h"
 #include "msgq.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/ipc.h>
-#include <sys/msg.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -39,14 +36,17 @@ static const char usage[] =
 static long delay;
 static int msqid = -1;
 static long served;
+static int kept_count;              /* replies waiting for room in the queue */
 
 static bool options(int argc, char *argv[]);
-static int create_queue(key_t key);
-static void show_queue(void);
-static void serve(void);
+static void create_queue(key_t key);
+static void serve(void), remove_queue(void), stop_cleanly(void);
 static bool handle(struct msgq_msg *req, size_t n);
-static void reply(enum msgq_kind kind, const struct msgq_msg *req, size_t len);
-static void remove_queue(void);
+static void reply(enum msgq_kind kind, struct msgq_msg *req, size_t len);
+static bool stdout_gone(void), well_formed(const struct msgq_msg *m, size_t n);
+static noreturn void queue_failed(const char *call);
+static void keep_reply(const struct msgq_msg *m, size_t size);  /* and send what fits */
+static void send_kept(bool wait);   /* oldest first; WAIT: block for the first */
 
 int main(int argc, char *argv[])
 {
@@ -59,12 +59,10 @@ int main(int argc, char *argv[])
         die("ftok %s", keyfile);
     if (clean)
         return cleanup(key);
-    stop_cleanly(remove_queue);
+    stop_cleanly();
     say("key 0x%08x, from the file %s and the project id '%c'", (unsigned)key, keyfile,
         KEY_MSGQ);
-    msqid = create_queue(key);
-    owner_write(MSGQ_OWNER, msqid);
-    show_queue();
+    create_queue(key);
     say("waiting for requests (type %d); each reply goes back with the client's pid as "
         "its type", MSGQ_TO_SERVER);
     serve();
@@ -77,32 +75,29 @@ int main(int argc, char *argv[])
     return 1;
 }
 
-/* IPC_EXCL: a leftover, or someone else's queue with our key, is an error we
- * look at (msgq/leftover.c), never a queue we silently share. */
-static int create_queue(key_t key)
+/* IPC_EXCL: a leftover with our key is looked at, never silently shared.
+ * Then what the kernel says about the new queue, and its limit per message. */
+static void create_queue(key_t key)
 {
     refuse_foreign_record();
     for (int tries = 0;; tries++) {
-        int id = (int)traced(msgget(key, IPC_CREAT | IPC_EXCL | 0600),
-                             "msgget(0x%08x, IPC_CREAT|IPC_EXCL|0600)", (unsigned)key);
-        if (id != -1)
-            return id;
+        msqid = (int)traced(msgget(key, IPC_CREAT | IPC_EXCL | 0600),
+                            "msgget(0x%08x, IPC_CREAT|IPC_EXCL|0600)", (unsigned)key);
+        if (msqid != -1)
+            break;
         if (errno != EEXIST || tries == 2)
             die("msgget key 0x%08x", (unsigned)key);
         remove_leftover(key);
     }
-}
-
-/* What the kernel says about the new queue, and its limit per message. */
-static void show_queue(void)
-{
+    int id = msqid;
+    owner_write(MSGQ_OWNER, id);
     struct msqid_ds ds;
     struct msginfo info;          /* IPC_INFO fills it, passed as a msqid_ds */
-    if (traced(msgctl(msqid, IPC_STAT, &ds), "msgctl(%d, IPC_STAT)", msqid) == -1 ||
+    if (traced(msgctl(id, IPC_STAT, &ds), "msgctl(%d, IPC_STAT)", id) == -1 ||
         traced(msgctl(0, IPC_INFO, (struct msqid_ds *)&info), "msgctl(0, IPC_INFO)") == -1)
-        die("msgctl %d", msqid);
+        die("msgctl %d", id);
     say("created message queue msqid %d (mode 0%o); my pid and start time are on record "
-        "in %s/%s", msqid, (unsigned)(ds.msg_perm.mode & 0777), ipc_dir(), MSGQ_OWNER);
+        "in %s/%s", id, (unsigned)(ds.msg_perm.mode & 0777), ipc_dir(), MSGQ_OWNER);
     say("limits: msg_qbytes %lu bytes in the queue, msgmax %d bytes per message; a request "
         "carries at most %d bytes of text", (unsigned long)ds.msg_qbytes, info.msgmax,
         MSGQ_TEXT_MAX);
@@ -121,7 +116,7 @@ static void serve(void)
             break;                /* during the pause: take no more requests */
         /* While replies wait for room, never block on an empty queue: wait for
          * room instead (ENOMSG, below). */
-        int flags = MSG_NOERROR | (replies_kept() ? IPC_NOWAIT : 0);
+        int flags = MSG_NOERROR | (kept_count > 0 ? IPC_NOWAIT : 0);
         ssize_t n = msgrcv(msqid, &req, MSGQ_RECV_SIZE, MSGQ_TO_SERVER, flags);
         if (!by_tick(n))          /* -h: -v leaves out the tick's EINTRs */
             traced(n, "msgrcv(%d, type %d, %s)", msqid, MSGQ_TO_SERVER,
@@ -137,10 +132,9 @@ static void serve(void)
 
 /* Hand one reply to the kernel: true once it is in the queue, or dropped
  * because its client is gone; false while the queue is full. */
-bool send_reply(const struct msgq_msg *m, size_t size, bool wait)
+static bool send_reply(const struct msgq_msg *m, size_t size, bool wait)
 {
-    /* A client that is gone -- a zombie too: it runs no code -- would never
-     * take its reply out: it would sit in the queue for good, taking room. */
+    /* A client that is gone -- a zombie too -- would never take its reply out. */
     if (!process_running((pid_t)m->mtype)) {
         say("client %ld is gone: reply dropped", m->mtype);
         return true;
@@ -157,7 +151,7 @@ bool send_reply(const struct msgq_msg *m, size_t size, bool wait)
 /* One message of N bytes (after mtype).  False: stop serving. */
 static bool handle(struct msgq_msg *req, size_t n)
 {
-    if (!well_formed(req, n))     /* msgq/check.c: anyone of ours may write here */
+    if (!well_formed(req, n))     /* anyone of ours may write into the queue */
         return true;
     size_t len = n - MSGQ_HEADER;
     if (req->kind == MSGQ_SHUTDOWN) {
@@ -182,15 +176,13 @@ static bool handle(struct msgq_msg *req, size_t n)
     return true;
 }
 
-/* The reply to REQ, with the client's pid as its type: sent now, or kept
- * aside while the queue is full (msgq/replies.c). */
-static void reply(enum msgq_kind kind, const struct msgq_msg *req, size_t len)
+/* The reply to REQ, in place: the client's pid as its type, and its run and
+ * seq as they came.  Sent now, or kept aside while the queue is full. */
+static void reply(enum msgq_kind kind, struct msgq_msg *req, size_t len)
 {
-    static struct msgq_msg m;
-    m = (struct msgq_msg){ .mtype = req->pid, .kind = kind, .pid = req->pid,
-                           .run = req->run, .seq = req->seq };
-    memcpy(m.text, req->text, len);
-    keep_reply(&m, MSGQ_HEADER + len);
+    req->mtype = req->pid;
+    req->kind = kind;
+    keep_reply(req, MSGQ_HEADER + len);
 }
 
 /* atexit(): whatever way we leave -- the end, die(), a stop signal, stdout
@@ -210,10 +202,87 @@ static void remove_queue(void)
 
 /* ---- what makes it robust (not the lesson) ---- */
 
+/* Requests and replies share one queue: blocking in msgsnd() could deadlock,
+ * the queue full of requests whose clients wait for replies, and the server,
+ * the only one who takes requests out, waiting for room.  So a reply that does
+ * not fit (IPC_NOWAIT: EAGAIN) waits here while the server takes the next
+ * request out, and tries again.  Past KEPT_MAX, the server waits for room. */
+enum { KEPT_MAX = 64 };
+static struct kept { struct msgq_msg m; size_t size; } kept[KEPT_MAX];
+static int kept_first;
+
+static void send_kept(bool wait)
+{
+    static bool said_full;
+    while (kept_count > 0 && send_reply(&kept[kept_first].m, kept[kept_first].size, wait)) {
+        kept_first = (kept_first + 1) % KEPT_MAX;
+        kept_count--;
+        wait = false;
+    }
+    if (kept_count > 0 && !said_full)
+        say("the queue is full: the reply to client %ld waits until there is room",
+            kept[kept_first].m.mtype);
+    said_full = kept_count > 0;
+}
+
+static void keep_reply(const struct msgq_msg *m, size_t size)
+{
+    while (kept_count == KEPT_MAX && !stop_signal)
+        send_kept(true);
+    if (kept_count == KEPT_MAX)
+        return;                   /* a stop signal: we are quitting anyway */
+    kept[(kept_first + kept_count++) % KEPT_MAX] = (struct kept){ *m, size };
+    send_kept(false);
+}
+
+/* Every way the server stops removes its queue: the end, die() and a failing
+ * call through atexit(); a stop signal sets stop_signal and interrupts the
+ * wait (or the next tick does); SIGPIPE is ignored and the loop's look at
+ * stdout stops the server.  Only kill -9 leaves it: msgq/leftover.c. */
+static void stop_cleanly(void)
+{
+    catch_stop_signals();
+    tick_start();
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+        die("signal SIGPIPE");
+    if (atexit(remove_queue) != 0)
+        die_msg("atexit failed");
+}
+
+/* A pipe nobody reads any more (| head) polls POLLERR; a hung-up terminal POLLHUP. */
+static bool stdout_gone(void)
+{
+    struct pollfd out = { .fd = STDOUT_FILENO, .events = POLLOUT };
+    return poll(&out, 1, 0) == 1 && (out.revents & (POLLERR | POLLHUP)) != 0;
+}
+
+static void queue_failed(const char *call)
+{
+    if (errno == EIDRM || errno == EINVAL)
+        die_msg("%s: the queue was removed behind our back (ipcrm?)", call);
+    die("%s", call);
+}
+
+/* A message shorter than our header, claiming a pid no reply could be typed
+ * with (1 or less), or of a kind we do not know: said and skipped. */
+static bool well_formed(const struct msgq_msg *m, size_t n)
+{
+    if (n < MSGQ_HEADER)
+        say("ignored a malformed message: %zu bytes, shorter than the %zu-byte header",
+            n, (size_t)MSGQ_HEADER);
+    else if (m->pid <= 1)
+        say("ignored a message claiming to come from pid %ld", (long)m->pid);
+    else if (m->kind != MSGQ_REQUEST && m->kind != MSGQ_SHUTDOWN)
+        say("ignored a message of unknown kind %ld from client %ld", (long)m->kind,
+            (long)m->pid);
+    else
+        return true;
+    return false;
+}
+
 static bool options(int argc, char *argv[])
 {
-    /* getopt_long is a GNU extension (glibc, musl, the BSDs): for --cleanup. */
-    static const struct option longopts[] = {
+    static const struct option longopts[] = {       /* getopt_long: GNU, --cleanup */
         { "cleanup", no_argument, NULL, 'C' },
         { NULL, 0, NULL, 0 },
     };

@@ -1,23 +1,16 @@
 /* msgq/tick.c - a timer for the calls that have no timeout; see msgq.h.
  *
  * A queue has no end of file: nothing tells a client blocked in msgrcv() that
- * its server was killed, and a stop signal that lands after the server looked
- * at stop_signal but before it entered msgrcv() would come too late.  Neither
- * msgrcv() nor msgsnd() takes a timeout or a signal mask to wait under.  So a
- * timer interrupts them five times a second, and the caller looks around.
- */
+ * its server was killed, and a stop signal that lands just before the server
+ * enters msgrcv() would come too late.  msgrcv() and msgsnd() take no timeout
+ * and no signal mask: a timer interrupts them five times a second. */
 #include "msgq.h"
-
-#include "../common/common.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <sys/time.h>
 
-static void on_tick(int signo)
-{
-    (void)signo;                  /* its only point: the EINTR */
-}
+static void on_tick(int signo) { (void)signo; }   /* its only point: the EINTR */
 
 void tick_start(void)
 {

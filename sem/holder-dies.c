@@ -1,11 +1,10 @@
 /* sem/holder-dies - a process dies holding a lock: what does the next one get?
  *
  * The lesson: a lock is only as good as what happens when its holder dies in
- * the critical section.  The holder takes the lock, moves 10 from one account
- * to another -- takes it out of the first, is about to put it into the
- * second -- tells its parent through a pipe, and is killed there with SIGKILL:
- * no handler runs, nothing is released by the program.  Then the parent, the
- * next process, tries to take the same lock:
+ * the critical section.  The holder takes the lock, takes 10 out of one account
+ * (about to put it into the other), tells its parent through a pipe, and is
+ * killed there with SIGKILL: nothing is released by the program.  Then the
+ * parent, the next process, tries to take the same lock:
  *   -m sem    a System V semaphore taken with SEM_UNDO: the kernel undoes the
  *             dead holder's -1, so the lock is free again -- silently: nothing
  *             tells the next process that the accounts are half-updated;
@@ -15,34 +14,25 @@
  *             returns EOWNERDEAD; the new owner repairs the accounts and calls
  *             pthread_mutex_consistent().  Unlocked without that (-n), the
  *             mutex is unusable for ever: ENOTRECOVERABLE.
- * What to observe: the lock's state after the death, the accounts, and the
- * exit status, 0 when it all happened as described.  The holder is this
- * program's forked child; sem/race shows the same locks working.
+ * Observe the lock's state after the death, the accounts, and the exit status
+ * (0: as described).  The holder is our forked child; sem/race shows the locks.
  *
  * Usage: sem/holder-dies [-m sem|posix|mutex] [-n] [-t MS] [-d MS] [-v] [--cleanup]
  */
 #define _GNU_SOURCE               /* semtimedop(), MAP_ANONYMOUS */
 #include "leftover.h"
 
-#include "../common/common.h"
-
-#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <limits.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ipc.h>
 #include <sys/mman.h>
-#include <sys/sem.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 static const char usage[] =
     "usage: sem/holder-dies [-m sem|posix|mutex] [-n] [-t MS] [-d MS] [-v] [--cleanup]\n"
@@ -71,12 +61,6 @@ struct accounts {
     long from, to;
 };
 
-union semun {                     /* semctl()'s fourth argument: ours to declare */
-    int val;
-    struct semid_ds *buf;
-    unsigned short *array;
-};
-
 static enum mode mode = SEM;
 static bool no_recovery;
 static long wait_ms = 1000, delay;
@@ -86,19 +70,11 @@ static sem_t *named = SEM_FAILED;
 static char name[NAME_MAX];
 static struct accounts *acc;
 
-static bool parse_options(int argc, char *argv[]);
-static int cleanup(void);
-static void clean_up(void);
-static void check_stop(void);
-static void close_fd(int *fd);
+static bool parse_options(int argc, char *argv[]), take_lock(void);
+static int cleanup(void), pt(int rc, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void clean_up(void), remove_lock(void), check_stop(void), close_fd(int *fd);
+static void make_lock(void), start_holder(void), kill_holder(void), destroy_lock(void);
 static struct timespec deadline(void);
-static int pt(int rc, const char *fmt, ...) PRINTF_LIKE(2, 3);
-
-static void make_lock(void);
-static void start_holder(void);
-static void kill_holder(void);
-static bool take_lock(void);
-static void destroy_lock(void);
 
 int main(int argc, char *argv[])
 {
@@ -139,7 +115,7 @@ static void make_set(void)
             break;
         if (errno != EEXIST || attempt > 0)
             die("semget key 0x%08x", (unsigned)key);
-        set_leftover(key, SET_RECORD);    /* returns only once it removed it */
+        set_leftover(key, SET_RECORD);    /* returns once it removed it, or none is left */
     }
     owner_write(SET_RECORD, semid);
     union semun arg = { .val = 1 };
@@ -164,7 +140,7 @@ static void make_named(void)
             break;
         if (errno != EEXIST || attempt > 0)
             die("sem_open %s", name);
-        named_leftover(name, NAMED_RECORD);   /* returns only once it removed it */
+        named_leftover(name, NAMED_RECORD);   /* returns once it removed it, or none */
     }
     owner_write(NAMED_RECORD, 0);
     say("the lock: named semaphore %s (/dev/shm/sem.%s, mode 0600), value 1 (free)", name,
@@ -469,10 +445,21 @@ static void clean_up(void)
     int *fds[] = { &told[0], &told[1], &hold[0], &hold[1] };
     for (size_t i = 0; i < 4; i++)
         close_fd(fds[i]);
+    remove_lock();
+    if (acc != NULL && traced(munmap(acc, sizeof *acc), "munmap(%p, %zu)", (void *)acc,
+                              sizeof *acc) == -1)
+        warn_sys("munmap");
+    acc = NULL;
+}
+
+/* The set or the named semaphore, and its record; if removing fails, the record
+ * stays: the next run judges it. */
+static void remove_lock(void)
+{
     if (semid != -1 && traced(semctl(semid, 0, IPC_RMID), "semctl(%d, 0, IPC_RMID)", semid) == 0)
         owner_remove(SET_RECORD);
     else if (semid != -1)
-        warn_sys("semctl %d IPC_RMID", semid);    /* the record stays: the next run judges */
+        warn_sys("semctl %d IPC_RMID", semid);
     semid = -1;
     if (named != SEM_FAILED && traced(sem_close(named), "sem_close(%p)", (void *)named) == -1)
         warn_sys("sem_close");
@@ -481,10 +468,6 @@ static void clean_up(void)
     else if (named != SEM_FAILED)
         warn_sys("sem_unlink %s", name);
     named = SEM_FAILED;
-    if (acc != NULL && traced(munmap(acc, sizeof *acc), "munmap(%p, %zu)", (void *)acc,
-                              sizeof *acc) == -1)
-        warn_sys("munmap");
-    acc = NULL;
 }
 
 /* --cleanup: remove what a killed run left behind, never what a run uses. */
@@ -495,11 +478,20 @@ static int cleanup(void)
     if (key == -1)
         die("ftok %s", ipc_keyfile());
     posix_name(name, sizeof name, "holder");
-    bool set = set_cleanup(key, SET_RECORD);
-    if (!named_cleanup(name, NAMED_RECORD) && !set)
+    bool set = set_leftover(key, SET_RECORD);
+    if (!named_leftover(name, NAMED_RECORD) && !set)
         say("nothing to clean up: no semaphore set with key 0x%08x, no semaphore %s",
             (unsigned)key, name);
     return 0;
+}
+
+static enum mode parse_mode(const char *text)
+{
+    static const char *const modes[] = { [SEM] = "sem", [POSIX] = "posix", [MUTEX] = "mutex" };
+    for (enum mode m = SEM; m <= MUTEX; m++)
+        if (strcmp(text, modes[m]) == 0)
+            return m;
+    usage_error("-m: '%s' is not sem, posix or mutex", text);
 }
 
 /* True for --cleanup. */
@@ -514,12 +506,7 @@ static bool parse_options(int argc, char *argv[])
     int c;
     while ((c = getopt_long(argc, argv, ":m:nt:d:vh", longopts, NULL)) != -1) {
         switch (c) {
-        case 'm':
-            if (strcmp(optarg, "sem") != 0 && strcmp(optarg, "posix") != 0 &&
-                strcmp(optarg, "mutex") != 0)
-                usage_error("-m: '%s' is not sem, posix or mutex", optarg);
-            mode = optarg[0] == 's' ? SEM : optarg[0] == 'p' ? POSIX : MUTEX;
-            break;
+        case 'm': mode = parse_mode(optarg); break;
         case 'n': no_recovery = true; break;
         case 't': wait_ms = parse_number("-t", optarg, 1, 60000); break;
         case 'd': delay = parse_number("-d", optarg, 0, 60000); break;

@@ -1,35 +1,10 @@
-/* sem/leftover.c - the semaphore set a killed run of sem/race or
- * sem/holder-dies leaves behind, and --cleanup (sem/named.c: the named
- * semaphore of sem/holder-dies).
- *
- * The next run (or --cleanup) removes a leftover only when it is provably
- * stale, the one verdict of objects.h (require_stale):
- *   - ours: our uid owns and created it, mode 0600;
- *   - its creator: neither records one, so the run that made it keeps a
- *     creator record (pid, start time, id).  One that no record names was not
- *     provably made by a run that is gone: it is refused, never guessed;
- *   - its users: the processes waiting in semop() (semncnt, semzcnt), and the
- *     last one that operated on it if it still runs (a worker whose parent
- *     was killed alone).
- * Removal is semctl(IPC_RMID), here, traced: the same as `ipcrm -s ID`.  The
- * dead run's record goes too.
- */
+/* sem/leftover.c - the semaphore set a killed run of sem/race or sem/holder-dies
+ * leaves behind (sem/named.c: the named semaphore), removed only when provably
+ * stale: ours (our uid owns and created it, 0600); its creator gone (a set
+ * records none: the run that made it keeps a creator record, and one no record
+ * names is refused); nobody using it (none waiting in semop(), the last one that
+ * operated on it gone).  Removal: semctl(IPC_RMID), as `ipcrm -s ID` does. */
 #include "leftover.h"
-
-#include "../common/common.h"
-
-#include <errno.h>
-#include <limits.h>
-#include <stdio.h>
-#include <sys/ipc.h>
-#include <sys/sem.h>
-#include <unistd.h>
-
-union semun {                     /* semctl()'s fourth argument */
-    int val;
-    struct semid_ds *buf;
-    unsigned short *array;
-};
 
 static char what[PATH_MAX], removal[PATH_MAX + 8];
 
@@ -55,13 +30,10 @@ void judge_leftover(struct leftover *l, const char *record, long id)
 /* The record of a run that is gone; false when there is none. */
 bool drop_record(const char *record)
 {
-    char path[PATH_MAX];
     struct owner o;
     if (owner_read(record, &o) != 1 || owner_running(&o))
         return false;
-    ipc_path(path, sizeof path, record);
-    if (traced(unlink(path), "unlink(\"%s\")", path) == -1 && errno != ENOENT)
-        die("unlink %s", path);
+    owner_remove(record);
     return true;
 }
 
@@ -81,8 +53,14 @@ static unsigned long set_users(int id, int nsems)
     return users;
 }
 
-static void judge_set(int id, key_t key, const char *record)
+bool set_leftover(key_t key, const char *record)
 {
+    int id = (int)traced(semget(key, 0, 0), "semget(0x%08x, 0, 0)", (unsigned)key);
+    if (id == -1 && errno != ENOENT)
+        die("semget key 0x%08x (see ipcs -s; ipcrm -S 0x%08x removes it)", (unsigned)key,
+            (unsigned)key);
+    if (id == -1)
+        return drop_record(record);
     struct semid_ds ds;
     union semun arg = { .buf = &ds };
     if (traced(semctl(id, 0, IPC_STAT, arg), "semctl(%d, 0, IPC_STAT)", id) == -1)
@@ -98,41 +76,9 @@ static void judge_set(int id, key_t key, const char *record)
     if (l.ours)
         l.users = set_users(id, (int)ds.sem_nsems);
     judge_leftover(&l, record, id);
-}
-
-/* The set with KEY, or -1 when there is none. */
-static int find_set(key_t key)
-{
-    int id = (int)traced(semget(key, 0, 0), "semget(0x%08x, 0, 0)", (unsigned)key);
-    if (id == -1 && errno != ENOENT)
-        die("semget key 0x%08x (see ipcs -s; ipcrm -S 0x%08x removes it)", (unsigned)key,
-            (unsigned)key);
-    return id;
-}
-
-static void remove_set(int id, const char *record)
-{
     if (traced(semctl(id, 0, IPC_RMID), "semctl(%d, 0, IPC_RMID)", id) == -1 &&
         errno != EINVAL && errno != EIDRM)
         die("semctl %d IPC_RMID", id);
     drop_record(record);
-}
-
-void set_leftover(key_t key, const char *record)
-{
-    int id = find_set(key);
-    if (id == -1)
-        return;                   /* gone in the meantime */
-    judge_set(id, key, record);
-    remove_set(id, record);
-}
-
-bool set_cleanup(key_t key, const char *record)
-{
-    int id = find_set(key);
-    if (id == -1)
-        return drop_record(record);
-    judge_set(id, key, record);
-    remove_set(id, record);
     return true;
 }

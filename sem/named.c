@@ -1,40 +1,15 @@
 /* sem/named.c - the named semaphore a killed run of sem/holder-dies leaves
- * behind, and --cleanup; the verdict is the one of sem/leftover.c, with:
- *   - ours: its file in /dev/shm (where glibc keeps them) is our uid's, 0600;
- *   - its creator: the record sem/holder-dies writes right after sem_open();
- *   - its users: 0, provably once the creator is gone: the only other process
- *     that opens it, the holder, leaves when its parent dies (the pipe it
- *     waits on reaches end of file).
- * Removal is sem_unlink(), here, traced: the same as `rm /dev/shm/sem.NAME`.
- */
+ * behind; the verdict of sem/leftover.c, with: ours (its file in /dev/shm,
+ * where glibc keeps them, is our uid's, 0600); its creator (the record written
+ * right after sem_open()); no users, provably once the creator is gone (the
+ * holder leaves when its parent dies: its pipe reaches end of file).  Removal:
+ * sem_unlink(), the same as `rm /dev/shm/sem.NAME`. */
 #include "leftover.h"
 
-#include "../common/common.h"
-
-#include <errno.h>
-#include <limits.h>
 #include <semaphore.h>
-#include <stdio.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 static char what[PATH_MAX], removal[PATH_MAX + 8];
-
-static void judge_named(const char *name, const char *path, const char *record)
-{
-    struct stat st;
-    if (traced(lstat(path, &st), "lstat(\"%s\")", path) == -1)
-        die("lstat %s", path);
-    snprintf(what, sizeof what, "named semaphore %s", name);
-    snprintf(removal, sizeof removal, "rm %s", path);
-    struct leftover l = {
-        .what = what,
-        .ours = S_ISREG(st.st_mode) && st.st_uid == geteuid() && (st.st_mode & 07777) == 0600,
-        .users = 0,               /* provably: see the top of this file */
-        .remove = removal,
-    };
-    judge_leftover(&l, record, 0);
-}
 
 /* The trap, shown: the value the leftover kept is what sem_open(O_CREAT)
  * without O_EXCL would have handed over. */
@@ -56,32 +31,29 @@ static void show_value(const char *name)
         value == 0 ? " -- taken, with nobody left to give it back" : "");
 }
 
-static void remove_named(const char *name, const char *record)
-{
-    if (traced(sem_unlink(name), "sem_unlink(\"%s\")", name) == -1 && errno != ENOENT)
-        die("sem_unlink %s", name);
-    drop_record(record);
-}
-
-void named_leftover(const char *name, const char *record)
-{
-    char path[PATH_MAX];
-    snprintf(path, sizeof path, "/dev/shm/sem.%s", name + 1);
-    judge_named(name, path, record);
-    show_value(name);
-    remove_named(name, record);
-}
-
-bool named_cleanup(const char *name, const char *record)
+/* ENOENT from lstat(): there is none. */
+bool named_leftover(const char *name, const char *record)
 {
     char path[PATH_MAX];
     struct stat st;
     snprintf(path, sizeof path, "/dev/shm/sem.%s", name + 1);
-    if (traced(lstat(path, &st), "lstat(\"%s\")", path) == -1) {
-        if (errno != ENOENT)
-            die("lstat %s", path);
+    int rc = (int)traced(lstat(path, &st), "lstat(\"%s\")", path);
+    if (rc == -1 && errno != ENOENT)
+        die("lstat %s", path);
+    if (rc == -1)
         return drop_record(record);
-    }
-    named_leftover(name, record);
+    snprintf(what, sizeof what, "named semaphore %s", name);
+    snprintf(removal, sizeof removal, "rm %s", path);
+    struct leftover l = {
+        .what = what,
+        .ours = S_ISREG(st.st_mode) && st.st_uid == geteuid() && (st.st_mode & 07777) == 0600,
+        .users = 0,               /* provably: see the top of this file */
+        .remove = removal,
+    };
+    judge_leftover(&l, record, 0);
+    show_value(name);
+    if (traced(sem_unlink(name), "sem_unlink(\"%s\")", name) == -1 && errno != ENOENT)
+        die("sem_unlink %s", name);
+    drop_record(record);
     return true;
 }

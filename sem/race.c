@@ -1,44 +1,29 @@
 /* sem/race - processes add 1 to one shared counter: lost updates, then four fixes.
  *
  * The lesson: `counter++` is three steps -- load the counter into a register,
- * add 1, store it back -- and another process can run between them (on the
- * other CPU, or after a context switch): two processes both load 41, both
- * store 42, and one addition is lost.  The counter is the critical resource and
- * the three steps are the critical section.  A lock lets one process at a time
- * in (mutual exclusion); three kinds, and one way without a lock:
- *   -m sem     a System V semaphore: P (semop -1) before, V (semop +1) after;
- *   -m posix   an unnamed POSIX semaphore in the segment (sem_init, pshared);
- *   -m mutex   a pthread mutex in the segment, PTHREAD_PROCESS_SHARED;
- *   -m atomic  the three steps as one indivisible instruction (a C11 atomic add).
- * -m all runs the five, -m none first, and lists their answers side by side.
- *
- * What to observe: "expected E, got G" and the time per addition.  The workers
- * are this program's forked children (no partner program); sem/holder-dies
- * shows what each lock does when the process holding it dies.
+ * add 1, store it back -- and another process can run between them: two
+ * processes both load 41, both store 42, and one addition is lost.  The
+ * counter is the critical resource, the three steps the critical section.  A
+ * lock lets one process at a time in (mutual exclusion): -m sem, -m posix and
+ * -m mutex (see the usage below); -m atomic makes the three steps one.
+ * Observe "expected E, got G" and the time per addition.  The workers are our
+ * forked children; sem/holder-dies shows what each lock does when its holder dies.
  *
  * Usage: sem/race [-p PROCS] [-n INCREMENTS] [-m MODE] [-v] [--cleanup]
  */
 #include "leftover.h"
 
-#include "../common/common.h"
-
-#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ipc.h>
-#include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
 static const char usage[] =
     "usage: sem/race [-p PROCS] [-n INCREMENTS] [-m MODE] [-v] [--cleanup]\n"
@@ -56,14 +41,18 @@ static const char usage[] =
     "  --cleanup   remove a semaphore set left by a killed run, then exit\n";
 
 enum mode { NONE, SEM, POSIX, MUTEX, ATOMIC, MODES };
-static const char *const mode_name[] = { "none", "sem", "posix", "mutex", "atomic" };
-static const long default_count[] = { 10000000, 10000, 1000000, 1000000, 10000000 };
 enum { PROCS_MAX = 256 };
+static const struct { const char *name, *how; long count; } modes[MODES] = {
+    [NONE] = { "none", "with no protection (-m none)", 10000000 },
+    [SEM] = { "sem", "each addition inside P and V on a semaphore (-m sem)", 10000 },
+    [POSIX] = { "posix", "each addition between sem_wait and sem_post (-m posix)", 1000000 },
+    [MUTEX] = { "mutex", "each addition inside a locked mutex (-m mutex)", 1000000 },
+    [ATOMIC] = { "atomic", "each addition one atomic add (-m atomic)", 10000000 },
+};
 static const char RECORD[] = "sem-race.owner";   /* the creator record of -m sem's set */
 
-/* The segment holds the counter and the locks that live in memory.  C11
- * atomics work between processes only when they are lock-free: then they are
- * plain instructions on the memory. */
+/* The segment holds the counter and the locks that live in memory.  C11 atomics
+ * work between processes only when lock-free: plain instructions on memory. */
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2 && ATOMIC_LONG_LOCK_FREE == 2,
                "sharing atomics between processes needs lock-free ones");
 struct shared {
@@ -72,9 +61,6 @@ struct shared {
     sem_t posix;                  /* -m posix */
     pthread_mutex_t mutex;        /* -m mutex */
 };
-
-/* semctl()'s fourth argument: POSIX leaves it to the caller to declare. */
-union semun { int val; struct semid_ds *buf; unsigned short *array; };
 
 struct result { long long expected, got; double ns; int failed; /* workers */ };
 
@@ -87,12 +73,9 @@ static pid_t parent, workers[PROCS_MAX];  /* 0 once reaped */
 static volatile sig_atomic_t started, signalled;
 
 static bool parse_options(int argc, char *argv[]);
-static int cleanup(void), reap_workers(void);
-static void clean_up(void), line_up(void);
-static void report(const struct result *r), summary(const struct result r[]);
-static double now_ns(void);
-static int pt(int rc, const char *fmt, ...) PRINTF_LIKE(2, 3);
-static void make_counter(void);
+static int cleanup(void), reap_workers(void), pt(int rc, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static void clean_up(void), line_up(void), make_counter(void), report(const struct result *r);
+static void summary(const struct result r[]);
 static struct result race(enum mode m);
 
 int main(int argc, char *argv[])
@@ -123,11 +106,10 @@ int main(int argc, char *argv[])
     return bad ? 1 : 0;
 }
 
-/* The counter lives in a System V segment that only our forked children use:
- * they inherit the attachment across fork(), so nobody needs a key to find it
- * (IPC_PRIVATE), and it can be marked for removal right after shmat().  It is
- * destroyed when the last process detaches or exits: even a kill -9 of the
- * whole run leaves nothing. */
+/* The counter lives in a System V segment only our forked children use: they
+ * inherit the attachment, so nobody needs a key (IPC_PRIVATE), and it can be
+ * marked for removal right after shmat().  It goes when the last process
+ * detaches or exits: even a kill -9 of the whole run leaves nothing. */
 static void make_counter(void)
 {
     int id = (int)traced(shmget(IPC_PRIVATE, sizeof *shared, IPC_CREAT | 0600),
@@ -149,9 +131,8 @@ static void make_counter(void)
 /* ---- the locks ---- */
 
 /* P (DELTA -1) waits until the semaphore is 1 and takes it to 0; V (+1) gives
- * it back and wakes a waiter.  The kernel does each semop() atomically.
- * SEM_UNDO: if this process dies between P and V, the kernel undoes its -1
- * at exit (sem/holder-dies shows it). */
+ * it back and wakes a waiter, each semop() atomically.  SEM_UNDO: if we die
+ * between P and V, the kernel undoes our -1 (sem/holder-dies shows it). */
 static void semaphore(int delta)
 {
     struct sembuf op = { .sem_num = 0, .sem_op = (short)delta, .sem_flg = SEM_UNDO };
@@ -168,9 +149,8 @@ static void make_set(void)
     if (key == -1)
         die("ftok %s", ipc_keyfile());
     /* Unlike the segment, a set cannot be removed before it is used: a kill -9
-     * of the whole run leaves it.  The key is how the next run finds it:
-     * IPC_EXCL fails with EEXIST, never silently sharing a leftover (its value
-     * may be 0: nobody would ever get in). */
+     * leaves it, and the next run finds it by the key.  IPC_EXCL: EEXIST, never
+     * silently sharing a leftover (its value may be 0: nobody would get in). */
     for (int attempt = 0;; attempt++) {
         semid = (int)traced(semget(key, 1, IPC_CREAT | IPC_EXCL | 0600),
                             "semget(0x%08x, 1, IPC_CREAT|IPC_EXCL|0600)", (unsigned)key);
@@ -178,7 +158,7 @@ static void make_set(void)
             break;
         if (errno != EEXIST || attempt > 0)
             die("semget key 0x%08x", (unsigned)key);
-        set_leftover(key, RECORD);        /* returns only once it removed it */
+        set_leftover(key, RECORD);        /* returns once it removed it, or none is left */
     }
     owner_write(RECORD, semid);
     /* 1 before any worker exists: nobody races the initialisation. */
@@ -192,8 +172,7 @@ static void make_set(void)
 static void make_mutex(void)
 {
     pthread_mutexattr_t attr;
-    /* Without PROCESS_SHARED a mutex works between the threads of one
-     * process only; this one lives in the segment, for the workers. */
+    /* Without PROCESS_SHARED, a mutex works between one process's threads only. */
     if (pt(pthread_mutexattr_init(&attr), "pthread_mutexattr_init(%p)", (void *)&attr) != 0 ||
         pt(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED),
            "pthread_mutexattr_setpshared(%p, PTHREAD_PROCESS_SHARED)", (void *)&attr) != 0 ||
@@ -221,13 +200,11 @@ static void make_lock(void)
 
 static void remove_set(void)
 {
-    if (semid == -1)
-        return;
-    if (traced(semctl(semid, 0, IPC_RMID), "semctl(%d, 0, IPC_RMID)", semid) == -1) {
-        warn_sys("semctl %d IPC_RMID", semid);     /* the record stays: the next run judges it */
-    } else {
+    if (semid != -1 && traced(semctl(semid, 0, IPC_RMID), "semctl(%d, 0, IPC_RMID)", semid) == 0) {
         say("removed the semaphore set (semid %d)", semid);
         owner_remove(RECORD);
+    } else if (semid != -1) {
+        warn_sys("semctl %d IPC_RMID", semid);     /* the record stays: the next run judges it */
     }
     semid = -1;
 }
@@ -275,9 +252,8 @@ static void leave(void)
 
 static void add_unprotected(void)
 {
-    /* counter++, step by step.  The relaxed atomic load and store only make the
-     * compiler do exactly one load and one store, as the CPU does for
-     * counter++; nothing stops another process between them. */
+    /* counter++, step by step: the relaxed atomic load and store are exactly one
+     * load and one store; nothing stops another process between them. */
     long long n = atomic_load_explicit(&shared->counter, memory_order_relaxed); /* load */
     n = n + 1;                                                                  /* add */
     atomic_store_explicit(&shared->counter, n, memory_order_relaxed);           /* store */
@@ -285,8 +261,8 @@ static void add_unprotected(void)
 
 static noreturn void work(int gun)
 {
-    /* Wait for the starting gun: read() returns 0 when the parent closes the
-     * write end, in every worker at once, so they all run together. */
+    /* The starting gun: read() returns 0 in every worker at once, when the
+     * parent closes the write end. */
     char c;
     ssize_t n;
     while ((n = traced(read(gun, &c, 1), "read(%d, 1)", gun)) == -1 && errno == EINTR)
@@ -343,21 +319,22 @@ static int start_workers(void)
     return gun[1];
 }
 
+static double now_ns(void)
+{
+    struct timespec t;
+    if (clock_gettime(CLOCK_MONOTONIC, &t) == -1)
+        die("clock_gettime");
+    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
 /* One race: the lock made, the workers started together and reaped, the
  * count read and explained. */
 static struct result race(enum mode m)
 {
-    static const char *const how[] = {
-        [NONE] = "with no protection (-m none)",
-        [SEM] = "each addition inside P and V on a semaphore (-m sem)",
-        [POSIX] = "each addition between sem_wait and sem_post (-m posix)",
-        [MUTEX] = "each addition inside a locked mutex (-m mutex)",
-        [ATOMIC] = "each addition one atomic add (-m atomic)",
-    };
     mode = m;
-    count = increments != -1 ? increments : default_count[m];
+    count = increments != -1 ? increments : modes[m].count;
     say("%ld process%s, each adding 1 to one shared counter %ld times, %s", procs,
-        procs == 1 ? "" : "es", count, how[m]);
+        procs == 1 ? "" : "es", count, modes[m].how);
     make_lock();
     atomic_store(&shared->counter, 0);
     atomic_store(&shared->ready, 0);
@@ -382,17 +359,17 @@ static struct result race(enum mode m)
 
 static void explain(long long expected, long long got)
 {
-    static const char *const exact[] = {
-        [SEM] = "exact: P let one process at a time into load-add-store, V the next one;\n"
-                "the price: two semop() system calls per addition, and a sleep and a wake-up "
-                "whenever the semaphore was taken",
-        [POSIX] = "exact: sem_wait let one process at a time in, sem_post the next one;\n"
-                  "no system call while it is free (an atomic instruction on the segment "
-                  "takes it): only a process that must wait sleeps in the kernel (futex)",
-        [MUTEX] = "exact: the mutex let one process at a time in;\n"
-                  "like the POSIX semaphore, no system call unless a process must wait (futex)",
-        [ATOMIC] = "exact: atomic_fetch_add is one indivisible read-modify-write instruction: "
-                   "no lock, no system call",
+    static const char *const exact[][2] = {
+        [SEM] = { "exact: P let one process at a time into load-add-store, V the next one;",
+                  "the price: two semop() system calls per addition, and a sleep and a "
+                  "wake-up whenever the semaphore was taken" },
+        [POSIX] = { "exact: sem_wait let one process at a time in, sem_post the next one;",
+                    "no system call while it is free (an atomic instruction on the segment "
+                    "takes it): only a process that must wait sleeps in the kernel (futex)" },
+        [MUTEX] = { "exact: the mutex let one process at a time in;", "like the POSIX "
+                    "semaphore, no system call unless a process must wait (futex)" },
+        [ATOMIC] = { "exact: atomic_fetch_add is one indivisible read-modify-write "
+                     "instruction: no lock, no system call" },
     };
     if (mode == NONE && got < expected) {
         say("why: counter++ is three steps: load the counter into a register, add 1, "
@@ -411,10 +388,8 @@ static void explain(long long expected, long long got)
     } else if (got != expected) {
         say("the counter is wrong although it was protected: this must not happen");
     } else {
-        const char *nl = strchr(exact[mode], '\n');
-        say("%.*s", nl != NULL ? (int)(nl - exact[mode]) : (int)strlen(exact[mode]), exact[mode]);
-        if (nl != NULL)
-            say("%s", nl + 1);
+        for (int i = 0; i < 2 && exact[mode][i] != NULL; i++)
+            say("%s", exact[mode][i]);
     }
 }
 
@@ -442,7 +417,7 @@ static void summary(const struct result r[])
         char each[32], lost[48];
         snprintf(each, sizeof each, "%.1f", r[m].expected > 0 ? r[m].ns / (double)r[m].expected : 0);
         snprintf(lost, sizeof lost, "lost %lld", r[m].expected - r[m].got);
-        say("  -m %-6s  expected %lld, got %lld (%s), %s ns per addition", mode_name[m],
+        say("  -m %-6s  expected %lld, got %lld (%s), %s ns per addition", modes[m].name,
             r[m].expected, r[m].got, m != NONE && r[m].got == r[m].expected ? "exact" : lost,
             each);
     }
@@ -465,24 +440,17 @@ static int pt(int rc, const char *fmt, ...)
     return rc;
 }
 
-/* The pipe wakes every worker at once, but a busy machine may still run them
- * one after the other, and a race needs them to overlap: each one also spins
- * until all have arrived -- for a second or two at most, so that a worker
- * killed before it arrives cannot hang the others. */
+/* A busy machine may still run the workers one after the other, and a race
+ * needs them to overlap: each also spins until all have arrived -- a second or
+ * two at most (time(NULL) cannot fail), lest a worker killed early hang them. */
 static void line_up(void)
 {
-    struct timespec start, now;
-    if (clock_gettime(CLOCK_MONOTONIC, &start) == -1)
-        die_child("clock_gettime");
+    time_t start = time(NULL);
     atomic_fetch_add(&shared->ready, 1);
     for (long spins = 1; atomic_load(&shared->ready) < procs; spins++) {
         sched_yield();            /* let the latecomers have this CPU */
-        if (spins % 1024 == 0) {
-            if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
-                die_child("clock_gettime");
-            if (now.tv_sec - start.tv_sec >= 2)
-                break;
-        }
+        if (spins % 1024 == 0 && time(NULL) - start >= 2)
+            break;
     }
 }
 
@@ -495,9 +463,26 @@ static void stop_workers(void)
                          (long)workers[signalled]);
 }
 
-static void child_ended(int signo)
+static void child_ended(int signo) { (void)signo; }    /* only to end sigsuspend() */
+
+/* Worker PID ended with STATUS: true when it did not finish; the FIRST such
+ * one says why we stop the others (after a stop signal, we stopped them). */
+static bool worker_ended(pid_t pid, int status, bool first)
 {
-    (void)signo;                  /* only to end sigsuspend() */
+    long i = 0;
+    while (i < started - 1 && workers[i] != pid)
+        i++;
+    workers[i] = 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return false;
+    if (first && WIFEXITED(status))
+        say("worker%ld (pid %ld) exited with status %d: stopping the others", i + 1,
+            (long)pid, WEXITSTATUS(status));
+    else if (first)
+        say("worker%ld (pid %ld) was killed by signal %d (%s): stopping the others, whose "
+            "lock it may have held", i + 1, (long)pid, WTERMSIG(status),
+            signal_name(WTERMSIG(status)));
+    return true;
 }
 
 /* Reap every worker, in the order they end; returns how many did not finish.
@@ -513,8 +498,10 @@ static int reap_workers(void)
         sigaddset(&held, (const int[]){ SIGCHLD, SIGINT, SIGTERM, SIGHUP }[i]);
     struct sigaction sa = { .sa_handler = child_ended, .sa_flags = SA_RESTART };
     sigemptyset(&sa.sa_mask);
-    if (sigprocmask(SIG_BLOCK, &held, &old) == -1 || sigaction(SIGCHLD, &sa, NULL) == -1)
+    if (sigprocmask(SIG_BLOCK, &held, &old) == -1)
         die("sigprocmask");
+    if (sigaction(SIGCHLD, &sa, NULL) == -1)
+        die("sigaction");
     int failed = 0;
     for (long left = started; left > 0;) {
         if (stop_signal || failed > 0)
@@ -527,32 +514,16 @@ static int reap_workers(void)
             sigsuspend(&old);     /* until a worker ends, or a stop signal */
             continue;
         }
-        long i = 0;
-        while (i < started && workers[i] != pid)
-            i++;
-        if (i == started)
-            continue;             /* not a worker of this race */
-        workers[i] = 0;
-        left--;
-        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-            continue;
-        if (failed++ > 0 || stop_signal)
-            continue;             /* stopped by us */
-        if (WIFEXITED(status))
-            say("worker%ld (pid %ld) exited with status %d: stopping the others", i + 1,
-                (long)pid, WEXITSTATUS(status));
-        else
-            say("worker%ld (pid %ld) was killed by signal %d (%s): stopping the others, whose "
-                "lock it may have held", i + 1, (long)pid, WTERMSIG(status),
-                signal_name(WTERMSIG(status)));
+        left--;                   /* every child of ours is a worker of this race */
+        if (worker_ended(pid, status, failed == 0 && !stop_signal))
+            failed++;
     }
     if (sigprocmask(SIG_SETMASK, &old, NULL) == -1)
         die("sigprocmask");
     return failed;
 }
 
-/* atexit(), in the parent only (workers leave with _exit): whatever way we
- * leave, no worker is left running and no object is left behind. */
+/* atexit(), in the parent only: no worker left running, no object left behind. */
 static void clean_up(void)
 {
     if (getpid() != parent)
@@ -576,33 +547,15 @@ static int cleanup(void)
                               ipc_keyfile(), KEY_SEM);
     if (key == -1)
         die("ftok %s", ipc_keyfile());
-    if (!set_cleanup(key, RECORD))
+    if (!set_leftover(key, RECORD))
         say("nothing to clean up: no semaphore set with key 0x%08x", (unsigned)key);
     return 0;
-}
-
-static double now_ns(void)
-{
-    struct timespec t;
-    if (clock_gettime(CLOCK_MONOTONIC, &t) == -1)
-        die("clock_gettime");
-    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
-}
-
-static enum mode parse_mode(const char *text)
-{
-    all = strcmp(text, "all") == 0;
-    for (enum mode m = NONE; m < MODES; m++)
-        if (all || strcmp(text, mode_name[m]) == 0)
-            return m;
-    usage_error("-m: '%s' is not none, sem, posix, mutex, atomic or all", text);
 }
 
 /* True for --cleanup. */
 static bool parse_options(int argc, char *argv[])
 {
-    /* getopt_long is a GNU extension (glibc, musl, the BSDs): for --cleanup. */
-    static const struct option longopts[] = {
+    static const struct option longopts[] = {       /* getopt_long: GNU, --cleanup */
         { "cleanup", no_argument, NULL, 'C' },
         { NULL, 0, NULL, 0 },
     };
@@ -613,7 +566,13 @@ static bool parse_options(int argc, char *argv[])
         switch (c) {
         case 'p': procs = parse_number("-p", optarg, 1, PROCS_MAX); break;
         case 'n': increments = parse_number("-n", optarg, 0, 1000000000); break;
-        case 'm': mode = parse_mode(optarg); break;
+        case 'm':
+            all = strcmp(optarg, "all") == 0;
+            for (mode = NONE; mode < MODES && strcmp(optarg, modes[mode].name) != 0; mode++)
+                ;
+            if (mode == MODES && !all)
+                usage_error("-m: '%s' is not none, sem, posix, mutex, atomic or all", optarg);
+            break;
         case 'v': verbose = true; break;
         case 'C': clean = true; break;
         case 'h': usage_help();

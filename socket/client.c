@@ -4,32 +4,21 @@
  * The lesson: connect() reaches the server by its address (the socket file's
  * path, or with -a an abstract name) and turns our socket() into one end of a
  * private, two-way connection: write() sends a line and read() on the same fd
- * gets the reply.  It is a byte stream, like a pipe: a reply may come in
- * pieces, so replies are cut at newlines.  Unlike a FIFO, nobody else writes
- * into our connection: a line of any length goes out whole, no PIPE_BUF
- * limit.  shutdown(SHUT_WR) ends one direction only: the server reads end of
- * file, and whatever it still owes us can come back.  With no server,
- * connect() fails at once: ENOENT (no file) or ECONNREFUSED (a file nobody
- * accepts on), never a hang.
+ * gets the reply.  A byte stream, like a pipe: a reply may come in pieces.
+ * Nobody else writes into our connection: a line of any length goes out
+ * whole, no PIPE_BUF limit.  shutdown(SHUT_WR) ends one direction only: the
+ * server reads end of file, and what it still owes us comes back.  With no
+ * server, connect() fails at once (ENOENT, or ECONNREFUSED), never a hang.
  *
  * Partner: socket/server.
  * Usage: socket/client [-a] [-p PATH] [-d MS] [-f] [-v] [MESSAGE...]
  */
 #include "sockfile.h"
 
-#include <errno.h>
-#include <getopt.h>
-#include <signal.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 static const char usage[] =
     "usage: socket/client [-a] [-p PATH] [-d MS] [-f] [-v] [MESSAGE...]\n"
-    "Send each MESSAGE, or else each line of standard input, to socket/server and\n"
-    "print its reply.\n"
+    "Send each MESSAGE, or else each line of stdin, to socket/server; print the reply.\n"
     "  -p PATH  the server's socket file (default $IPC_DEMO_DIR/socket)\n"
     "  -a       connect to a name in the abstract namespace (-p NAME, default\n"
     "           the one socket/server -a makes from $IPC_DEMO_DIR)\n"
@@ -37,20 +26,16 @@ static const char usage[] =
     "  -f       print the open file descriptors after connect()\n"
     "  -v       trace every system call on the socket and standard input on stderr\n"
     "  -h       show this help\n"
-    "A MESSAGE may be of any length (the server answers a line longer than 4095\n"
-    "bytes with a note); a longer line of standard input is not sent, and the\n"
-    "exit status is 1.  Bytes that are not printable ASCII are shown as \\xHH.\n";
+    "A MESSAGE may be of any length (the server answers one over 4095 bytes with a\n"
+    "note); a longer line of stdin is not sent (exit 1).  Unprintable bytes: \\xHH.\n";
 
 static struct address addr;
 static int sock = -1;
 static long delay, sent, replies, refused;
 static struct lines from_server;
 
-static void connect_server(void);
-static void send_input(void);
+static void connect_server(void), send_input(void), finish(void), close_socket(void);
 static void converse(const char *text, size_t len);
-static void finish(void);
-static void close_socket(void);
 
 int main(int argc, char *argv[])
 {
@@ -70,9 +55,7 @@ int main(int argc, char *argv[])
         default: bad_option(c, argv);
         }
     }
-    if (path_arg != NULL && !sockfile_fits(path_arg))
-        usage_error("-p: '%s' does not fit in a socket address (1 to %zu bytes)", path_arg,
-                    sizeof addr.sun.sun_path - 1);
+    address_init(&addr, path_arg, abstract, "socket");
 
     /* A write to a connection the server has closed raises SIGPIPE, which
      * would kill us without a word; ignored, write() fails with EPIPE. */
@@ -80,7 +63,6 @@ int main(int argc, char *argv[])
         die("signal");
     if (atexit(close_socket) != 0)
         die_msg("atexit failed");
-    address_init(&addr, path_arg, abstract, "socket");
 
     sock = (int)traced(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0),
                        "socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC)");
@@ -170,14 +152,11 @@ static void send_input(void)
     struct lines lines = { .used = 0 };
     long lineno = 0;
     char buf[4096];
-    for (;;) {
-        ssize_t n = traced(read(STDIN_FILENO, buf, sizeof buf), "read(0, %zu)", sizeof buf);
-        if (n == -1)
-            die("read standard input");
-        if (n == 0)
-            break;
+    ssize_t n;
+    while ((n = traced(read(STDIN_FILENO, buf, sizeof buf), "read(0, %zu)", sizeof buf)) > 0)
         lines_feed(&lines, buf, (size_t)n, send_input_line, &lineno);
-    }
+    if (n == -1)
+        die("read standard input");
     lines_end(&lines, send_input_line, &lineno);  /* a last line without newline */
 }
 

@@ -3,69 +3,59 @@
  *
  * The lesson: an fd is a number in one process's table, meaningless in
  * another.  What sendmsg() passes in an SCM_RIGHTS control message is the
- * open file behind it: the kernel installs it in the receiver's table under a
- * number free there.  Two numbers, one open file: for a file, one offset (the
- * receiver reads on where the sender stopped, and moves the sender's offset);
- * for a pipe, a read end in a process that never forked from the writer; for
- * a memfd, memory with no name anywhere (not in /dev/shm, not in ipcs) that
- * goes when its last fd closes.  A receiver maps a memfd only once its seals
- * (fcntl F_GET_SEALS) promise that nobody can write to it or shrink it.
+ * open file behind it, installed in the receiver's table under a number free
+ * there.  Two numbers, one open file: for a file, one offset; for a pipe, a
+ * read end in a process that never forked from the writer; for a memfd,
+ * memory with no name anywhere, mapped only once its seals (F_GET_SEALS)
+ * promise that nobody can write to it or shrink it.
  *
  * Start `socket/pass recv` first, then `socket/pass send ...` elsewhere.
- * Observe: -f on both sides (different numbers; the same pipe:[inode], the
- * same file), /proc/PID/fdinfo/FD (pos:) while -d pauses them.
- * Usage: socket/pass [-p PATH] [-d MS] [-f] [-v] recv | send file PATH |
- *        send pipe|memfd [TEXT]
+ * Observe: -f on both sides, /proc/PID/fdinfo/FD (pos:) while -d pauses them.
+ * Usage: socket/pass [-p PATH] [-d MS] [-f] [-v] recv | send file PATH | send pipe|memfd [TEXT]
  */
-#define _GNU_SOURCE                    /* accept4, pipe2, memfd_create, F_ADD_SEALS,
-                                          MSG_CMSG_CLOEXEC, struct ucred */
+#define _GNU_SOURCE    /* accept4, pipe2, memfd_create, F_ADD_SEALS, MSG_CMSG_CLOEXEC, ucred */
 #include "sockfile.h"
 
-#include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
 static const char usage[] =
     "usage: socket/pass [-p PATH] [-d MS] [-f] [-v] recv | send file PATH | "
     "send pipe|memfd [TEXT]\n"
     "Pass an open file descriptor to an unrelated process over a Unix socket.\n"
     "  recv              wait at PATH for one sender and use the fd it sends: read\n"
-    "                    on from a file's offset, read a pipe to its end, or map a\n"
-    "                    memfd once its seals are checked\n"
+    "                    a file or a pipe, or map a memfd once its seals are checked\n"
     "  send file PATH    open PATH, read its first 16 bytes, send the fd\n"
     "  send pipe [TEXT]  make a pipe, write TEXT, send its read end, write more\n"
     "  send memfd [TEXT] fill a memfd with TEXT, seal it, send the fd\n"
     "  -p PATH  the receiver's socket file (default $IPC_DEMO_DIR/pass)\n"
     "  -d MS    pause MS milliseconds once the fd is sent / received\n"
     "  -f       print the open file descriptors once the fd is sent / received\n"
-    "  -v       trace every system call on the sockets, the socket file and the\n"
-    "           passed fd on stderr (not the -d pauses, nor the readlink of /proc)\n"
+    "  -v       trace every system call on stderr (not the -d pauses, nor readlink)\n"
     "  -h       show this help\n"
-    "The receiver uses one fd: more that arrive are closed unused; a message cut\n"
-    "short (MSG_CTRUNC) or a memfd without F_SEAL_WRITE and F_SEAL_SHRINK are\n"
-    "refused (exit 1).  It removes its socket file once the sender is connected,\n"
-    "and on every exit it can catch (SIGINT, SIGTERM, SIGHUP: exit 0).\n";
+    "The receiver uses one fd (more are closed unused), refuses a message cut short\n"
+    "or an unsealed memfd (exit 1), and removes its socket file once it is not needed.\n";
 
 enum { CHUNK = 16, MEMFD_MAX = 1 << 20 };
+/* A control message's buffer, aligned for a cmsghdr: room for one fd. */
+union control { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int))]; };
 
 static struct address addr;
-static struct stat our_file;
-static bool file_ours, show_fds;
+static bool show_fds;
 static long delay;
 /* Every fd the lesson opens, closed by cleanup() on any exit. */
 static int listen_fd = -1, conn_fd = -1, passed_fd = -1, pipe_write_fd = -1;
 
-static void receive(void);
-static void send_fd_of(const char *kind, const char *arg);
-static void cleanup(void);
+static bool operands(char **op, int ops);
+static void receive(void), send_fd_of(const char *kind, const char *arg), cleanup(void);
+static void wait_or_stop(int fd), use_fd(int their_fd);
+static void use_file(int fd), use_pipe(int fd), use_memfd(int fd);
+static void receive_fd(int *their_fd), close_said(int *fd, const char *said);
+static int open_file(const char *path), fill_pipe(const char *text), fill_memfd(const char *text);
+static void connect_receiver(void), send_fd(int fd, const char *kind), await_done(void);
+static const char *seal_names(int seals, char *buf, size_t size);
+static long long offset_of(int fd);
 
 int main(int argc, char *argv[])
 {
@@ -85,21 +75,8 @@ int main(int argc, char *argv[])
     }
     char **op = argv + optind;
     int ops = argc - optind;
-    if (ops == 0)
-        usage_error("say recv or send");
-    if (path_arg != NULL && !sockfile_fits(path_arg))
-        usage_error("-p: '%s' does not fit in a socket address (1 to %zu bytes)", path_arg,
-                    sizeof addr.sun.sun_path - 1);
-    bool recv = strcmp(op[0], "recv") == 0, send = strcmp(op[0], "send") == 0;
-    if (!recv && !send)
-        usage_error("'%s': say recv or send", op[0]);
-    if (send && (ops < 2 || (strcmp(op[1], "file") != 0 && strcmp(op[1], "pipe") != 0 &&
-                             strcmp(op[1], "memfd") != 0)))
-        usage_error("send what: file PATH, pipe [TEXT] or memfd [TEXT]");
-    if (send && strcmp(op[1], "file") == 0 && ops < 3)
-        usage_error("send file: which file?");
-    if (ops > (recv ? 1 : 3))
-        extra_operand(op[recv ? 1 : 3]);
+    bool recv = operands(op, ops);
+    address_init(&addr, path_arg, false, "pass");
 
     set_role(recv ? "recv" : "send");
     /* The receiver owns a socket file: stop signals wait for its ppoll(). */
@@ -109,7 +86,6 @@ int main(int argc, char *argv[])
         die("signal");
     if (atexit(cleanup) != 0)
         die_msg("atexit failed");
-    address_init(&addr, path_arg, false, "pass");
     if (recv)
         receive();
     else
@@ -118,10 +94,6 @@ int main(int argc, char *argv[])
 }
 
 /* ---- the receiver ---- */
-
-static void wait_or_stop(int fd);
-static int receive_fd(int *their_fd);
-static void use_fd(int their_fd);
 
 static void listen_for_sender(void)
 {
@@ -140,8 +112,7 @@ static void listen_for_sender(void)
     errno = err;
     if (rc == -1)
         die("bind %s", addr.shown);
-    sockfile_bound(&addr, &our_file);
-    file_ours = true;
+    sockfile_bound(&addr);
     if (traced(listen(listen_fd, 1), "listen(%d, 1)", listen_fd) == -1)
         die("listen %s", addr.shown);
     say("waiting for a sender on %s", addr.shown);
@@ -161,14 +132,12 @@ static void receive(void)
                "getsockopt(%d, SOL_SOCKET, SO_PEERCRED)", conn_fd) == -1)
         die("getsockopt SO_PEERCRED");
     say("a sender connected (fd %d): pid %ld, uid %ld", conn_fd, (long)cred.pid, (long)cred.uid);
-    /* The name was only for meeting: the connection needs none.  Nobody else
-     * can connect now, and a kill -9 from here on leaves nothing behind. */
-    file_ours = false;
-    sockfile_remove(&addr, &our_file);
+    /* The name was only for meeting: gone now, a kill -9 leaves nothing. */
+    sockfile_remove(&addr);
 
     wait_or_stop(conn_fd);
     int their_fd;
-    passed_fd = receive_fd(&their_fd);
+    receive_fd(&their_fd);
     if (show_fds)
         print_fds(0, "after recvmsg():");
     if (traced(close(listen_fd), "close(%d)", listen_fd) == -1)
@@ -183,21 +152,14 @@ static void receive(void)
         die("write %s", addr.shown);
 }
 
-static void close_unwanted(int fd);
-
-/* recvmsg() returns the data (the sender's number for the fd, as text) and
- * the control message: the fds the kernel has just installed in OUR table
- * for the sender's open files, numbered as is free here.  The control buffer
- * has room for one fd (CMSG_SPACE rounds up: two fit on 64-bit Linux); the
- * kernel drops what does not fit, closing it for us, and says so with
- * MSG_CTRUNC.  MSG_CMSG_CLOEXEC: the new fds are close-on-exec at once. */
-static int receive_fd(int *their_fd)
+/* recvmsg() returns the data (the sender's number for the fd, as text) and the
+ * control message: the fds just installed in OUR table, numbered as is free
+ * here.  What does not fit (CMSG_SPACE rounds up: two fit on 64-bit Linux) the
+ * kernel closes, and says MSG_CTRUNC.  MSG_CMSG_CLOEXEC: close-on-exec at once. */
+static void receive_fd(int *their_fd)
 {
     char label[32];
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } control;
+    union control control;
     struct iovec iov = { .iov_base = label, .iov_len = sizeof label - 1 };
     struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
                           .msg_controllen = sizeof control.buf };
@@ -205,8 +167,7 @@ static int receive_fd(int *their_fd)
                        conn_fd);
     if (n == -1)
         die("recvmsg");
-    int fd = -1, used = 0;
-    long extra = 0;
+    int fd = -1, used = 0, extra = 0;
     for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msg); cm != NULL; cm = CMSG_NXTHDR(&msg, cm)) {
         if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
             continue;
@@ -215,13 +176,15 @@ static int receive_fd(int *their_fd)
             memcpy(&got, CMSG_DATA(cm) + i * sizeof(int), sizeof got);
             if (fd == -1 && !(msg.msg_flags & MSG_CTRUNC))
                 fd = got;
+            else if (traced(close(got), "close(%d)", got) == -1)
+                die("close");
             else
-                close_unwanted(got), extra++;
+                say("closed fd %d: one more fd than the one we take, never used", got), extra++;
         }
     }
     if (msg.msg_flags & MSG_CTRUNC)
         die_msg("the control message was cut short (MSG_CTRUNC): the sender sent more fds "
-                "than fit in our buffer, and the kernel dropped them; the %ld that arrived "
+                "than fit in our buffer, and the kernel dropped them; the %d that arrived "
                 "are closed, none used", extra);
     if (fd == -1)
         die_msg(n == 0 ? "the sender closed the connection without sending anything"
@@ -230,22 +193,23 @@ static int receive_fd(int *their_fd)
     label[n] = '\0';
     if (sscanf(label, "%d\n%n", their_fd, &used) != 1 || used != n)
         die_msg("the sender's message is not its number for the fd: refused");
-    return fd;
 }
 
-static void use_file(int fd);
-static void use_pipe(int fd);
-static void use_memfd(int fd);
-static const char *kind_of(int fd, const struct stat *st);
-
-/* What the fd is, the fd itself says (fstat, and /proc for a memfd): the
- * sender could say anything. */
+/* What the fd is, the fd itself says (fstat; /proc names a memfd "/memfd:NAME
+ * (deleted)"): the sender could lie.  Only a pipe, a memfd or a file is used. */
 static void use_fd(int their_fd)
 {
     struct stat st;
+    char link[64], target[16] = "";
+    snprintf(link, sizeof link, "/proc/self/fd/%d", passed_fd);
     if (traced(fstat(passed_fd, &st), "fstat(%d)", passed_fd) == -1)
         die("fstat");
-    const char *kind = kind_of(passed_fd, &st);
+    if (readlink(link, target, sizeof target - 1) == -1)
+        die("readlink %s", link);
+    const char *kind = S_ISFIFO(st.st_mode) ? "pipe" : !S_ISREG(st.st_mode) ? NULL
+                     : strncmp(target, "/memfd:", 7) == 0 ? "memfd" : "file";
+    if (kind == NULL)
+        die_msg("fd %d is neither a file, a pipe nor a memfd: refused", passed_fd);
     say("received fd %d: the sender's fd %d, a %s, under a number that was free in our table",
         passed_fd, their_fd, kind);
     if (strcmp(kind, "pipe") == 0)
@@ -254,16 +218,10 @@ static void use_fd(int their_fd)
         use_memfd(passed_fd);
     else
         use_file(passed_fd);
-    if (traced(close(passed_fd), "close(%d)", passed_fd) == -1)
-        die("close");
-    say("closed fd %d", passed_fd);
-    passed_fd = -1;
+    close_said(&passed_fd, "closed fd %d");
 }
 
-static long long offset_of(int fd);
-
-/* The sender's open file: its offset is where the sender's read() left it,
- * and our read() moves it on, for both of us. */
+/* The sender's open file: at the offset its read() left, moved on by ours. */
 static void use_file(int fd)
 {
     char buf[CHUNK], shown[4 * CHUNK + 1];
@@ -284,31 +242,27 @@ static void print_piece(const char *line, size_t len, size_t dropped, void *arg)
     say("read from the pipe: %s%s", shown, taken < len + dropped ? "..." : "");
 }
 
-/* The read end of a pipe made by a process we are no child of: read it to
- * its end, which comes when the sender closes the write end. */
+/* A pipe made by a process we are no child of: read to its end (the sender
+ * closes the write end). */
 static void use_pipe(int fd)
 {
     struct lines lines = { .used = 0 };
     char buf[4096];
-    for (;;) {
+    ssize_t n;
+    do {
         wait_or_stop(fd);
-        ssize_t n = traced(read(fd, buf, sizeof buf), "read(%d, %zu)", fd, sizeof buf);
-        if (n == -1)
+        if ((n = traced(read(fd, buf, sizeof buf), "read(%d, %zu)", fd, sizeof buf)) == -1)
             die("read");
-        if (n == 0)
-            break;
         lines_feed(&lines, buf, (size_t)n, print_piece, NULL);
-    }
+    } while (n > 0);
     lines_end(&lines, print_piece, NULL);
     say("read() returned 0: the sender closed the write end");
 }
 
-static const char *seal_names(int seals, char *buf, size_t size);
-
-/* A memfd: memory with a file's interface and no name.  Whoever else holds
- * an fd for it could write into it while we read, or shrink it (touching a
- * mapped page past its end is SIGBUS).  So it is mapped only if sealed:
- * F_SEAL_WRITE and F_SEAL_SHRINK, which nobody can ever remove. */
+/* A memfd: memory with a file's interface and no name.  Whoever else holds an
+ * fd for it could write into it while we read, or shrink it (a mapped page
+ * past its end: SIGBUS).  So it is mapped only if sealed: F_SEAL_WRITE and
+ * F_SEAL_SHRINK, which nobody can ever remove. */
 static void use_memfd(int fd)
 {
     char names[128];
@@ -340,13 +294,6 @@ static void use_memfd(int fd)
 
 /* ---- the sender ---- */
 
-static int open_file(const char *path);
-static int fill_pipe(const char *text);
-static int fill_memfd(const char *text);
-static void connect_receiver(void);
-static void send_fd(int fd, const char *kind);
-static void await_done(void);
-
 static void send_fd_of(const char *kind, const char *arg)
 {
     if (strcmp(kind, "file") == 0)
@@ -360,18 +307,13 @@ static void send_fd_of(const char *kind, const char *arg)
     if (strcmp(kind, "pipe") == 0) {
         /* Our copy of the read end goes: the receiver's is the only one.  What
          * we write now, a process we never forked reads. */
-        if (traced(close(passed_fd), "close(%d)", passed_fd) == -1)
-            die("close");
-        say("closed our read end (fd %d): the receiver holds the only one", passed_fd);
-        passed_fd = -1;
+        close_said(&passed_fd, "closed our read end (fd %d): the receiver holds the only one");
         if (write_all(pipe_write_fd, "written after the read end was sent\n", 36) == -1)
             die("write to the pipe");
         if (show_fds)
             print_fds(0, "after sendmsg():");
-        if (traced(close(pipe_write_fd), "close(%d)", pipe_write_fd) == -1)
-            die("close");
-        say("closed the write end (fd %d): the receiver will read end of file", pipe_write_fd);
-        pipe_write_fd = -1;
+        close_said(&pipe_write_fd, "closed the write end (fd %d): the receiver will read end "
+                   "of file");
     } else if (show_fds) {
         print_fds(0, "after sendmsg():");
     }
@@ -417,10 +359,9 @@ static int fill_pipe(const char *text)
     return fds[0];
 }
 
-/* memfd_create(): memory with an fd and no name; the name given is only a
- * label /proc shows ("/memfd:pass (deleted)").  It is filled through a
- * mapping, which goes before the seals: F_SEAL_WRITE fails (EBUSY) while a
- * writable shared mapping exists. */
+/* memfd_create(): memory with an fd and no name (the name given is a label
+ * /proc shows).  The mapping that fills it goes before the seals: F_SEAL_WRITE
+ * fails (EBUSY) while a writable shared mapping exists. */
 static int fill_memfd(const char *text)
 {
     size_t len = strlen(text);
@@ -455,36 +396,29 @@ static void connect_receiver(void)
                           "socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC)");
     if (conn_fd == -1)
         die("socket");
-    if (traced(connect(conn_fd, (const struct sockaddr *)&addr.sun, addr.len),
-               "connect(%d, \"%s\")", conn_fd, addr.shown) == -1) {
-        int err = errno;
-        if (err == ENOENT || err == ECONNREFUSED)
-            die_msg("connect %s: %s (start socket/pass recv first)", addr.shown, strerror(err));
+    int rc = (int)traced(connect(conn_fd, (const struct sockaddr *)&addr.sun, addr.len),
+                         "connect(%d, \"%s\")", conn_fd, addr.shown);
+    if (rc == -1 && (errno == ENOENT || errno == ECONNREFUSED))
+        die_msg("connect %s: %s (start socket/pass recv first)", addr.shown, strerror(errno));
+    if (rc == -1)
         die("connect %s", addr.shown);
-    }
     say("connected to %s (fd %d)", addr.shown, conn_fd);
 }
 
-/* sendmsg(): ordinary data (our number for the fd, as text: only to show it
- * over there) and a control message, SCM_RIGHTS with the fd.  The kernel
- * takes our open file and installs it in the receiver's table, under a
- * number of its own, when the receiver calls recvmsg(). */
+/* sendmsg(): ordinary data (our number for the fd, as text, only to show it)
+ * and a control message, SCM_RIGHTS with the fd.  The kernel installs our open
+ * file in the receiver's table, under a number of its own, at its recvmsg(). */
 static void send_fd(int fd, const char *kind)
 {
     char label[32];
     int len = snprintf(label, sizeof label, "%d\n", fd);
-    union {
-        struct cmsghdr align;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } control;
-    memset(&control, 0, sizeof control);
+    union control control = { .buf = { 0 } };
     struct iovec iov = { .iov_base = label, .iov_len = (size_t)len };
     struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
                           .msg_controllen = sizeof control.buf };
     struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    *cm = (struct cmsghdr){ .cmsg_level = SOL_SOCKET, .cmsg_type = SCM_RIGHTS,
+                            .cmsg_len = CMSG_LEN(sizeof(int)) };
     memcpy(CMSG_DATA(cm), &fd, sizeof fd);
     ssize_t n = traced(sendmsg(conn_fd, &msg, 0), "sendmsg(%d, SCM_RIGHTS [%d])", conn_fd, fd);
     if (n == -1)
@@ -495,8 +429,7 @@ static void send_fd(int fd, const char *kind)
         fd, strcmp(kind, "file") == 0 ? "open file" : kind);
 }
 
-/* The receiver writes "done" once it has used the fd; end of file first
- * means it refused it (its messages say why). */
+/* "done" once the receiver used the fd; end of file: it refused it. */
 static void await_done(void)
 {
     char buf[16];
@@ -511,39 +444,49 @@ static void await_done(void)
 /* ---- what makes it robust (not the lesson) ---- */
 
 /* Wait until FD can be read, or stop (exit 0, cleanup() closing everything)
- * on a stop signal.  FD -1: a signal already came. */
+ * on a stop signal, let in only while ppoll() waits.  FD -1: one already came. */
 static void wait_or_stop(int fd)
 {
-    if (fd != -1 && wait_readable(fd))
-        return;
+    struct pollfd p = { .fd = fd, .events = POLLIN };
+    while (fd != -1 && !stop_signal) {
+        int n = (int)traced(ppoll(&p, 1, NULL, &stops_unblocked), "ppoll([{%d, POLLIN}], 1)", fd);
+        if (n > 0)
+            return;
+        if (n == -1 && errno != EINTR)
+            die("ppoll");
+    }
     say("got %s: stopping", signal_name(stop_signal));
     exit(0);
 }
 
-/* A pipe (or FIFO), a memfd (/proc names it "/memfd:NAME (deleted)"), or
- * else a regular file; anything else is refused. */
-static const char *kind_of(int fd, const struct stat *st)
+/* recv, or send file PATH, or send pipe|memfd [TEXT]: true for recv. */
+static bool operands(char **op, int ops)
 {
-    char link[64], target[16] = "";
-    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
-    if (readlink(link, target, sizeof target - 1) == -1)
-        die("readlink %s", link);
-    if (S_ISFIFO(st->st_mode))
-        return "pipe";
-    if (S_ISREG(st->st_mode))
-        return strncmp(target, "/memfd:", 7) == 0 ? "memfd" : "file";
-    die_msg("fd %d is neither a file, a pipe nor a memfd: refused", fd);
+    if (ops == 0)
+        usage_error("say recv or send");
+    bool recv = strcmp(op[0], "recv") == 0;
+    if (!recv && strcmp(op[0], "send") != 0)
+        usage_error("'%s': say recv or send", op[0]);
+    if (!recv && (ops < 2 || (strcmp(op[1], "file") != 0 && strcmp(op[1], "pipe") != 0 &&
+                              strcmp(op[1], "memfd") != 0)))
+        usage_error("send what: file PATH, pipe [TEXT] or memfd [TEXT]");
+    if (!recv && strcmp(op[1], "file") == 0 && ops < 3)
+        usage_error("send file: which file?");
+    if (ops > (recv ? 1 : 3))
+        extra_operand(op[recv ? 1 : 3]);
+    return recv;
 }
 
-static void close_unwanted(int fd)
+/* close(*FD), then SAID (a format naming the fd), and *FD is -1. */
+static void close_said(int *fd, const char *said)
 {
-    if (traced(close(fd), "close(%d)", fd) == -1)
+    if (traced(close(*fd), "close(%d)", *fd) == -1)
         die("close");
-    say("closed fd %d: one more fd than the one we take, never used", fd);
+    say(said, *fd);
+    *fd = -1;
 }
 
-/* The offset of FD's open file: the number /proc/PID/fdinfo/FD shows as pos:,
- * the same for every fd of that open file, in any process. */
+/* The offset of FD's open file, /proc/PID/fdinfo/FD's pos: for all its fds. */
 static long long offset_of(int fd)
 {
     off_t pos = (off_t)traced(lseek(fd, 0, SEEK_CUR), "lseek(%d, 0, SEEK_CUR)", fd);
@@ -565,14 +508,10 @@ static const char *seal_names(int seals, char *buf, size_t size)
     return buf;
 }
 
-/* atexit: every exit, the normal one included: the socket file if it is
- * still ours, then every fd still open.  Stop signals are blocked here. */
+/* atexit: the socket file if still ours, every fd still open (stops blocked). */
 static void cleanup(void)
 {
-    if (file_ours) {
-        file_ours = false;
-        sockfile_remove(&addr, &our_file);
-    }
+    sockfile_remove(&addr);
     int *fds[] = { &passed_fd, &pipe_write_fd, &conn_fd, &listen_fd };
     for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) {
         if (*fds[i] != -1 && traced(close(*fds[i]), "close(%d)", *fds[i]) == -1)

@@ -4,29 +4,20 @@
  * The lesson: socket() makes an endpoint and bind() gives it a name: a socket
  * file in $IPC_DEMO_DIR (type s in ls -l; no data ever goes into it), or with
  * -a a name in Linux's abstract namespace (no file at all).  listen() makes it
- * a listening socket; each accept() returns a new fd, one connection to one
- * client, private to the two of them.  Unlike a pipe or a FIFO, a connection
- * carries data both ways: we read a line and write the reply on the same fd.
- * getsockopt(SO_PEERCRED) says who connected (pid, uid, gid), as the kernel
- * recorded it at connect(): a FIFO cannot tell who writes into it.  One
- * process serves every client: ppoll() says which fds are ready, so nobody
- * waits for a slow client, and no process is forked per client.
+ * a listening socket; each accept() returns a new fd, one private connection
+ * to one client, carrying data both ways: we read a line and write the reply
+ * on the same fd.  getsockopt(SO_PEERCRED) says who connected (pid, uid, gid),
+ * as the kernel recorded it: a FIFO cannot tell who writes into it.  One
+ * process serves every client: ppoll() says which fds are ready.
  *
- * Observe: -f (the listening socket, then one more fd per connection), -v,
- * ls -l "$IPC_DEMO_DIR" while it runs.  Partner: socket/client.
+ * Observe: -f, -v, ls -l "$IPC_DEMO_DIR" while it runs.  Partner: socket/client.
  * Usage: socket/server [-a] [-p PATH] [-d MS] [-f] [-v]
  */
 #define _GNU_SOURCE                    /* accept4, ppoll, struct ucred (SO_PEERCRED) */
 #include "sockfile.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <getopt.h>
 #include <poll.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 static const char usage[] =
     "usage: socket/server [-a] [-p PATH] [-d MS] [-f] [-v]\n"
@@ -39,11 +30,10 @@ static const char usage[] =
     "  -v       trace every system call on the sockets and the socket file on\n"
     "           stderr (not the -d pauses)\n"
     "  -h       show this help\n"
-    "Serves up to 64 clients at once (more wait in the listen() queue) until\n"
-    "SIGINT, SIGTERM or SIGHUP: then it removes the socket file, closes every\n"
-    "connection and exits 0.  A line longer than 4095 bytes is answered with a\n"
-    "note instead.  A socket file left by a killed server is replaced; anything\n"
-    "else at PATH is left as it is.\n";
+    "Serves up to 64 clients at once until SIGINT, SIGTERM or SIGHUP: then it\n"
+    "removes the socket file, closes every connection and exits 0.  A line longer\n"
+    "than 4095 bytes gets a note.  A socket file left by a killed server is\n"
+    "replaced; anything else at PATH is left as it is.\n";
 
 enum { MAX_CLIENTS = 64, BACKLOG = 16, READ_SIZE = 4096 };
 
@@ -60,13 +50,15 @@ struct client {
 static struct client clients[MAX_CLIENTS];
 static int listen_fd = -1;
 static struct address addr;
-static struct stat our_file;
-static bool file_ours, show_fds;
+static bool show_fds;
 static long delay, arrived;
 
-static void bind_name(void);
-static void serve(void);
-static void cleanup(void);
+static void bind_name(void), serve(void), cleanup(void), accept_client(void);
+static nfds_t watch(struct pollfd *pfd, struct client **who);
+static void read_client(struct client *c), send_replies(struct client *c);
+static void close_client(struct client *c, const char *call), close_fd(int *fd);
+static void reply(const char *line, size_t len, size_t dropped, void *arg);
+static void describe(char *buf, size_t size, const struct pollfd *pfd, nfds_t n);
 
 int main(int argc, char *argv[])
 {
@@ -88,16 +80,13 @@ int main(int argc, char *argv[])
     }
     if (optind < argc)
         extra_operand(argv[optind]);
-    if (path_arg != NULL && !sockfile_fits(path_arg))
-        usage_error("-p: '%s' does not fit in a socket address (1 to %zu bytes)", path_arg,
-                    sizeof addr.sun.sun_path - 1);
+    address_init(&addr, path_arg, abstract, "socket");
 
     block_stop_signals();
-    if (atexit(cleanup) != 0)
-        die_msg("atexit failed");
     for (int i = 0; i < MAX_CLIENTS; i++)
         clients[i].fd = -1;
-    address_init(&addr, path_arg, abstract, "socket");
+    if (atexit(cleanup) != 0)
+        die_msg("atexit failed");
 
     listen_fd = (int)traced(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0),
                             "socket(AF_UNIX, SOCK_STREAM|SOCK_NONBLOCK|SOCK_CLOEXEC)");
@@ -141,50 +130,47 @@ static void bind_name(void)
         say("bound to %s: a name in the abstract namespace, no file anywhere", addr.shown);
         return;
     }
-    sockfile_bound(&addr, &our_file);
-    file_ours = true;
     say("bound to %s: bind() created the socket file (mode %04o)", addr.shown,
-        (unsigned)(our_file.st_mode & 07777));
+        sockfile_bound(&addr));
 }
 
-static void accept_client(void);
-static void read_client(struct client *c);
-static void send_replies(struct client *c);
-static void describe(char *buf, size_t size, const struct pollfd *pfd, nfds_t n);
+/* What ppoll() waits for: the listening fd first (-1, left out, while all the
+ * slots are taken: new clients wait in the listen() queue), then each client's
+ * connection, for POLLIN, or POLLOUT while we owe it replies.  Returns how
+ * many clients; WHO[I] is the client of PFD[I] (NULL: listen_fd). */
+static nfds_t watch(struct pollfd *pfd, struct client **who)
+{
+    nfds_t n = 0;
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        if (clients[i].fd == -1)
+            continue;
+        who[++n] = &clients[i];
+        pfd[n] = (struct pollfd){ .fd = clients[i].fd,
+                                  .events = clients[i].out_len > 0 ? POLLOUT : POLLIN };
+    }
+    pfd[0] = (struct pollfd){ .fd = n < MAX_CLIENTS ? listen_fd : -1, .events = POLLIN };
+    who[0] = NULL;
+    return n;
+}
 
-/* One ppoll() for every fd, then whatever is ready.  A client we still owe
- * replies to is watched for POLLOUT only: nothing more is read from it until
- * it has read what we wrote, so a client that never reads costs one buffer,
- * never the other clients' time. */
+/* One ppoll() for every fd, then whatever is ready.  A client we owe replies
+ * is watched for POLLOUT only, and nothing more read from it until it has read
+ * them: a client that never reads costs one buffer, not the others' time. */
 static void serve(void)
 {
     struct pollfd pfd[1 + MAX_CLIENTS];
     struct client *who[1 + MAX_CLIENTS];
     char shown[1024];
     while (!stop_signal) {
-        nfds_t n = 0;
-        for (int i = 0; i < MAX_CLIENTS; i++) {
-            if (clients[i].fd == -1)
-                continue;
-            who[++n] = &clients[i];
-            pfd[n].fd = clients[i].fd;
-            pfd[n].events = clients[i].out_len > 0 ? POLLOUT : POLLIN;
-        }
-        /* All slots taken: new clients wait in the listen() queue. */
-        pfd[0].fd = n < MAX_CLIENTS ? listen_fd : -1;
-        pfd[0].events = POLLIN;
-        who[0] = NULL;
-        if (verbose)
-            describe(shown, sizeof shown, pfd, n + 1);
+        nfds_t n = watch(pfd, who);
+        describe(shown, sizeof shown, pfd, n + 1);        /* for -v */
         /* The stop signals are unblocked only while ppoll() waits: one that
          * came after the check of stop_signal ends this wait at once. */
         int ready = (int)traced(ppoll(pfd, n + 1, NULL, &stops_unblocked), "ppoll([%s], %lu)",
                                 shown, (unsigned long)n + 1);
-        if (ready == -1 && errno == EINTR)
-            continue;
-        if (ready == -1)
+        if (ready == -1 && errno != EINTR)
             die("ppoll");
-        for (nfds_t i = 0; i <= n; i++) {
+        for (nfds_t i = 0; ready > 0 && i <= n; i++) {
             if (pfd[i].revents == 0)
                 continue;
             if (who[i] == NULL)
@@ -224,22 +210,16 @@ static void accept_client(void)
         print_fds(0, "after accept():");
 }
 
-static void close_client(struct client *c, const char *how);
-static void reply(const char *line, size_t len, size_t dropped, void *arg);
-
 /* One read() of what the client sent: half a line, or several lines (a byte
  * stream keeps no boundaries); the framer cuts it at the newlines. */
 static void read_client(struct client *c)
 {
-    char buf[READ_SIZE], how[128];
+    char buf[READ_SIZE];
     ssize_t n = traced(read(c->fd, buf, sizeof buf), "read(%d, %zu)", c->fd, sizeof buf);
-    if (n == -1 && errno == EAGAIN)
+    if (n == -1 && errno != EAGAIN)    /* ECONNRESET: it closed with our replies unread */
+        close_client(c, "read");
+    if (n == -1)
         return;
-    if (n == -1) {                     /* ECONNRESET: it closed with our replies unread */
-        snprintf(how, sizeof how, "vanished (read: %s)", strerror(errno));
-        close_client(c, how);
-        return;
-    }
     if (n > 0)
         lines_feed(&c->in, buf, (size_t)n, reply, c);
     else {
@@ -278,31 +258,30 @@ static void reply(const char *line, size_t len, size_t dropped, void *arg)
  * full: it is not reading): the rest waits for POLLOUT. */
 static void send_replies(struct client *c)
 {
-    char how[128];
     while (c->out_done < c->out_len) {
         size_t left = c->out_len - c->out_done;
         ssize_t n = traced(write(c->fd, c->out + c->out_done, left), "write(%d, %zu)", c->fd, left);
-        if (n == -1 && errno == EAGAIN)
+        if (n == -1 && errno != EAGAIN)    /* EPIPE (SIGPIPE is ignored), ECONNRESET */
+            close_client(c, "write");
+        if (n == -1)
             return;
-        if (n == -1) {                 /* EPIPE (SIGPIPE is ignored), ECONNRESET */
-            snprintf(how, sizeof how, "vanished (write: %s)", strerror(errno));
-            close_client(c, how);
-            return;
-        }
         c->out_done += (size_t)n;
     }
     c->out_len = c->out_done = 0;
     if (c->finished)
-        close_client(c, "finished (read() returned 0, every reply written)");
+        close_client(c, NULL);
 }
 
-static void close_fd(int *fd);
-
-static void close_client(struct client *c, const char *how)
+/* The client finished (CALL NULL), or vanished: CALL failed. */
+static void close_client(struct client *c, const char *call)
 {
-    int fd = c->fd;
+    int err = errno, fd = c->fd;
     close_fd(&c->fd);
-    say("client %ld %s: closed fd %d", c->number, how, fd);
+    if (call == NULL)
+        say("client %ld finished (read() returned 0, every reply written): closed fd %d",
+            c->number, fd);
+    else
+        say("client %ld vanished (%s: %s): closed fd %d", c->number, call, strerror(err), fd);
     if (show_fds)
         print_fds(0, "after close():");
 }
@@ -325,23 +304,20 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
-/* atexit: every exit once main() began, a stop signal's included.  The name
- * goes first, so that a client arriving now finds no server rather than one
- * about to close; then every fd.  (Stop signals are blocked here.) */
+/* atexit, a stop signal's exit included (they are blocked here).  The name
+ * goes first: a client arriving now finds no server, not one about to close. */
 static void cleanup(void)
 {
-    if (file_ours)
-        sockfile_remove(&addr, &our_file);
-    file_ours = false;
+    sockfile_remove(&addr);
     bool named = listen_fd != -1 && addr.abstract;
     close_fd(&listen_fd);
     if (named)
         say("closed the listening socket: the name %s went with it", addr.shown);
     long open = 0;
-    for (int i = 0; i < MAX_CLIENTS; i++)
+    for (int i = 0; i < MAX_CLIENTS; i++) {
         open += clients[i].fd != -1;
-    for (int i = 0; i < MAX_CLIENTS; i++)
         close_fd(&clients[i].fd);
+    }
     if (open > 0)
         say("closed %ld connection%s still open", open, open == 1 ? "" : "s");
 }

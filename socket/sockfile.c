@@ -2,44 +2,32 @@
 #define _GNU_SOURCE                    /* struct ucred (SO_PEERCRED), ppoll */
 #include "sockfile.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <poll.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <string.h>
 #include <time.h>
-#include <unistd.h>
-
-bool sockfile_fits(const char *arg)
-{
-    /* A path needs its final NUL, an abstract name its leading 0 byte. */
-    return arg[0] != '\0' && strlen(arg) < sizeof(((struct sockaddr_un *)0)->sun_path);
-}
 
 void address_init(struct address *a, const char *arg, bool abstract, const char *name)
 {
     char buf[PATH_MAX];
-    const char *text = arg;
-    if (text == NULL)
-        text = abstract ? posix_name(buf, sizeof buf, name) + 1   /* without its '/' */
-                        : ipc_path(buf, sizeof buf, name);
-    if (!sockfile_fits(text))
+    /* A path needs its final NUL, an abstract name its leading 0 byte. */
+    size_t max = sizeof a->sun.sun_path - 1;
+    if (arg != NULL && (arg[0] == '\0' || strlen(arg) > max))
+        usage_error("-p: '%s' does not fit in a socket address (1 to %zu bytes)", arg, max);
+    const char *text = arg != NULL ? arg
+        : abstract ? posix_name(buf, sizeof buf, name) + 1   /* without its '/' */
+        : ipc_path(buf, sizeof buf, name);
+    if (strlen(text) > max)
         die_msg("%s is too long for a socket address", text);
-    memset(a, 0, sizeof *a);
-    a->sun.sun_family = AF_UNIX;
-    a->abstract = abstract;
+    *a = (struct address){ .sun.sun_family = AF_UNIX, .abstract = abstract };
     memcpy(a->sun.sun_path + (abstract ? 1 : 0), text, strlen(text));
-    /* An abstract name is the bytes after the 0, as many as the length says;
-     * a path ends at its NUL. */
+    /* An abstract name: the bytes after the 0, as many as the length says. */
     a->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(text));
     snprintf(a->shown, sizeof a->shown, "%s%s", abstract ? "@" : "", text);
 }
 
 /* Is anybody accepting on the file?  A connect() to a socket file nobody
- * listens on is refused (ECONNREFUSED): the file is all that is left of a
- * killed server.  Non-blocking, so that a live server with a full queue
- * cannot make us wait (EAGAIN: somebody listens). */
+ * listens on is refused (ECONNREFUSED): all that is left of a killed server.
+ * Non-blocking: a live server's full queue says EAGAIN, never makes us wait. */
 static void probe(const struct address *a, struct leftover *l)
 {
     int fd = (int)traced(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0),
@@ -48,7 +36,9 @@ static void probe(const struct address *a, struct leftover *l)
         die("socket");
     int rc = (int)traced(connect(fd, (const struct sockaddr *)&a->sun, a->len),
                          "connect(%d, \"%s\")", fd, a->shown);
-    int err = errno;
+    if (rc == -1 && errno != EAGAIN && errno != ECONNREFUSED)
+        die("connect %s", a->shown);
+    l->users = rc == 0 || errno == EAGAIN;
     struct ucred cred = { .pid = 0 };
     socklen_t len = sizeof cred;
     /* Somebody accepts: SO_PEERCRED on our side names who called listen(). */
@@ -57,12 +47,8 @@ static void probe(const struct address *a, struct leftover *l)
         l->creator = cred.pid;
         l->creator_running = process_running(cred.pid);
     }
-    l->users = rc == 0 || err == EAGAIN;
     if (traced(close(fd), "close(%d)", fd) == -1)
         die("close");
-    errno = err;
-    if (rc == -1 && err != EAGAIN && err != ECONNREFUSED)
-        die("connect %s", a->shown);
 }
 
 void clear_stale_socket(const struct address *a)
@@ -85,8 +71,8 @@ void clear_stale_socket(const struct address *a)
     char what[PATH_MAX + 64], remove[PATH_MAX + 8];
     snprintf(what, sizeof what, "the socket file %s", path);
     snprintf(remove, sizeof remove, "rm %s", path);
-    struct leftover l = { .what = what, .remove = remove };
-    l.ours = st.st_uid == getuid() && (st.st_mode & 07777) == 0600;
+    struct leftover l = { .what = what, .remove = remove,
+                          .ours = st.st_uid == getuid() && (st.st_mode & 07777) == 0600 };
     if (l.ours)
         probe(a, &l);                  /* never another user's: not ours to poke */
     require_stale(&l);
@@ -94,23 +80,29 @@ void clear_stale_socket(const struct address *a)
         die("unlink %s", path);
 }
 
-void sockfile_bound(const struct address *a, struct stat *ours)
+static struct stat ours;               /* st_ino 0: no file of ours */
+
+unsigned sockfile_bound(const struct address *a)
 {
-    if (traced(lstat(a->shown, ours), "lstat(\"%s\")", a->shown) == -1)
+    if (traced(lstat(a->shown, &ours), "lstat(\"%s\")", a->shown) == -1)
         die("lstat %s", a->shown);
+    return ours.st_mode & 07777;
 }
 
-void sockfile_remove(const struct address *a, const struct stat *ours)
+void sockfile_remove(const struct address *a)
 {
     struct stat now;
+    if (ours.st_ino == 0)
+        return;
     if (traced(lstat(a->shown, &now), "lstat(\"%s\")", a->shown) == -1)
         say("%s was already removed", a->shown);
-    else if (now.st_dev != ours->st_dev || now.st_ino != ours->st_ino)
+    else if (now.st_dev != ours.st_dev || now.st_ino != ours.st_ino)
         say("%s is no longer our socket file: left as it is", a->shown);
     else if (traced(unlink(a->shown), "unlink(\"%s\")", a->shown) == -1)
         warn_sys("unlink %s", a->shown);
     else
         say("removed %s", a->shown);
+    ours.st_ino = 0;
 }
 
 /* ---- waiting without missing a stop signal ---- */
@@ -119,16 +111,15 @@ sigset_t stops_unblocked;
 
 void block_stop_signals(void)
 {
+    static const int stop[] = { SIGINT, SIGTERM, SIGHUP };
     sigset_t stops;
     sigemptyset(&stops);
-    sigaddset(&stops, SIGINT);
-    sigaddset(&stops, SIGTERM);
-    sigaddset(&stops, SIGHUP);
+    for (int i = 0; i < 3; i++)
+        sigaddset(&stops, stop[i]);
     if (sigprocmask(SIG_BLOCK, &stops, &stops_unblocked) == -1)
         die("sigprocmask");
-    sigdelset(&stops_unblocked, SIGINT);   /* even if whoever started us blocked them */
-    sigdelset(&stops_unblocked, SIGTERM);
-    sigdelset(&stops_unblocked, SIGHUP);
+    for (int i = 0; i < 3; i++)    /* even if whoever started us blocked them */
+        sigdelset(&stops_unblocked, stop[i]);
     catch_stop_signals();
     if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
         die("signal");
@@ -140,17 +131,4 @@ void pause_ms(long ms)
     /* ppoll() with no fds: a sleep that a stop signal ends at once. */
     if (ms > 0 && !stop_signal)
         (void)ppoll(NULL, 0, &left, &stops_unblocked);
-}
-
-bool wait_readable(int fd)
-{
-    struct pollfd p = { .fd = fd, .events = POLLIN };
-    while (!stop_signal) {
-        int n = (int)traced(ppoll(&p, 1, NULL, &stops_unblocked), "ppoll([{%d, POLLIN}], 1)", fd);
-        if (n > 0)
-            return true;
-        if (n == -1 && errno != EINTR)
-            die("ppoll");
-    }
-    return false;
 }

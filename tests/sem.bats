@@ -42,15 +42,12 @@ named_path() {
     printf '/dev/shm/sem.ipc-demos-%x-%x-holder\n' "$dev" "$ino"
 }
 
-# children_of PID: the pids whose parent is PID.
+# children_of PID: the pids whose parent is PID (single-threaded: its one
+# task's children), one a line.
 children_of() {
-    local want=$1 stat pid rest
-    for stat in /proc/[0-9]*/stat; do
-        read -r pid rest 2>/dev/null <"$stat" || continue
-        rest=${rest##*) }                        # skip "(comm) ": "STATE PPID ..."
-        rest=${rest#* }
-        if [[ ${rest%% *} == "$want" ]]; then echo "$pid"; fi
-    done
+    local kids
+    read -r -a kids <"/proc/$1/task/$1/children" || true
+    printf '%s\n' "${kids[@]}"
 }
 
 # wait_dead PID...: poll until each PID has exited.
@@ -129,34 +126,18 @@ kill_whole_run() {
     false
 }
 
-# exact MODE N WHY: 4 processes, N additions each, the count exact, WHY said.
-exact() {
-    run_t "$BIN/sem/race" -p 4 -n "$2" -m "$1"
-    [ "$status" -eq 0 ]
-    [ -z "$stderr" ]
-    [ "$(counts)" = "$((4 * $2)) $((4 * $2))" ]
-    no_lost_line
-    grep -qE "^\[parent [0-9]+\] $3" <<<"$output"
-    [ "$(grep -cE "^\[worker[1-4] [0-9]+\] done: $2 additions$" <<<"$output")" -eq 4 ]
-}
-
-@test "sem/race: the four fixes are exact with 4 processes (tests/stress/sem.bats: run after run)" {
-    for _ in 1; do
-        exact sem 300 'exact: P let one process at a time into load-add-store, V the next one;$'
-        exact posix 20000 'exact: sem_wait let one process at a time in, sem_post the next one;$'
-        exact mutex 20000 'exact: the mutex let one process at a time in;$'
-        exact atomic 200000 'exact: atomic_fetch_add is one indivisible'
-    done
-    run_t "$BIN/sem/race" -m posix -n 10
-    grep -qxE '\[parent [0-9]+\] the lock: an unnamed POSIX semaphore in the segment \(sem_init, pshared 1\), value 1 \(free\)' <<<"$output"
-    run_t "$BIN/sem/race" -m mutex -n 10
-    grep -qxE '\[parent [0-9]+\] the lock: a pthread mutex in the segment, PTHREAD_PROCESS_SHARED, unlocked' <<<"$output"
-}
-
-@test "sem/race -m all: five races, then the five answers side by side" {
+@test "sem/race -m all: five races, the four fixes exact and why, then the answers side by side (4 processes, run after run: tests/stress/sem.bats)" {
     run_t "$BIN/sem/race" -m all -n 3000
     [ "$status" -eq 0 ]
     [ -z "$stderr" ]
+    for why in 'exact: P let one process at a time into load-add-store, V the next one;' \
+               'exact: sem_wait let one process at a time in, sem_post the next one;' \
+               'exact: the mutex let one process at a time in;' \
+               'exact: atomic_fetch_add is one indivisible read-modify-write instruction: no lock, no system call' \
+               'the lock: an unnamed POSIX semaphore in the segment (sem_init, pshared 1), value 1 (free)' \
+               'the lock: a pthread mutex in the segment, PTHREAD_PROCESS_SHARED, unlocked'; do
+        grep -qxF "$why" < <(strip_pids <<<"$output" | sed 's/^\[parent\] //')
+    done
     [ "$(grep -cE '^\[parent [0-9]+\] the counter: ' <<<"$output")" -eq 1 ]
     [ "$(grep -cE '^\[parent [0-9]+\] expected 6000, got [0-9]+$' <<<"$output")" -eq 5 ]
     [ "$(grep -cE '^\[worker[12] [0-9]+\] done: 3000 additions$' <<<"$output")" -eq 10 ]

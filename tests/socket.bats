@@ -43,11 +43,11 @@ load socket-helpers
 }
 
 # 1000 lines each: tests/stress/socket.bats.
-@test "socket: 8 clients at once, 100 lines each: every client gets exactly its own replies, in order" {
+@test "socket: 8 clients at once, 30 lines each: every client gets exactly its own replies, in order (1000 each: tests/stress/socket.bats)" {
     start_server
     local i
     for i in 1 2 3 4 5 6 7 8; do
-        seq 100 | sed "s/^/client $i line /" >"$OUT/in.$i"
+        seq 30 | sed "s/^/client $i line /" >"$OUT/in.$i"
         tr a-z A-Z <"$OUT/in.$i" >"$OUT/want.$i"
     done
     for i in 1 2 3 4 5 6 7 8; do
@@ -58,9 +58,9 @@ load socket-helpers
         [ "$status" -eq 0 ]
         replies "$OUT/client$i.out" >"$OUT/got.$i"
         cmp "$OUT/want.$i" "$OUT/got.$i"
-        grep -q '100 lines sent, 100 replies$' "$OUT/client$i.out"
+        grep -q '30 lines sent, 30 replies$' "$OUT/client$i.out"
     done
-    [ "$(grep -c ' says: client ' "$OUT/server.out")" -eq 800 ]
+    [ "$(grep -c ' says: client ' "$OUT/server.out")" -eq 240 ]
     [ "$(grep -c ' connected (fd ' "$OUT/server.out")" -eq 8 ]
 }
 
@@ -532,7 +532,7 @@ written after the read end was sent" ]
 @test "pass: usage errors name what is wrong and create nothing" {
     local args
     for args in "" "fetch" "send" "send socket" "send file" "recv extra" "send pipe a b"; do
-        run_t "${BARE[@]}" "$BIN/socket/pass" $args
+        run_t "$BIN/socket/pass" $args
         [ "$status" -eq 2 ]
         [ -z "$output" ]
         [[ $stderr == "socket/pass: "* ]]
