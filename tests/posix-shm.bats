@@ -153,7 +153,10 @@ EXPECTED
     start_reader
     start writer "$BIN/posix-shm/writer" -d 20 $(seq 30)
     wait_for_line "$OUT/reader.out" 'says: 1$'
+    # Stopped, it is still running, however long the intruder takes to start.
+    kill -STOP "$(pid_of writer writer)"
     run_t "$BIN/posix-shm/writer" intruder
+    kill -CONT "$(pid_of writer writer)"
     [ "$status" -eq 1 ]
     [[ $stderr == "posix-shm/writer: another posix-shm/writer (pid $(pid_of writer writer)) is already writing into $(shm_name)" ]]
     wait_bg writer
