@@ -238,9 +238,16 @@ msgq_drop_ticks() {
     # so): that one call, and only it, is taken out of what strace saw.
     killed=$(sed -nE 's/^\[reader [0-9]+\] writer ([0-9]+) was killed by signal 13 \(SIGPIPE\)$/\1/p' "$OUT/cases.out")
     [ -n "$killed" ]
+    # (Cut in two when another process's line came between: "write(... <unfinished
+    # ...>" then "<... write resumed>) = -1 EPIPE": both halves go.)
     last=$(grep -n "^$killed " "$OUT/cases.strace" | tail -n 1)
-    [[ $last == *" write("*"= -1 EPIPE"* ]]
+    [[ $last == *" write("*"= -1 EPIPE"* || $last == *"<... write resumed>"*"= -1 EPIPE"* ]]
     sed -i "${last%%:*}d" "$OUT/cases.strace"
+    if [[ $last == *"resumed>"* ]]; then
+        last=$(grep -n "^$killed " "$OUT/cases.strace" | tail -n 1)
+        [[ $last == *" write("*"<unfinished ...>" ]]
+        sed -i "${last%%:*}d" "$OUT/cases.strace"
+    fi
     check_trace cases "pipe fork close read write fcntl waitpid"
 }
 
