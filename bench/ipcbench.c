@@ -39,7 +39,7 @@ static const char usage[] =
     "  -c MODE    same: both processes on one CPU (default: the stable mode);\n"
     "             split: one CPU each; any: not pinned.  Pinning is Linux-only.\n"
     "  --latency  also time 1 B and 4 KiB round trips (pipe, fifo, shm, msgq,\n"
-    "             unix, posix-mq, posix-shm)\n"
+    "             socketpair, unix, posix-mq, posix-shm)\n"
     "             and run perf bench sched pipe\n"
     "  --csv      print one machine-readable row per trial instead of the report\n"
     "  --quick    short trials and 2 rounds: seconds, for tests, not for conclusions\n"

@@ -294,8 +294,8 @@ bool mech_supports(enum mech m, size_t size, const char **why)
 
 bool latency_supports(enum mech m)
 {
-    return m == M_PIPE || m == M_FIFO || m == M_SHM || m == M_MSGQ || m == M_UNIX ||
-           m == M_PMQ || m == M_PSHM;
+    return m == M_PIPE || m == M_FIFO || m == M_SHM || m == M_MSGQ || m == M_SOCKETPAIR ||
+           m == M_UNIX || m == M_PMQ || m == M_PSHM;
 }
 
 /* ---- unix: a connection made by a path ---- */
@@ -659,6 +659,9 @@ void roundtrip(enum mech m, size_t size, long warm, long count, struct latency *
     int down[2] = { -1, -1 }, up[2] = { -1, -1 };   /* to the echo child, back */
     if (m == M_PIPE && (pipe(down) == -1 || pipe(up) == -1))
         die("pipe");
+    int pair[2] = { -1, -1 };                       /* socketpair: one connection, both ways */
+    if (m == M_SOCKETPAIR && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == -1)
+        die("socketpair");
     int listen_fd = m == M_UNIX ? unix_listen() : -1;
 
     pid_t child = fork_child("echo", ROLE_WRITER);
@@ -669,6 +672,10 @@ void roundtrip(enum mech m, size_t size, long warm, long count, struct latency *
         if (m == M_PIPE) {
             if (close(down[1]) == -1 || close(up[0]) == -1)
                 die_child("close");
+        } else if (m == M_SOCKETPAIR) {
+            if (close(pair[0]) == -1)
+                die_child("close");
+            down[0] = up[1] = pair[1];
         } else if (m == M_UNIX) {           /* one connection, both ways */
             down[0] = up[1] = unix_connect(listen_fd, mech);
         } else {                            /* same order as the parent: no deadlock */
@@ -684,6 +691,9 @@ void roundtrip(enum mech m, size_t size, long warm, long count, struct latency *
     } else if (m == M_FIFO) {
         down[1] = open_fifo(ping_path, O_WRONLY, mech, false);
         up[0] = open_fifo(pong_path, O_RDONLY, mech, false);
+    } else if (m == M_SOCKETPAIR) {
+        close_or_die(pair[1]);
+        down[1] = up[0] = pair[0];
     } else if (m == M_UNIX) {
         down[1] = up[0] = unix_accept(listen_fd, mech);
     }

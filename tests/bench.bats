@@ -166,18 +166,18 @@ table_rows() {
     grep -qE "^\[bench [0-9]+\] +$label +msgq +[0-9.]+ " <<<"$output"
 }
 
-@test "ipcbench --latency: round trips for pipe, fifo, shm, msgq, unix, posix-mq, posix-shm, and perf or why not" {
-    run_t "$BIN/bench/ipcbench" --quick --latency -m pipe,fifo,shm,msgq,unix,posix-mq,posix-shm -s 64 -r 1
+@test "ipcbench --latency: round trips for pipe, fifo, shm, msgq, socketpair, unix, posix-mq, posix-shm, and perf or why not" {
+    run_t "$BIN/bench/ipcbench" --quick --latency -m pipe,fifo,shm,msgq,socketpair,unix,posix-mq,posix-shm -s 64 -r 1
     [ "$status" -eq 0 ]
     # The table from its heading to the blank line after it.
     strip_pids <<<"$output" | sed -n '/^\[bench\] round trips/,/^\[bench\] *$/p' >"$OUT/trips"
     for size in "1 B" "4 KiB"; do
-        for mech in pipe fifo shm msgq unix posix-mq posix-shm; do
+        for mech in pipe fifo shm msgq socketpair unix posix-mq posix-shm; do
             grep -qE "^\[bench\] +$size +$mech +[0-9.]+ +[0-9.]+ +[0-9.]+ " "$OUT/trips" ||
                 { echo "no round trip row for $mech at $size"; cat "$OUT/trips"; false; }
         done
     done
-    [ "$(grep -cE '^\[bench\] +[0-9]+ K?i?B +[a-z0-9-]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ ' "$OUT/trips")" -eq 14 ]
+    [ "$(grep -cE '^\[bench\] +[0-9]+ K?i?B +[a-z0-9-]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ ' "$OUT/trips")" -eq 16 ]
     if command -v perf >/dev/null && perf bench sched pipe -l 10 >/dev/null 2>&1; then
         grep -qE '^\[bench [0-9]+\] +4 B +perf +- +- +[0-9.]+ ' <<<"$output"
         grep -qE 'limits: a 1 B pipe round trip takes x[0-9.]+ of perf bench sched pipe' <<<"$output"

@@ -61,7 +61,7 @@ table_rows() {
     [ -z "$stderr" ]
     strip_pids <<<"$output" | sed -n '/^\[bench\] round trips/,/^\[bench\] *$/p' >"$OUT/trips"
     for size in "1 B" "4 KiB"; do
-        for mech in pipe fifo shm msgq unix posix-mq posix-shm; do
+        for mech in pipe fifo shm msgq socketpair unix posix-mq posix-shm; do
             grep -qE "^\[bench\] +$size +$mech +[0-9.]+ +[0-9.]+ +[0-9.]+ " "$OUT/trips"
         done
     done
