@@ -643,6 +643,74 @@ void latency_summary(double *rtt, long count, struct latency *l)
     l->min_us = rtt[0] * 1e6;
 }
 
+/* The two ends of a stream round trip: DOWN to the echo child, UP back; a
+ * socket is one connection both ways (down[0] == up[1], down[1] == up[0]). */
+struct ends {
+    int down[2], up[2], pair[2], listen_fd;
+};
+
+static void ends_make(enum mech m, struct ends *e)
+{
+    *e = (struct ends){ { -1, -1 }, { -1, -1 }, { -1, -1 }, -1 };
+    if (m == M_PIPE && (pipe(e->down) == -1 || pipe(e->up) == -1))
+        die("pipe");
+    if (m == M_SOCKETPAIR && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, e->pair) == -1)
+        die("socketpair");
+    if (m == M_UNIX)
+        e->listen_fd = unix_listen();
+}
+
+/* In the echo child: down[0] to read the requests, up[1] to answer. */
+static void ends_child(enum mech m, struct ends *e, const char *mech)
+{
+    if (m == M_PIPE) {
+        if (close(e->down[1]) == -1 || close(e->up[0]) == -1)
+            die_child("close");
+    } else if (m == M_SOCKETPAIR) {
+        if (close(e->pair[0]) == -1)
+            die_child("close");
+        e->down[0] = e->up[1] = e->pair[1];
+    } else if (m == M_UNIX) {
+        e->down[0] = e->up[1] = unix_connect(e->listen_fd, mech);
+    } else {                            /* same order as the parent: no deadlock */
+        e->down[0] = open_fifo(ping_path, O_RDONLY, mech, true);
+        e->up[1] = open_fifo(pong_path, O_WRONLY, mech, true);
+    }
+}
+
+/* In this process: down[1] to send the requests, up[0] for the answers. */
+static void ends_parent(enum mech m, struct ends *e, const char *mech)
+{
+    if (m == M_PIPE) {
+        close_or_die(e->down[0]);
+        close_or_die(e->up[1]);
+    } else if (m == M_FIFO) {
+        e->down[1] = open_fifo(ping_path, O_WRONLY, mech, false);
+        e->up[0] = open_fifo(pong_path, O_RDONLY, mech, false);
+    } else if (m == M_SOCKETPAIR) {
+        close_or_die(e->pair[1]);
+        e->down[1] = e->up[0] = e->pair[0];
+    } else if (m == M_UNIX) {
+        e->down[1] = e->up[0] = unix_accept(e->listen_fd, mech);
+    }
+}
+
+/* One request of SIZE bytes down, its answer back into BUF. */
+static void stream_trip(const struct ends *e, unsigned char *buf, size_t size, const char *mech)
+{
+    if (write_all(e->down[1], buf, size) == -1)
+        die("%s: write to the echo child", mech);
+    ssize_t n;
+    while ((n = read_full(e->up[0], buf, size)) == -1 && errno == EINTR)
+        after_eintr(mech);
+    if (n == -1)
+        die("%s: read", mech);
+    if ((size_t)n != size) {
+        after_eintr(mech);              /* reports a stop, or how the echo child ended */
+        die_msg("%s: the echo child stopped answering", mech);
+    }
+}
+
 void roundtrip(enum mech m, size_t size, long warm, long count, struct latency *l)
 {
     const char *mech = mech_names[m];
@@ -656,47 +724,18 @@ void roundtrip(enum mech m, size_t size, long warm, long count, struct latency *
             pmq_roundtrip(size, warm, count, l);
         return;
     }
-    int down[2] = { -1, -1 }, up[2] = { -1, -1 };   /* to the echo child, back */
-    if (m == M_PIPE && (pipe(down) == -1 || pipe(up) == -1))
-        die("pipe");
-    int pair[2] = { -1, -1 };                       /* socketpair: one connection, both ways */
-    if (m == M_SOCKETPAIR && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) == -1)
-        die("socketpair");
-    int listen_fd = m == M_UNIX ? unix_listen() : -1;
-
+    struct ends e;
+    ends_make(m, &e);
     pid_t child = fork_child("echo", ROLE_WRITER);
     if (child == 0) {
         signal(SIGPIPE, SIG_IGN);
         if (m == M_MSGQ)
             queue_echo(mech, size, total);
-        if (m == M_PIPE) {
-            if (close(down[1]) == -1 || close(up[0]) == -1)
-                die_child("close");
-        } else if (m == M_SOCKETPAIR) {
-            if (close(pair[0]) == -1)
-                die_child("close");
-            down[0] = up[1] = pair[1];
-        } else if (m == M_UNIX) {           /* one connection, both ways */
-            down[0] = up[1] = unix_connect(listen_fd, mech);
-        } else {                            /* same order as the parent: no deadlock */
-            down[0] = open_fifo(ping_path, O_RDONLY, mech, true);
-            up[1] = open_fifo(pong_path, O_WRONLY, mech, true);
-        }
-        stream_echo(down[0], up[1], mech, size, total);
+        ends_child(m, &e, mech);
+        stream_echo(e.down[0], e.up[1], mech, size, total);
     }
+    ends_parent(m, &e, mech);
 
-    if (m == M_PIPE) {
-        close_or_die(down[0]);
-        close_or_die(up[1]);
-    } else if (m == M_FIFO) {
-        down[1] = open_fifo(ping_path, O_WRONLY, mech, false);
-        up[0] = open_fifo(pong_path, O_RDONLY, mech, false);
-    } else if (m == M_SOCKETPAIR) {
-        close_or_die(pair[1]);
-        down[1] = up[0] = pair[0];
-    } else if (m == M_UNIX) {
-        down[1] = up[0] = unix_accept(listen_fd, mech);
-    }
     struct qmsg *q = buffer(sizeof(struct qmsg) + size);
     unsigned char *buf = q->mtext;
     double *rtt = malloc((size_t)count * sizeof *rtt);
@@ -710,17 +749,7 @@ void roundtrip(enum mech m, size_t size, long warm, long count, struct latency *
             queue_send(q, size, mech, false);
             queue_receive(q, size, 2, mech, false);
         } else {
-            if (write_all(down[1], buf, size) == -1)
-                die("%s: write to the echo child", mech);
-            ssize_t n;
-            while ((n = read_full(up[0], buf, size)) == -1 && errno == EINTR)
-                after_eintr(mech);
-            if (n == -1)
-                die("%s: read", mech);
-            if ((size_t)n != size) {
-                after_eintr(mech);          /* reports a stop, or how the echo child ended */
-                die_msg("%s: the echo child stopped answering", mech);
-            }
+            stream_trip(&e, buf, size, mech);
         }
         if (!payload_check(buf, 0, size, (uint64_t)seq | ANSWER))
             payload_mismatch(mech, size, buf, 0, size, (uint64_t)seq | ANSWER);
@@ -728,9 +757,9 @@ void roundtrip(enum mech m, size_t size, long warm, long count, struct latency *
             rtt[seq - warm] = now() - t0;
     }
     if (m != M_MSGQ) {
-        close_or_die(down[1]);
-        if (up[0] != down[1])
-            close_or_die(up[0]);
+        close_or_die(e.down[1]);
+        if (e.up[0] != e.down[1])
+            close_or_die(e.up[0]);
     }
     free(q);
     reap_or_die(child, "echo child", mech);
