@@ -442,6 +442,40 @@ If no bench/ipcbench is running, remove it with: rm $sock" ]
     [ "$(ls -A "$IPC_DEMO_DIR")" = key ]
 }
 
+# killed_in_the_window NAME: a unix run killed with SIGKILL between its bind()
+# and its accept(): strace holds the writer's connect() back for a minute,
+# the reader waits in accept() with the socket file there, and both are killed.
+# Its pid in $main.
+killed_in_the_window() {
+    T=60 start_bg "$1" strace -f -o /dev/null -e inject=connect:delay_enter=60000000 \
+        "$BIN/bench/ipcbench" --quick -m unix -s 64 -r 1
+    wait_until "the socket file" test -S "$IPC_DEMO_DIR/bench-socket"
+    local tracer
+    tracer=$(bg_child "$1")
+    main=$(cat "/proc/$tracer/task/$tracer/children")
+    main=${main%% *}
+    [[ $main =~ ^[0-9]+$ ]]
+    # strace itself too: it would sit out its delay before it noticed.
+    wait_until "the writer of $main" trial_under_way "$main"
+    kill -KILL "$main" $(kids "$main") "$tracer"
+    wait_bg "$1"
+    [ -S "$IPC_DEMO_DIR/bench-socket" ]
+}
+
+@test "ipcbench unix: killed between bind() and accept(), its socket file is removed by the next run, and by --cleanup" {
+    command -v strace >/dev/null || skip "strace is not installed"
+    killed_in_the_window bench
+    run_t "$BIN/bench/ipcbench" --quick -m unix -s 64 -r 1
+    [ "$status" -eq 0 ]
+    grep -qx "\[bench [0-9]*\] socket file $IPC_DEMO_DIR/bench-socket was left by a killed run (its creator, pid $main, is gone; nobody uses it): removing it" <<<"$output"
+    [ "$(ls -A "$IPC_DEMO_DIR")" = key ]
+    killed_in_the_window again
+    run_t "$BIN/bench/ipcbench" --cleanup
+    [ "$status" -eq 0 ]
+    grep -qx "\[bench [0-9]*\] socket file $IPC_DEMO_DIR/bench-socket was left by a killed run (its creator, pid $main, is gone; nobody uses it): removing it" <<<"$output"
+    [ "$(ls -A "$IPC_DEMO_DIR")" = key ]
+}
+
 @test "ipcbench: posix-mq above msgsize_max is n/a, never clamped" {
     most=$(cat /proc/sys/fs/mqueue/msgsize_max)
     run_t "$BIN/bench/ipcbench" --quick -m posix-mq -s "$most,$((most + 1))" -r 1
