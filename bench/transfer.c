@@ -51,6 +51,8 @@ static int msqid = -1;
 static char fifo_path[PATH_MAX], ping_path[PATH_MAX], pong_path[PATH_MAX];
 static char sock_path[PATH_MAX];    /* unix: $IPC_DEMO_DIR/bench-socket */
 static bool sock_named;             /* bound and not yet unlinked: ours to remove */
+static struct stat sock_made;       /* what bind() made there: only that is removed */
+static void sock_unlink(void);
 static long queue_limit;        /* the largest message msgq can take here */
 
 double now(void)
@@ -223,9 +225,7 @@ void bench_cleanup(void)
     }
     shm_cleanup();
     posix_cleanup();
-    if (sock_named && unlink(sock_path) == -1 && errno != ENOENT)
-        warn_sys("unlink %s (remove it with: rm %s)", sock_path, sock_path);
-    sock_named = false;
+    sock_unlink();
     if (msqid != -1 && msgctl(msqid, IPC_RMID, NULL) == -1)
         warn_sys("msgctl IPC_RMID %d (remove it with: ipcrm -q %d)", msqid, msqid);
     msqid = -1;
@@ -314,6 +314,21 @@ static struct sockaddr_un sock_address(void)
     return a;
 }
 
+/* Unlink the socket file if it is still the one this run's bind() made. */
+static void sock_unlink(void)
+{
+    struct stat st;
+    if (!sock_named)
+        return;
+    sock_named = false;
+    if (lstat(sock_path, &st) == -1)
+        warn_sys("lstat %s", sock_path);
+    else if (st.st_dev != sock_made.st_dev || st.st_ino != sock_made.st_ino)
+        warn_msg("%s is no longer our socket file: left as it is", sock_path);
+    else if (unlink(sock_path) == -1)
+        warn_sys("unlink %s (remove it with: rm %s)", sock_path, sock_path);
+}
+
 /* The reader, before the writer is forked: the writer's connect() then finds a
  * listening socket, with no wait and no retry. */
 static int unix_listen(void)
@@ -328,6 +343,8 @@ static int unix_listen(void)
     umask(old);
     if (rc == 0)
         sock_named = true;
+    if (rc == 0 && lstat(sock_path, &sock_made) == -1)
+        die("unix: lstat %s", sock_path);
     errno = err;
     if (rc == -1 && err == EADDRINUSE)
         die_msg("%s appeared while this run started (another bench/ipcbench with %s?)",
@@ -366,9 +383,7 @@ static int unix_accept(int listen_fd, const char *mech)
     /* After accept() nobody needs the name: unlink it at once, so that only a
      * kill -9 in the moment between bind() and here can leave the file behind
      * (the next run or --cleanup removes it, see leftover.c). */
-    if (unlink(sock_path) == -1)
-        die("%s: unlink %s", mech, sock_path);
-    sock_named = false;
+    sock_unlink();
     if (close(listen_fd) == -1 || fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
         die("%s: close / fcntl", mech);
     return fd;
