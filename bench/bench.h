@@ -21,7 +21,7 @@
 /* ---- mechanisms ---- */
 
 enum mech {
-    M_PIPE, M_FIFO, M_SHM, M_SHM1, M_MSGQ, M_SOCKETPAIR, M_PMQ, M_PSHM, M_PSHM1, M_MECHS
+    M_PIPE, M_FIFO, M_SHM, M_SHM1, M_MSGQ, M_SOCKETPAIR, M_UNIX, M_PMQ, M_PSHM, M_PSHM1, M_MECHS
 };
 extern const char *const mech_names[M_MECHS];
 

@@ -31,19 +31,20 @@ static const char usage[] =
     "Measure how fast each IPC mechanism moves verified data from one process to\n"
     "another, beside the machine's limits (memcpy, dd | dd, perf bench sched pipe).\n"
     "  -m MECHS   which, comma-separated: pipe,fifo,shm,shm1,msgq,socketpair,\n"
-    "             posix-mq,posix-shm,posix-shm1 (default: all)\n"
+    "             unix,posix-mq,posix-shm,posix-shm1 (default: all); unix: a\n"
+    "             connection by the socket file $IPC_DEMO_DIR/bench-socket\n"
     "  -s SIZES   message sizes in bytes, comma-separated, K and M allowed\n"
     "             (default: 64,1K,4K,16K,64K,1M)\n"
     "  -r ROUNDS  rounds of shuffled trials (default 5; 2 with --quick)\n"
     "  -c MODE    same: both processes on one CPU (default: the stable mode);\n"
     "             split: one CPU each; any: not pinned.  Pinning is Linux-only.\n"
     "  --latency  also time 1 B and 4 KiB round trips (pipe, fifo, shm, msgq,\n"
-    "             posix-mq, posix-shm)\n"
+    "             socketpair, unix, posix-mq, posix-shm)\n"
     "             and run perf bench sched pipe\n"
     "  --csv      print one machine-readable row per trial instead of the report\n"
     "  --quick    short trials and 2 rounds: seconds, for tests, not for conclusions\n"
-    "  --cleanup  remove what a killed run left behind (FIFOs, queues, segments, its\n"
-    "             record) when provably stale, then exit\n"
+    "  --cleanup  remove what a killed run left behind (FIFOs, the socket file,\n"
+    "             queues, segments, its record) when provably stale, then exit\n"
     "  -h         show this help\n"
     "Test aid: IPCBENCH_CORRUPT=MECH makes MECH's writer flip one byte; the run must fail.\n";
 
@@ -121,7 +122,7 @@ static void parse_mechs(struct plan *p, const char *text)
             p->mechs[m] = true;
         else
             usage_error("-m: '%s' is not a mechanism (pipe, fifo, shm, shm1, msgq, "
-                        "socketpair, posix-mq, posix-shm, posix-shm1)", item);
+                        "socketpair, unix, posix-mq, posix-shm, posix-shm1)", item);
         if (comma == NULL)
             break;
         rest = comma + 1;

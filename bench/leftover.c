@@ -2,21 +2,24 @@
  *
  * A run names, in $IPC_DEMO_DIR, up to seven FIFOs (bench-fifo, bench-ping,
  * bench-pong; bench-filled, bench-free, bench-back-filled, bench-back-free),
- * a message queue and, for a moment, a segment with the key of
+ * for a moment a socket file (bench-socket: unlinked as soon as the writer has
+ * connected), a message queue and, for a moment, a segment with the key of
  * ftok($IPC_DEMO_DIR/key, 'b'), and for a moment two POSIX message queues and
  * a POSIX shared memory object named by posix_name() (see posix.c).  It removes
  * them on every exit it can catch.  After a kill -9 the next run (or
  * --cleanup) removes one only when it is provably stale, the one verdict of
  * common/objects.h (require_stale):
  *   - ours: our uid owns (and created) it, mode 0600; a FIFO path holding
- *     anything else is left as it is (require_our_fifo);
+ *     anything else is left as it is (require_our_fifo); the same for the
+ *     socket file, which must be a socket;
  *   - its creator: the record bench.owner (pid, start time, queue id), written
  *     before the first object is made and removed after the last is gone; the
  *     segment's creator the kernel keeps (shm_cpid).  An object of ours that
  *     no record names is refused, never guessed;
  *   - its users: only the run's own children open these objects, and they
  *     die with it (PR_SET_PDEATHSIG): once the creator is gone, nobody; a
- *     segment counts its attachments itself.
+ *     segment counts its attachments itself; a socket file is asked: a
+ *     connect() nobody accepts is refused (ECONNREFUSED).
  * While the recorded run is alive, a second run with the same directory is
  * refused: it would share its FIFOs and queue.
  */
@@ -29,7 +32,9 @@
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 static const char RECORD[] = "bench.owner";
@@ -124,6 +129,63 @@ static int sweep_fifos(const bool used[M_MECHS])
         removed += fifo_leftover(fifo_names[i], use);
     }
     return removed;
+}
+
+/* ---- the socket file ---- */
+
+/* Does anybody accept on PATH?  A connect() to a socket file nobody listens on
+ * is refused (ECONNREFUSED): the file is all that is left of a killed run.
+ * Non-blocking, so that a listener with a full queue cannot make us wait. */
+static unsigned long socket_users(const char *path)
+{
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    if (strlen(path) >= sizeof a.sun_path)
+        die_msg("%s is too long for a socket address (set a shorter IPC_DEMO_DIR)", path);
+    strcpy(a.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd == -1)
+        die("socket");
+    int rc = connect(fd, (const struct sockaddr *)&a, sizeof a);
+    int err = errno;
+    if (close(fd) == -1)
+        die("close");
+    if (rc == -1 && err != EAGAIN && err != ECONNREFUSED) {
+        errno = err;
+        die("connect %s", path);
+    }
+    return rc == 0 || err == EAGAIN;
+}
+
+/* The socket file's path holding something: a socket of ours (0600) that
+ * nobody accepts on and that the recorded run made is removed; anything else
+ * is refused when this run needs the path (USED), and otherwise left alone. */
+static bool socket_leftover(bool used)
+{
+    char path[PATH_MAX], what[PATH_MAX + 16], remove[PATH_MAX + 8];
+    struct stat st;
+    ipc_path(path, sizeof path, "bench-socket");
+    if (lstat(path, &st) == -1) {       /* lstat: a symbolic link is judged, not followed */
+        if (errno != ENOENT)
+            die("lstat %s", path);
+        return false;
+    }
+    bool ours = S_ISSOCK(st.st_mode) && st.st_uid == getuid() && (st.st_mode & 07777) == 0600;
+    if (!ours && !used)
+        return false;
+    if (!S_ISSOCK(st.st_mode))
+        die_msg("%s is %s, not a socket: left as it is (remove it, or set IPC_DEMO_DIR)", path,
+                S_ISLNK(st.st_mode) ? "a symbolic link (never followed)"
+                : S_ISREG(st.st_mode) ? "a regular file" : S_ISDIR(st.st_mode) ? "a directory"
+                : "a special file");
+    snprintf(what, sizeof what, "socket file %s", path);
+    snprintf(remove, sizeof remove, "rm %s", path);
+    struct leftover l = { .what = what, .ours = ours, .remove = remove };
+    if (ours)
+        l.users = socket_users(path);   /* never another user's: not ours to poke */
+    judge(&l, false, 0);
+    if (unlink(path) == -1 && errno != ENOENT)
+        die("unlink %s", path);
+    return true;
 }
 
 /* ---- System V objects ---- */
@@ -222,6 +284,7 @@ void run_claim(const bool used[M_MECHS])
 {
     read_record();
     sweep_fifos(used);
+    socket_leftover(used[M_UNIX]);
     sweep_sysv();
     posix_sweep();
     owner_write(RECORD, 0);
@@ -237,7 +300,7 @@ void run_record_queue(int msqid)
 void remove_leftovers(void)
 {
     read_record();
-    int removed = sweep_fifos(NULL) + sweep_sysv() + posix_sweep();
+    int removed = sweep_fifos(NULL) + socket_leftover(true) + sweep_sysv() + posix_sweep();
     if (before_known) {
         char path[PATH_MAX];
         owner_remove(RECORD);

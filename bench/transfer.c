@@ -23,12 +23,14 @@
 #include <sys/msg.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 const char *const mech_names[M_MECHS] = {
-    "pipe", "fifo", "shm", "shm1", "msgq", "socketpair", "posix-mq", "posix-shm", "posix-shm1",
+    "pipe", "fifo", "shm", "shm1", "msgq", "socketpair", "unix", "posix-mq", "posix-shm",
+    "posix-shm1",
 };
 
 /* A stream reader reads up to this much per read(): few system calls, and each
@@ -47,6 +49,10 @@ static struct kid kids[4];
 static pid_t main_pid;
 static int msqid = -1;
 static char fifo_path[PATH_MAX], ping_path[PATH_MAX], pong_path[PATH_MAX];
+static char sock_path[PATH_MAX];    /* unix: $IPC_DEMO_DIR/bench-socket */
+static bool sock_named;             /* bound and not yet unlinked: ours to remove */
+static struct stat sock_made;       /* what bind() made there: only that is removed */
+static void sock_unlink(void);
 static long queue_limit;        /* the largest message msgq can take here */
 
 double now(void)
@@ -219,6 +225,7 @@ void bench_cleanup(void)
     }
     shm_cleanup();
     posix_cleanup();
+    sock_unlink();
     if (msqid != -1 && msgctl(msqid, IPC_RMID, NULL) == -1)
         warn_sys("msgctl IPC_RMID %d (remove it with: ipcrm -q %d)", msqid, msqid);
     msqid = -1;
@@ -264,6 +271,8 @@ void mechs_prepare(const bool used[M_MECHS])
         fifo_create(ping_path);
         fifo_create(pong_path);
     }
+    if (used[M_UNIX])
+        ipc_path(sock_path, sizeof sock_path, "bench-socket");
     if (used[M_MSGQ])
         make_queue();
     if (used[M_SHM] || used[M_SHM1])
@@ -285,11 +294,102 @@ bool mech_supports(enum mech m, size_t size, const char **why)
 
 bool latency_supports(enum mech m)
 {
-    return m == M_PIPE || m == M_FIFO || m == M_SHM || m == M_MSGQ || m == M_PMQ ||
-           m == M_PSHM;
+    return m == M_PIPE || m == M_FIFO || m == M_SHM || m == M_MSGQ || m == M_SOCKETPAIR ||
+           m == M_UNIX || m == M_PMQ || m == M_PSHM;
 }
 
-/* ---- byte streams: pipe, fifo, socketpair ---- */
+/* ---- unix: a connection made by a path ---- */
+
+/* socketpair() hands both ends to one process, which must fork to share them;
+ * two unrelated processes meet by a name instead: the reader binds a socket
+ * file and listens, the writer connects to the path.  Once connected, the two
+ * sockets are exactly what socketpair() makes: the name costs the connect()
+ * and the accept(), nothing per message. */
+static struct sockaddr_un sock_address(void)
+{
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    if (strlen(sock_path) >= sizeof a.sun_path)
+        die_msg("%s is too long for a socket address (set a shorter IPC_DEMO_DIR)", sock_path);
+    strcpy(a.sun_path, sock_path);
+    return a;
+}
+
+/* Unlink the socket file if it is still the one this run's bind() made. */
+static void sock_unlink(void)
+{
+    struct stat st;
+    if (!sock_named)
+        return;
+    sock_named = false;
+    if (lstat(sock_path, &st) == -1)
+        warn_sys("lstat %s", sock_path);
+    else if (st.st_dev != sock_made.st_dev || st.st_ino != sock_made.st_ino)
+        warn_msg("%s is no longer our socket file: left as it is", sock_path);
+    else if (unlink(sock_path) == -1)
+        warn_sys("unlink %s (remove it with: rm %s)", sock_path, sock_path);
+}
+
+/* The reader, before the writer is forked: the writer's connect() then finds a
+ * listening socket, with no wait and no retry. */
+static int unix_listen(void)
+{
+    struct sockaddr_un a = sock_address();
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd == -1)
+        die("unix: socket");
+    mode_t old = umask(0177);               /* bind() makes the file 0777 & ~umask: 0600 */
+    int rc = bind(fd, (const struct sockaddr *)&a, sizeof a);
+    int err = errno;
+    umask(old);
+    if (rc == 0)
+        sock_named = true;
+    if (rc == 0 && lstat(sock_path, &sock_made) == -1)
+        die("unix: lstat %s", sock_path);
+    errno = err;
+    if (rc == -1 && err == EADDRINUSE)
+        die_msg("%s appeared while this run started (another bench/ipcbench with %s?)",
+                sock_path, ipc_dir());
+    if (rc == -1)
+        die("unix: bind %s", sock_path);
+    if (listen(fd, 1) == -1)
+        die("unix: listen");
+    return fd;
+}
+
+/* The writer (a child): connect by the path. */
+static int unix_connect(int listen_fd, const char *mech)
+{
+    struct sockaddr_un a = sock_address();
+    if (close(listen_fd) == -1)             /* the reader's, not the writer's */
+        die_child("close");
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd == -1)
+        die_child("%s: socket", mech);
+    if (connect(fd, (const struct sockaddr *)&a, sizeof a) == -1)
+        die_child("%s: connect %s", mech, sock_path);
+    return fd;
+}
+
+/* The reader: the writer's connection; the tick makes sure a writer that died
+ * before connecting is noticed. */
+static int unix_accept(int listen_fd, const char *mech)
+{
+    int fd;
+    while ((fd = accept(listen_fd, NULL, NULL)) == -1) {
+        if (errno != EINTR)
+            die("%s: accept", mech);
+        after_eintr(mech);
+    }
+    /* After accept() nobody needs the name: unlink it at once, so that only a
+     * kill -9 in the moment between bind() and here can leave the file behind
+     * (the next run or --cleanup removes it, see leftover.c). */
+    sock_unlink();
+    if (close(listen_fd) == -1 || fcntl(fd, F_SETFD, FD_CLOEXEC) == -1)
+        die("%s: close / fcntl", mech);
+    return fd;
+}
+
+/* ---- byte streams: pipe, fifo, socketpair, unix ---- */
 
 static noreturn void stream_writer(int fd, const char *mech, size_t size, long total)
 {
@@ -450,6 +550,7 @@ void transfer(enum mech m, size_t size, long warm, long count, struct timing *t)
         die("pipe");
     if (m == M_SOCKETPAIR && socketpair(AF_UNIX, SOCK_STREAM, 0, fds) == -1)
         die("socketpair");
+    int listen_fd = m == M_UNIX ? unix_listen() : -1;
     if (m == M_SHM || m == M_SHM1) {
         shm_transfer(m == M_SHM1, size, warm, count, t);
         return;
@@ -469,6 +570,8 @@ void transfer(enum mech m, size_t size, long warm, long count, struct timing *t)
         signal(SIGPIPE, SIG_IGN);                   /* a vanished reader: EPIPE, said */
         if (m == M_FIFO)
             fds[1] = open_fifo(fifo_path, O_WRONLY, mech, true);
+        if (m == M_UNIX)
+            fds[1] = unix_connect(listen_fd, mech);
         if (m == M_MSGQ)
             queue_writer(mech, size, total);
         stream_writer(fds[1], mech, size, total);
@@ -479,6 +582,8 @@ void transfer(enum mech m, size_t size, long warm, long count, struct timing *t)
         close_or_die(fds[1]);       /* or read() would never see end of file */
     if (m == M_FIFO)
         rfd = open_fifo(fifo_path, O_RDONLY, mech, false);
+    if (m == M_UNIX)
+        rfd = unix_accept(listen_fd, mech);
     if (m == M_MSGQ)
         queue_reader(mech, size, warm, total, t);
     else
@@ -511,7 +616,7 @@ static noreturn void stream_echo(int rfd, int wfd, const char *mech, size_t size
             die_child("%s: write", mech);
     }
     free(buf);
-    if (close(rfd) == -1 || close(wfd) == -1)
+    if (close(rfd) == -1 || (wfd != rfd && close(wfd) == -1))    /* unix: one fd */
         die_child("close");
     _exit(0);
 }
@@ -553,6 +658,74 @@ void latency_summary(double *rtt, long count, struct latency *l)
     l->min_us = rtt[0] * 1e6;
 }
 
+/* The two ends of a stream round trip: DOWN to the echo child, UP back; a
+ * socket is one connection both ways (down[0] == up[1], down[1] == up[0]). */
+struct ends {
+    int down[2], up[2], pair[2], listen_fd;
+};
+
+static void ends_make(enum mech m, struct ends *e)
+{
+    *e = (struct ends){ { -1, -1 }, { -1, -1 }, { -1, -1 }, -1 };
+    if (m == M_PIPE && (pipe(e->down) == -1 || pipe(e->up) == -1))
+        die("pipe");
+    if (m == M_SOCKETPAIR && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, e->pair) == -1)
+        die("socketpair");
+    if (m == M_UNIX)
+        e->listen_fd = unix_listen();
+}
+
+/* In the echo child: down[0] to read the requests, up[1] to answer. */
+static void ends_child(enum mech m, struct ends *e, const char *mech)
+{
+    if (m == M_PIPE) {
+        if (close(e->down[1]) == -1 || close(e->up[0]) == -1)
+            die_child("close");
+    } else if (m == M_SOCKETPAIR) {
+        if (close(e->pair[0]) == -1)
+            die_child("close");
+        e->down[0] = e->up[1] = e->pair[1];
+    } else if (m == M_UNIX) {
+        e->down[0] = e->up[1] = unix_connect(e->listen_fd, mech);
+    } else {                            /* same order as the parent: no deadlock */
+        e->down[0] = open_fifo(ping_path, O_RDONLY, mech, true);
+        e->up[1] = open_fifo(pong_path, O_WRONLY, mech, true);
+    }
+}
+
+/* In this process: down[1] to send the requests, up[0] for the answers. */
+static void ends_parent(enum mech m, struct ends *e, const char *mech)
+{
+    if (m == M_PIPE) {
+        close_or_die(e->down[0]);
+        close_or_die(e->up[1]);
+    } else if (m == M_FIFO) {
+        e->down[1] = open_fifo(ping_path, O_WRONLY, mech, false);
+        e->up[0] = open_fifo(pong_path, O_RDONLY, mech, false);
+    } else if (m == M_SOCKETPAIR) {
+        close_or_die(e->pair[1]);
+        e->down[1] = e->up[0] = e->pair[0];
+    } else if (m == M_UNIX) {
+        e->down[1] = e->up[0] = unix_accept(e->listen_fd, mech);
+    }
+}
+
+/* One request of SIZE bytes down, its answer back into BUF. */
+static void stream_trip(const struct ends *e, unsigned char *buf, size_t size, const char *mech)
+{
+    if (write_all(e->down[1], buf, size) == -1)
+        die("%s: write to the echo child", mech);
+    ssize_t n;
+    while ((n = read_full(e->up[0], buf, size)) == -1 && errno == EINTR)
+        after_eintr(mech);
+    if (n == -1)
+        die("%s: read", mech);
+    if ((size_t)n != size) {
+        after_eintr(mech);              /* reports a stop, or how the echo child ended */
+        die_msg("%s: the echo child stopped answering", mech);
+    }
+}
+
 void roundtrip(enum mech m, size_t size, long warm, long count, struct latency *l)
 {
     const char *mech = mech_names[m];
@@ -566,32 +739,18 @@ void roundtrip(enum mech m, size_t size, long warm, long count, struct latency *
             pmq_roundtrip(size, warm, count, l);
         return;
     }
-    int down[2] = { -1, -1 }, up[2] = { -1, -1 };   /* to the echo child, back */
-    if (m == M_PIPE && (pipe(down) == -1 || pipe(up) == -1))
-        die("pipe");
-
+    struct ends e;
+    ends_make(m, &e);
     pid_t child = fork_child("echo", ROLE_WRITER);
     if (child == 0) {
         signal(SIGPIPE, SIG_IGN);
         if (m == M_MSGQ)
             queue_echo(mech, size, total);
-        if (m == M_PIPE) {
-            if (close(down[1]) == -1 || close(up[0]) == -1)
-                die_child("close");
-        } else {                            /* same order as the parent: no deadlock */
-            down[0] = open_fifo(ping_path, O_RDONLY, mech, true);
-            up[1] = open_fifo(pong_path, O_WRONLY, mech, true);
-        }
-        stream_echo(down[0], up[1], mech, size, total);
+        ends_child(m, &e, mech);
+        stream_echo(e.down[0], e.up[1], mech, size, total);
     }
+    ends_parent(m, &e, mech);
 
-    if (m == M_PIPE) {
-        close_or_die(down[0]);
-        close_or_die(up[1]);
-    } else if (m == M_FIFO) {
-        down[1] = open_fifo(ping_path, O_WRONLY, mech, false);
-        up[0] = open_fifo(pong_path, O_RDONLY, mech, false);
-    }
     struct qmsg *q = buffer(sizeof(struct qmsg) + size);
     unsigned char *buf = q->mtext;
     double *rtt = malloc((size_t)count * sizeof *rtt);
@@ -605,17 +764,7 @@ void roundtrip(enum mech m, size_t size, long warm, long count, struct latency *
             queue_send(q, size, mech, false);
             queue_receive(q, size, 2, mech, false);
         } else {
-            if (write_all(down[1], buf, size) == -1)
-                die("%s: write to the echo child", mech);
-            ssize_t n;
-            while ((n = read_full(up[0], buf, size)) == -1 && errno == EINTR)
-                after_eintr(mech);
-            if (n == -1)
-                die("%s: read", mech);
-            if ((size_t)n != size) {
-                after_eintr(mech);          /* reports a stop, or how the echo child ended */
-                die_msg("%s: the echo child stopped answering", mech);
-            }
+            stream_trip(&e, buf, size, mech);
         }
         if (!payload_check(buf, 0, size, (uint64_t)seq | ANSWER))
             payload_mismatch(mech, size, buf, 0, size, (uint64_t)seq | ANSWER);
@@ -623,8 +772,9 @@ void roundtrip(enum mech m, size_t size, long warm, long count, struct latency *
             rtt[seq - warm] = now() - t0;
     }
     if (m != M_MSGQ) {
-        close_or_die(down[1]);
-        close_or_die(up[0]);
+        close_or_die(e.down[1]);
+        if (e.up[0] != e.down[1])
+            close_or_die(e.up[0]);
     }
     free(q);
     reap_or_die(child, "echo child", mech);

@@ -5,7 +5,7 @@
 
 load ../helpers
 
-MECHS=(pipe fifo shm shm1 msgq socketpair posix-mq posix-shm posix-shm1)
+MECHS=(pipe fifo shm shm1 msgq socketpair unix posix-mq posix-shm posix-shm1)
 
 # No POSIX object of this test is left (see tests/bench.bats).
 eval "helpers_$(declare -f teardown)"
@@ -61,7 +61,7 @@ table_rows() {
     [ -z "$stderr" ]
     strip_pids <<<"$output" | sed -n '/^\[bench\] round trips/,/^\[bench\] *$/p' >"$OUT/trips"
     for size in "1 B" "4 KiB"; do
-        for mech in pipe fifo shm msgq posix-mq posix-shm; do
+        for mech in pipe fifo shm msgq socketpair unix posix-mq posix-shm; do
             grep -qE "^\[bench\] +$size +$mech +[0-9.]+ +[0-9.]+ +[0-9.]+ " "$OUT/trips"
         done
     done
@@ -91,13 +91,44 @@ hogs() {
 @test "ipcbench: SIGTERM in each of its first rounds removes everything, exit 1" {
     for round in 1 2 3; do
         rm -f "$OUT/bench.out" "$OUT/bench.err"
-        T=60 start_bg bench "$BIN/bench/ipcbench" --quick -m fifo,msgq,shm,shm1,posix-mq,posix-shm -s 64 -r 100 --latency
+        T=60 start_bg bench "$BIN/bench/ipcbench" --quick -m fifo,msgq,shm,shm1,unix,posix-mq,posix-shm -s 64 -r 100 --latency
         wait_for_line "$OUT/bench.out" "round $round of 100" 60
         kill -TERM "$(bg_child bench)"
         wait_bg bench
         [ "$status" -eq 1 ]
         grep -qx 'bench/ipcbench: interrupted by SIGTERM' "$OUT/bench.err"
         [ "$(ls -A "$IPC_DEMO_DIR")" = key ]
-        check_leftovers
+        check_leftovers || false
+    done
+}
+
+# gone PID...: every one has exited (gone, or a zombie).
+gone() {
+    local pid
+    for pid in "$@"; do [[ ! -e /proc/$pid ]] || grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null || return 1; done
+}
+
+@test "ipcbench unix: killed at any moment, by SIGTERM or SIGKILL, it leaves nothing the next run cannot remove" {
+    # The socket file lives from bind() to the writer's connect(): a moment per
+    # trial.  Many kills, each at a different point of a run of short trials.
+    for n in $(seq 20); do
+        rm -f "$OUT/bench.out" "$OUT/bench.err"
+        T=60 start_bg bench "$BIN/bench/ipcbench" --quick -m unix -s 64 -r 100 --latency
+        wait_for_line "$OUT/bench.out" "round 1 of 100" 60
+        main=$(bg_child bench)
+        children=$(cat "/proc/$main/task/$main/children" 2>/dev/null || true)
+        sig=TERM
+        ((n % 2)) || sig=KILL
+        kill -"$sig" "$main"
+        wait_bg bench
+        wait_until "the children of $main to die with it" gone $children
+        if [[ $sig == TERM ]]; then
+            [ "$status" -eq 1 ]
+            [ "$(ls -A "$IPC_DEMO_DIR")" = key ]
+        else
+            run_t "$BIN/bench/ipcbench" --cleanup
+            [ "$status" -eq 0 ] || { echo "kill $n: $stderr"; false; }
+            [ "$(ls -A "$IPC_DEMO_DIR")" = key ]
+        fi
     done
 }
