@@ -176,6 +176,8 @@ void posix_leftover(const char *kind, const char *name, const struct stat *st,
                     const char *remove);
 /* --cleanup: the same verdict for every object a run may name, saying what. */
 void remove_leftovers(void);
+/* The key of the run's queue and segment: ftok($IPC_DEMO_DIR/key, KEY_BENCH). */
+key_t bench_key(void);
 
 /* ---- limits.c ---- */
 

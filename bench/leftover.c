@@ -49,6 +49,14 @@ static bool before_known, recorded;
 static char made[NFIFOS][PATH_MAX];  /* the FIFOs this run created */
 static size_t nmade;
 
+key_t bench_key(void)
+{
+    key_t key = ftok(ipc_keyfile(), KEY_BENCH);
+    if (key == -1)
+        die("ftok %s", ipc_keyfile());
+    return key;
+}
+
 /* ---- the record ---- */
 
 /* Read the record: refuse a foreign file and a live run; keep a dead one's. */
@@ -260,7 +268,7 @@ void leftovers_remove(void)
 static int sweep_sysv(void)
 {
     int removed = 0;
-    key_t key = ipc_key(KEY_BENCH);
+    key_t key = bench_key();
     int id = msgget(key, 0);
     if (id == -1 && errno != ENOENT)
         die("msgget key 0x%08lx", (unsigned long)key);

@@ -99,7 +99,7 @@ void shm_cleanup(void)
  * a killed run left with our key run_claim() removed: one there now is another's. */
 static void make_ring(struct ring *r, unsigned slots, size_t size)
 {
-    key_t key = ipc_key(KEY_BENCH);
+    key_t key = bench_key();
     if (ring_create(r, key, slots, size) == -1) {
         if (errno == EINVAL)
             die("shm: a segment of %zu slots of %zu bytes (the system's shmmax or shmall?)",

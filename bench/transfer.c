@@ -242,7 +242,7 @@ long msgmax(void)
 /* run_claim() removed a queue a killed run left: one there now is another's. */
 static void make_queue(void)
 {
-    key_t key = ipc_key(KEY_BENCH);
+    key_t key = bench_key();
     msqid = msgget(key, IPC_CREAT | IPC_EXCL | 0600);
     if (msqid == -1 && errno == EEXIST)
         die_msg("a message queue with key 0x%08lx appeared while this run started (another "

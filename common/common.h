@@ -104,8 +104,7 @@ const char *signal_name(int signo);       /* "SIGPIPE" */
  * after WHO when WHO is not NULL. */
 void print_fds(pid_t pid, const char *who);
 
-/* Until every lesson makes its own ftok() and mkfifo(): the old helpers. */
+/* Where IPC objects live, and what a killed run left: objects.h. */
 #include "objects.h"
-key_t ipc_key(int proj);
 
 #endif

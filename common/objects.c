@@ -221,15 +221,3 @@ void require_same_file(int fd, const char *path, const struct stat *seen)
     (void)traced(close(fd), "close(%d)", fd);
     die_msg("%s is no longer the FIFO it was a moment ago: refusing to use it", path);
 }
-
-/* ---- going away: until every lesson makes its own ftok() and mkfifo() ---- */
-
-#include <sys/ipc.h>
-
-key_t ipc_key(int proj)
-{
-    key_t key = ftok(ipc_keyfile(), proj);
-    if (key == -1)
-        die("ftok %s", ipc_keyfile());
-    return key;
-}
