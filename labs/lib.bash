@@ -39,6 +39,7 @@ setup() {
 }
 
 teardown() {
+    release_stdin
     stop_prog
 }
 
@@ -49,12 +50,24 @@ fail() {
 }
 
 # start_prog ARGS...: the student's program in the background, isolated and
-# bounded; stdout in $OUT/out, stderr in $OUT/err, what it left in $OUT/left.
+# bounded; its stdin the caller's (start_prog <FILE), stdout in $OUT/out, stderr in $OUT/err, what it left in $OUT/left.
 # Its timeout wrapper's pid is WRAP, also the program's process group.
 start_prog() {
     : >"$OUT/left"
-    timeout -k 1 "$T" "$LABS/isolate" "$OUT/left" "$PROG" "$@" >"$OUT/out" 2>"$OUT/err" 3>&- &
+    timeout -k 1 "$T" "$LABS/isolate" "$OUT/left" "$PROG" "$@" <&0 >"$OUT/out" 2>"$OUT/err" 3>&- 7>&- &
     WRAP=$!
+}
+
+# hold_stdin: make $OUT/in a FIFO whose write end the test holds as fd 7, so
+# that `start_prog <"$OUT/in"` reads what the test writes there (printf >&7),
+# until release_stdin: end of file.
+hold_stdin() {
+    mkfifo "$OUT/in"
+    exec 7<>"$OUT/in"   # read-write: opening it does not wait for a reader
+}
+
+release_stdin() {
+    exec 7>&-
 }
 
 # stop_prog: kill whatever is left of the program; its namespace goes with it.
@@ -194,17 +207,35 @@ writes_to() {
     return 1
 }
 
+# fd_table: FD_PID, FD_NUM, FD_LINK: every fd of the program's processes and
+# what it points to ("pipe:[91827]"), read with one find(1) for them all.
+fd_table() {
+    local dir fd link p dirs=()
+    FD_PID=() FD_NUM=() FD_LINK=()
+    find_pids
+    for p in "${PIDS[@]}"; do dirs+=("/proc/$p/fd"); done
+    ((${#dirs[@]})) || return 0
+    while read -r dir fd link; do
+        dir=${dir#/proc/}
+        FD_PID+=("${dir%/fd}") FD_NUM+=("$fd") FD_LINK+=("$link")
+    done < <(find "${dirs[@]}" -mindepth 1 -maxdepth 1 -type l -printf '%h %f %l\n' 2>/dev/null)
+}
+
 # write_ends INODE: "PID FD" for every write end of pipe INODE the program holds.
 write_ends() {
-    local p fd
-    find_pids
-    for p in "${PIDS[@]}"; do
-        for fd in /proc/"$p"/fd/*; do
-            fd=${fd##*/}
-            [[ $(pipe_of "$p" "$fd") == "$1" ]] && writes_to "$p" "$fd" && echo "$p $fd"
-        done
+    local i
+    fd_table
+    for i in "${!FD_PID[@]}"; do
+        [[ ${FD_LINK[$i]} == "pipe:[$1]" ]] && writes_to "${FD_PID[$i]}" "${FD_NUM[$i]}" &&
+            echo "${FD_PID[$i]} ${FD_NUM[$i]}"
     done
     return 0
+}
+
+# args_of PID: ARGS, PID's command line.
+args_of() {
+    ARGS=()
+    mapfile -t -d '' ARGS <"/proc/$1/cmdline" 2>/dev/null
 }
 
 # blocked_fd PID: the fd PID is blocked reading (read's first argument, from
