@@ -179,12 +179,13 @@ watch_prog() {
 }
 
 # wait_until WHAT CMD...: poll CMD until it succeeds, at most T seconds, and
-# only while the program runs.
+# only while the program runs (once started).
 wait_until() {
     local what=$1 deadline=$((SECONDS + T))
     shift
     until "$@"; do
-        kill -0 "$WRAP" 2>/dev/null || { echo "the program ended before $what" >&2; return 1; }
+        [[ -z $WRAP ]] || kill -0 "$WRAP" 2>/dev/null ||
+            { echo "the program ended before $what" >&2; return 1; }
         ((SECONDS < deadline)) || { echo "timed out waiting for $what" >&2; return 1; }
         sleep 0.02
     done
