@@ -90,7 +90,7 @@ find_pids() {
         [[ /proc/$p/exe -ef $PROG ]] && PIDS+=("$p")
         for t in /proc/"$p"/task/*/children; do
             kids=()
-            read -r -a kids <"$t" 2>/dev/null || :  # no newline at its end
+            read -r -a kids 2>/dev/null <"$t" || :  # no newline at its end
             queue+=("${kids[@]}")
         done
     done
@@ -107,12 +107,12 @@ prog_pids() {
 read_proc() {
     local rest
     STATE= PARENT= WCHAN=
-    read -r rest <"/proc/$1/stat" 2>/dev/null || return 1
+    read -r rest 2>/dev/null <"/proc/$1/stat" || return 1
     rest=${rest##*) }
     STATE=${rest%% *}
     rest=${rest#* }
     PARENT=${rest%% *}
-    read -r WCHAN <"/proc/$1/wchan" 2>/dev/null || : # no newline at its end
+    read -r WCHAN 2>/dev/null <"/proc/$1/wchan" || : # no newline at its end
     return 0
 }
 
@@ -141,8 +141,9 @@ asleep_in() {
 }
 
 # Where a process waits for nothing but another process of the same program:
-# a pipe or FIFO (read, write, the open rendezvous), a child (waitpid).
-WAITS_ON_PEER='pipe|fifo|wait_for_partner|do_wait'
+# a pipe or FIFO (read, write, the open rendezvous), a child (waitpid), a lock
+# or semaphore (futex, semop), a message queue.
+WAITS_ON_PEER='pipe|fifo|wait_for_partner|do_wait|futex|semtimedop|msgrcv|msgsnd'
 
 # all_stuck: every live process of the program sleeps where only another of them
 # could wake it: none can run again (call it only while nothing outside the
@@ -204,7 +205,7 @@ writes_to() {
     local key value
     while read -r key value; do
         [[ $key == flags: ]] && { (((8#$value & 3) != 0)); return; }
-    done <"/proc/$1/fdinfo/$2" 2>/dev/null
+    done 2>/dev/null <"/proc/$1/fdinfo/$2"
     return 1
 }
 
@@ -236,14 +237,14 @@ write_ends() {
 # args_of PID: ARGS, PID's command line.
 args_of() {
     ARGS=()
-    mapfile -t -d '' ARGS <"/proc/$1/cmdline" 2>/dev/null
+    mapfile -t -d '' ARGS 2>/dev/null <"/proc/$1/cmdline"
 }
 
 # blocked_fd PID: the fd PID is blocked reading (read's first argument, from
 # /proc/PID/syscall: "NR ARG1 ..."), or fail.
 blocked_fd() {
     local nr arg
-    read -r nr arg _ <"/proc/$1/syscall" 2>/dev/null || return 1
+    read -r nr arg _ 2>/dev/null <"/proc/$1/syscall" || return 1
     [[ $nr =~ ^[0-9]+$ && $arg == 0x* ]] || return 1
     echo "$((arg))"
 }
