@@ -270,3 +270,17 @@ numbers_in_order() {
     }'
     return 1
 }
+
+# ns_segments PID: the shared-memory segments of PID's IPC namespace, as
+# /proc/sysvipc/shm has them (key shmid perms size cpid ...; no header).  Where
+# the program has no namespace of its own (labs/isolate could make none), the
+# machine's segments that PID created.
+ns_segments() {
+    local lines
+    if lines=$(nsenter -t "$1" --ipc cat /proc/sysvipc/shm 2>/dev/null) ||
+        lines=$(nsenter -t "$1" --user --ipc --preserve-credentials cat /proc/sysvipc/shm 2>/dev/null); then
+        tail -n +2 <<<"$lines"
+    else
+        awk -v pid="$1" 'NR > 1 && $5 == pid' /proc/sysvipc/shm
+    fi
+}
