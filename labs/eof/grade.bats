@@ -37,10 +37,7 @@ run_lines() {
     run_lines 5
 }
 
-@test "eof: no line at all: end of file at once" {
+@test "eof: no line at all, then 2000 lines: end of file after the last, however many there are" {
     run_lines 0
-}
-
-@test "eof: 2000 lines: end of file comes after the last, however many there are" {
     run_lines 2000
 }

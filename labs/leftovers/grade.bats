@@ -13,16 +13,6 @@ segment_left() {
         fail "$1, the program left its segment behind (ipcs -m would show it): $(awk '{ printf "%s key 0x%08x id %s; ", $1, $2, $3 }' "$OUT/left")"
 }
 
-@test "leftovers: end of input: the numbers stored, the segment removed, status 0" {
-    printf '1\n2\n3\n' >"$OUT/input"
-    start_prog <"$OUT/input"
-    watch_prog
-    ((status != 124 && STUCK == 0)) || fail "the program did not end at the end of its input"
-    ((status == 0)) || fail "at the end of its input the program exited with status $status (expected 0); its stderr: $(head -c 300 "$OUT/err")"
-    grep -qE 'count 3, sum 6$' "$OUT/out" || fail "no 'count 3, sum 6' after 1, 2, 3 (keep the starter's 'stored' lines)"
-    segment_left "at the end of its input"
-}
-
 # stopped_by SIGNAL: while the program waits for input, with its segment there
 # to be found by its key, SIGNAL comes: it must end, and remove the segment.
 stopped_by() {
@@ -58,15 +48,28 @@ waits_for_input() {
     stopped_by INT
 }
 
-@test "leftovers: SIGTERM (kill PID): it ends, and the segment is gone" {
+@test "leftovers: SIGTERM (kill PID), SIGHUP (the terminal closed): it ends, and the segment is gone" {
     stopped_by TERM
-}
-
-@test "leftovers: SIGHUP (the terminal closed): it ends, and the segment is gone" {
+    stop_prog
+    release_stdin
+    rm "$OUT/in"
     stopped_by HUP
 }
 
-@test "leftovers: a line that is not a number: exit status 1 with a message, the segment removed" {
+@test "leftovers: end of input, or a bad line: the segment removed, status 0 or 1" {
+    printf '1\n2\n3\n' >"$OUT/input"
+    start_prog <"$OUT/input"
+    watch_prog
+    ((status != 124 && STUCK == 0)) || fail "the program did not end at the end of its input"
+    ((status == 0)) || fail "at the end of its input the program exited with status $status (expected 0); its stderr: $(head -c 300 "$OUT/err")"
+    grep -qE 'count 3, sum 6$' "$OUT/out" || fail "no 'count 3, sum 6' after 1, 2, 3 (keep the starter's 'stored' lines)"
+    segment_left "at the end of its input"
+    bad_line
+}
+
+# bad_line: a line that is not a number: exit status 1 with a message, the
+# segment removed.
+bad_line() {
     printf '1\nbanana\n3\n' >"$OUT/input"
     start_prog <"$OUT/input"
     watch_prog

@@ -7,7 +7,7 @@
 
 load ../lib
 
-WORKERS=4
+export WORKERS=4
 
 # find_workers: WORKER_PIDS and WORKER_NAMES ("worker2"), the processes of the
 # program that run as "PROG worker N" (after execl()).
@@ -78,6 +78,7 @@ all_waiting() {
     printf '1\n2\n' >&7
     wait_until "$WORKERS workers, each blocked reading its pipe" all_waiting ||
         fail "the pool did not start $WORKERS workers (\"PROG worker N\", after execl()) waiting for tasks within ${T}s; its stderr: $(head -c 300 "$OUT/err")"
+    find_workers
 
     # Which pipe each worker reads (its fd 0), then every fd of every worker.
     local i j reads=() bad=0

@@ -5,7 +5,7 @@
 
 load ../lib
 
-COUNT=2000
+export COUNT=2000
 
 # check_messages WHEN: the reader printed "message 1" to "message COUNT", and
 # the run ended well, with nothing left behind.
@@ -25,6 +25,15 @@ check_messages() {
     check_messages "with $COUNT messages"
 }
 
+# reader_pid: the reader, a child of the writer (the first process).
+reader_pid() {
+    local main p
+    main=$(main_pid) || return 1
+    find_pids
+    for p in "${PIDS[@]}"; do [[ $p != "$main" ]] && echo "$p" && return 0; done
+    return 1
+}
+
 # writer_waits READER: the writer (the program's first process) has stopped
 # writing: it sleeps, but not in a sleep of its own (nanosleep), or it is gone.
 writer_waits() {
@@ -34,22 +43,15 @@ writer_waits() {
 }
 
 @test "shm-race: the reader stopped a while (SIGSTOP): the writer waits for it, nothing is lost" {
-    local main reader=
+    local reader
     start_prog "$COUNT" </dev/null
-    find_reader() {
-        local p
-        main=$(main_pid) || return 1
-        find_pids
-        for p in "${PIDS[@]}"; do [[ $p != "$main" ]] && reader=$p && return 0; done
-        return 1
-    }
     # (A program that is over before its reader is seen has lost messages:
     # check_messages says which.)
-    if wait_until "the reader (a child of the writer)" find_reader 2>/dev/null; then
+    if wait_until "the reader (a child of the writer)" reader_pid 2>/dev/null &&
+        reader=$(reader_pid); then
         kill -STOP "$reader"
         # Half a second for the writer to wait, as it must, or to finish without it.
-        local deadline=$((${EPOCHREALTIME/./} + 500000))
-        until writer_waits "$reader" || ((${EPOCHREALTIME/./} > deadline)); do sleep 0.02; done
+        wait_within 0.5 "the writer to wait" writer_waits "$reader" 2>/dev/null || true
         kill -CONT "$reader"
     fi
     watch_prog
