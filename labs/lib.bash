@@ -156,21 +156,32 @@ WAITS_ON_PEER='pipe|fifo|wait_for_partner|do_wait|futex|semtimedop|msgrcv|msgsnd
 # all_stuck: every live process of the program sleeps where only another of them
 # could wake it: none can run again (call it only while nothing outside the
 # program holds a pipe it uses).
+# RAN: "PID:NS ..." for each process seen, NS the CPU time it has had
+# (/proc/PID/schedstat; else its context switches): a process that sleeps for
+# good has the same NS at every look, one in a fast exchange with another never
+# does, even when each look catches both asleep.
 all_stuck() {
-    local p any=1
+    local p any=1 ran line
+    RAN=
     find_pids
     for p in "${PIDS[@]}"; do
         read_proc "$p" || continue
         [[ $STATE == Z ]] && continue
         [[ $STATE == S && $WCHAN =~ $WAITS_ON_PEER ]] || return 1
+        ran=
+        read -r ran _ 2>/dev/null <"/proc/$p/schedstat" ||
+            while read -r line; do
+                [[ $line == *ctxt_switches:* ]] && ran+=${line##*:}
+            done 2>/dev/null <"/proc/$p/status"
+        RAN+="$p:${ran// /} "
         any=0
     done
     return "$any"
 }
 
 # watch_prog: until the program ends ($status: its exit status, 124 when T ran
-# out) or is stuck (STUCK=1: all_stuck three times over 0.1 s, the program still
-# there to look at).
+# out) or is stuck (STUCK=1: all_stuck three times over 0.1 s, none of its
+# processes having run in between; the program still there to look at).
 watch_prog() {
     STUCK=0
     if [[ $(outside watch_loop) == stuck ]]; then
@@ -183,11 +194,12 @@ watch_prog() {
 }
 
 watch_loop() {
-    local seen=0 deadline=$((SECONDS + T + 2))
+    local seen=0 deadline=$((SECONDS + T + 2)) first
     while ((SECONDS < deadline)); do
         read_proc "$WRAP" && [[ $STATE != Z ]] || { echo ended; return; }
-        if all_stuck; then
-            ((++seen < 3)) || { echo stuck; return; }
+        if all_stuck && { ((seen == 0)) || [[ $RAN == "$first" ]]; }; then
+            ((seen++ == 0)) && first=$RAN
+            ((seen < 3)) || { echo stuck; return; }
         else
             seen=0
         fi

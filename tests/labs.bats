@@ -10,13 +10,16 @@
 
 load helpers
 
-LAB_NAMES=(eof pool-fds sigpipe fifo-hang shm-race lost-update leftovers)
+# The check each starter must fail first.
+FIRST_FAILING='^(eof: 5 lines|pool-fds: seq 8|sigpipe: the reader quits|fifo-hang: no server|shm-race: 2000 messages|lost-update: 4 workers|leftovers: Ctrl-C)'
 
 setup_file() {
     local dir=$BATS_FILE_TMPDIR labs=("$ROOT"/labs/*/grade.bats)
     cd "$ROOT" || return 1
     # (3>&-: Bats waits for whatever holds its fd 3 open.)
-    graded starters env LAB_FILE=starter.c bats --tap "${labs[@]}" 3>&- &
+    # A starter's run stops at the check that must fail (bats -f: the
+    # check's name), the solutions' runs all of them.
+    graded starters env LAB_FILE=starter.c bats --tap -f "$FIRST_FAILING" "${labs[@]}" 3>&- &
     graded solutions env LAB_FILE=solution.c bats --tap "${labs[@]}" 3>&- &
     {
         graded cloexec env FILE=labs/pool-fds/solution-cloexec.c bats --tap labs/pool-fds/grade.bats
@@ -61,8 +64,8 @@ first_failure() {
 # passed LAB: every check of LAB in $TAP passed, and there was at least one.
 passed() {
     local ok bad
-    ok=$(grep -cE "^ok [0-9]+ $1: " "$TAP")
-    bad=$(grep -cE "^not ok [0-9]+ $1: " "$TAP")
+    ok=$(grep -cE "^ok [0-9]+ $1: " "$TAP") || true
+    bad=$(grep -cE "^not ok [0-9]+ $1: " "$TAP") || true
     ((ok > 0 && bad == 0)) || { echo "$1: $ok passed, $bad failed:"; grep -A8 -E "^not ok [0-9]+ $1: " "$TAP"; false; }
 }
 

@@ -19,7 +19,7 @@ check_messages() {
     [[ ! -s $OUT/left ]] || fail "$1, the program left System V objects behind (remove them before it exits): $(cat "$OUT/left")"
 }
 
-@test "shm-race: $COUNT messages: the reader prints each once, in order" {
+@test "shm-race: 2000 messages: the reader prints each once, in order" {
     start_prog "$COUNT" </dev/null
     watch_prog
     check_messages "with $COUNT messages"
