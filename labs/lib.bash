@@ -3,10 +3,10 @@
 # /proc, and say what is wrong in words a student can act on.
 #
 # FILE=path is the file graded (default: the lab's starter.c, or the file named
-# LAB_FILE in the lab's directory: LAB_FILE=solution.c bats labs/*/grade.bats).  A failing check
-# prints "FAIL: what is wrong" (labs/grade-all shows the first one).  T (seconds,
-# default 10) bounds every run: a backstop, not how a bug is found; a program
-# that is stuck is seen stuck in /proc long before.
+# LAB_FILE in the lab's directory: LAB_FILE=solution.c bats labs/*/grade.bats).
+# A failing check prints "FAIL: what is wrong" (labs/grade-all shows the first
+# one).  T (seconds, default 10) bounds every run: a backstop, not how a bug is
+# found; a program that is stuck is seen stuck in /proc long before.
 
 bats_require_minimum_version 1.5.0
 
@@ -51,8 +51,9 @@ fail() {
 }
 
 # start_prog ARGS...: the student's program in the background, isolated and
-# bounded; its stdin the caller's (start_prog <FILE), stdout in $OUT/out, stderr in $OUT/err, what it left in $OUT/left.
-# Its timeout wrapper's pid is WRAP, also the program's process group.
+# bounded; its stdin the caller's (start_prog <FILE), stdout in $OUT/out,
+# stderr in $OUT/err, what it left in $OUT/left.  Its timeout wrapper's pid is
+# WRAP, also the program's process group.
 start_prog() {
     : >"$OUT/left"
     timeout -k 1 "$T" "${ISOLATE[@]}" "$OUT/left" "$PROG" "$@" <&0 >"$OUT/out" 2>"$OUT/err" 3>&- 7>&- &
@@ -60,7 +61,7 @@ start_prog() {
 }
 
 # ISOLATE: labs/isolate, or (root) what it would exec, one bash fewer a run.
-if ((EUID == 0)); then
+if ((EUID == 0)) && unshare --ipc true 2>/dev/null; then
     ISOLATE=(unshare --ipc "$LABS/isolate" --inside)
 else
     ISOLATE=("$LABS/isolate")
