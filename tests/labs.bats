@@ -4,9 +4,10 @@
 # guesses (tests/labs/*.c) are refused by the check meant for them; and
 # labs/grade-all says one line per submission.
 #
-# The graders are Bats files themselves.  They all run once, side by side, in
-# setup_file (the starters in one bats, the solutions in another, the rest in a
-# third); each test here reads what its lab's graders said.
+# The graders are Bats files themselves.  They all run once, side by side,
+# started by setup_file (the starters in one bats, the solutions in another, the
+# rest one after the other in a third job); each test here waits for the job it
+# needs and reads what the graders said.
 
 load helpers
 
@@ -14,25 +15,38 @@ load helpers
 FIRST_FAILING='^(eof: 5 lines|pool-fds: seq 8|sigpipe: the reader quits|fifo-hang: no server|shm-race: 2000 messages|lost-update: 4 workers|leftovers: Ctrl-C)'
 
 setup_file() {
-    local dir=$BATS_FILE_TMPDIR labs=("$ROOT"/labs/*/grade.bats)
+    local labs=("$ROOT"/labs/*/grade.bats)
     cd "$ROOT" || return 1
-    # (3>&-: Bats waits for whatever holds its fd 3 open.)
     # A starter's run stops at the check that must fail (bats -f: the
     # check's name), the solutions' runs all of them.
-    graded starters env LAB_FILE=starter.c bats --tap -f "$FIRST_FAILING" "${labs[@]}" 3>&- &
-    graded solutions env LAB_FILE=solution.c bats --tap "${labs[@]}" 3>&- &
-    {
-        graded cloexec env FILE=labs/pool-fds/solution-cloexec.c bats --tap labs/pool-fds/grade.bats
-        graded guess-pool env FILE=tests/labs/pool-fds-reverse-order.c \
-            bats --tap -f 'no worker holds' labs/pool-fds/grade.bats
-        graded guess-fifo env FILE=tests/labs/fifo-hang-still-nonblocking.c \
-            bats --tap -f 'slow server' labs/fifo-hang/grade.bats
-        graded guess-shm env FILE=tests/labs/shm-race-sleep.c \
-            bats --tap -f 'stopped a while' labs/shm-race/grade.bats
-        graded guess-leftovers env FILE=tests/labs/leftovers-removed-at-once.c \
-            bats --tap -f 'SIGINT' labs/leftovers/grade.bats
-        graded grade-all labs/grade-all sigpipe labs/sigpipe/starter.c labs/sigpipe/solution.c
-    } 3>&- &
+    run_job starters graded starters env LAB_FILE=starter.c bats --tap -f "$FIRST_FAILING" "${labs[@]}"
+    run_job solutions graded solutions env LAB_FILE=solution.c bats --tap "${labs[@]}"
+    run_job extras extras
+}
+
+extras() {
+    graded cloexec env FILE=labs/pool-fds/solution-cloexec.c bats --tap labs/pool-fds/grade.bats
+    graded guess-pool env FILE=tests/labs/pool-fds-reverse-order.c \
+        bats --tap -f 'no worker holds' labs/pool-fds/grade.bats
+    graded guess-fifo env FILE=tests/labs/fifo-hang-still-nonblocking.c \
+        bats --tap -f 'slow server' labs/fifo-hang/grade.bats
+    graded guess-shm env FILE=tests/labs/shm-race-sleep.c \
+        bats --tap -f 'stopped a while' labs/shm-race/grade.bats
+    graded guess-leftovers env FILE=tests/labs/leftovers-removed-at-once.c \
+        bats --tap -f 'SIGINT' labs/leftovers/grade.bats
+    graded grade-all labs/grade-all sigpipe labs/sigpipe/starter.c labs/sigpipe/solution.c
+}
+
+# run_job JOB CMD...: CMD in the background, holding JOB.lock (flock) from
+# before run_job returns until CMD and all it started have ended: results waits
+# for that without polling.  (3>&-: Bats waits for whatever holds its fd 3.)
+run_job() {
+    local job=$1 fd
+    shift
+    exec {fd}>"$BATS_FILE_TMPDIR/$job.lock"
+    flock -x "$fd"
+    "$@" 3>&- &
+    exec {fd}>&-    # the job's copy holds the lock now
 }
 
 # graded NAME CMD...: CMD's output in NAME.tap, then its exit status in NAME.rc.
@@ -40,15 +54,14 @@ graded() {
     local name=$1 rc=0
     shift
     timeout 250 "$@" >"$BATS_FILE_TMPDIR/$name.tap" 2>&1 || rc=$?
-    echo "$rc" >"$BATS_FILE_TMPDIR/$name.rc.new" && mv "$BATS_FILE_TMPDIR/$name.rc.new" "$BATS_FILE_TMPDIR/$name.rc"
+    echo "$rc" >"$BATS_FILE_TMPDIR/$name.rc"
 }
 
-# results NAME: wait for NAME's run to end; TAP is its output file.  (The
-# polling loop runs in a bash of its own: under Bats' DEBUG trap it would take
-# CPU from the graders it waits for.)
+# results NAME [JOB]: wait for the job that made NAME (default: the job NAME)
+# to end; TAP is NAME's output.
 results() {
     TAP=$BATS_FILE_TMPDIR/$1.tap
-    timeout 260 bash -c 'until [[ -e $1 ]]; do sleep 0.1; done' _ "$BATS_FILE_TMPDIR/$1.rc" ||
+    flock -w 260 -s "$BATS_FILE_TMPDIR/${2:-$1}.lock" true && [[ -e $BATS_FILE_TMPDIR/$1.rc ]] ||
         { echo "the graders' run '$1' did not end"; cat "$TAP"; false; }
 }
 
@@ -87,7 +100,7 @@ refused_by() {
 
 @test "labs/pool-fds: the starter's shutdown hangs, the solution passes, and so does the close-on-exec one" {
     refused_by pool-fds 'FAIL: the shutdown hangs'
-    results cloexec
+    results cloexec extras
     passed pool-fds
 }
 
@@ -114,7 +127,7 @@ refused_by() {
 @test "labs: the graders refuse the guesses in tests/labs/, each by the check meant for it" {
     local guess lab regex
     while read -r guess lab regex; do
-        results "$guess"
+        results "$guess" extras
         line=$(first_failure "$lab")
         [[ $line =~ $regex ]] || { echo "$guess: expected /$regex/, got '$line':"; cat "$TAP"; false; }
     done <<'EOF_GUESSES'
@@ -126,7 +139,7 @@ EOF_GUESSES
 }
 
 @test "labs/grade-all: one line per submission, pass or the first failing check" {
-    results grade-all
+    results grade-all extras
     [[ $(<"$BATS_FILE_TMPDIR/grade-all.rc") == 1 ]]
     grep -qE '^starter +FAIL  sigpipe: the reader quits after 3 lines: .* - the writer was killed by SIGPIPE' "$TAP"
     grep -qE '^solution +pass$' "$TAP"
