@@ -82,8 +82,11 @@ int main(int argc, char *argv[])
             if (buf[i] == '\n')
                 newlines++;
         }
-        fwrite(buf, 1, (size_t)n, stdout);     /* what came, as it came */
-        fflush(stdout);
+        /* what came, as it came */
+        if (fwrite(buf, 1, (size_t)n, stdout) != (size_t)n || fflush(stdout) == EOF) {
+            perror("stdout");
+            return 1;
+        }
     }
     printf("[parent %d] read() returned 0: end of file after %d lines\n", (int)getpid(), newlines);
     if (close(fds[0]) == -1) {
@@ -100,5 +103,9 @@ int main(int argc, char *argv[])
     }
     printf("[parent %d] child %d exited with status %d\n", (int)getpid(), (int)pid,
            WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    if (fflush(stdout) == EOF) {
+        perror("stdout");
+        return 1;
+    }
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
 }

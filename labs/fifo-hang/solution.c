@@ -82,7 +82,10 @@ int main(int argc, char *argv[])
     }
     int fd = open_fifo(path);
     printf("[client %d] opened %s: sending stdin\n", (int)getpid(), path);
-    fflush(stdout);
+    if (fflush(stdout) == EOF) {
+        perror("client: stdout");
+        return 1;
+    }
 
     char buf[4096];
     size_t total = 0;
@@ -105,5 +108,5 @@ int main(int argc, char *argv[])
         return 1;
     }
     printf("[client %d] sent %zu bytes\n", (int)getpid(), total);
-    return 0;
+    return fflush(stdout) == EOF ? 1 : 0;
 }

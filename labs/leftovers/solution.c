@@ -47,6 +47,8 @@ static void cleanup(int status)
             printf("[board %d] segment %d removed\n", (int)getpid(), shmid);
         }
     }
+    if (fflush(stdout) == EOF)
+        status = 1;
     exit(status);
 }
 

@@ -129,6 +129,8 @@ int main(int argc, char *argv[])
     }
     printf("[parent %d] %d workers x %ld additions: expected %ld, counter is %ld\n",
            (int)getpid(), workers, adds, workers * adds, *counter);
+    if (fflush(stdout) == EOF)
+        failed = 1;
     if (semctl(semid, 0, IPC_RMID) == -1) {
         semid = -1;
         fail("semctl IPC_RMID", 0);

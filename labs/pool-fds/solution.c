@@ -30,7 +30,10 @@ static int worker_main(const char *index)
     ssize_t n;
 
     printf("[worker%s %d] ready\n", index, (int)getpid());
-    fflush(stdout);
+    if (fflush(stdout) == EOF) {
+        perror("worker: stdout");
+        return 1;
+    }
     while ((n = read(0, &task, sizeof task)) != 0) {
         if (n == -1 && errno == EINTR)
             continue;
@@ -42,10 +45,13 @@ static int worker_main(const char *index)
             return 1;
         }
         printf("[worker%s %d] task %u\n", index, (int)getpid(), (unsigned)task);
-        fflush(stdout);
+        if (fflush(stdout) == EOF) {
+            perror("worker: stdout");
+            return 1;
+        }
     }
     printf("[worker%s %d] read() returned 0: end of file, exiting\n", index, (int)getpid());
-    return 0;
+    return fflush(stdout) == EOF ? 1 : 0;
 }
 
 static void child_fail(const char *what)
@@ -62,7 +68,10 @@ static void start_worker(struct worker *workers, int index)
         perror("pipe");
         exit(1);
     }
-    fflush(stdout);
+    if (fflush(stdout) == EOF) {
+        perror("stdout");
+        exit(1);
+    }
     pid_t pid = fork();
     if (pid == -1) {
         perror("fork");
@@ -139,7 +148,8 @@ int main(int argc, char *argv[])
             failed = 1;
         }
         printf("[pool %d] closed worker%d's pipe: waiting for it\n", (int)getpid(), i);
-        fflush(stdout);
+        if (fflush(stdout) == EOF)
+            failed = 1;
         int status;
         while (waitpid(workers[i].pid, &status, 0) == -1) {
             if (errno != EINTR) {
@@ -151,6 +161,10 @@ int main(int argc, char *argv[])
                WIFEXITED(status) ? WEXITSTATUS(status) : -1);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
             failed = 1;
+    }
+    if (fflush(stdout) == EOF) {
+        perror("stdout");
+        failed = 1;
     }
     return failed;
 }
