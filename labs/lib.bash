@@ -35,7 +35,7 @@ setup() {
     cd "$OUT" || return 1
     if [[ ! -x $PROG ]]; then
         cat "$BATS_FILE_TMPDIR/build.log" >&2
-        fail "$(basename "$FILE") does not compile (the compiler's messages are above)"
+        fail "$(basename "$FILE") does not compile: $(grep -m 1 -E 'error|no such file' "$BATS_FILE_TMPDIR/build.log")"
     fi
 }
 
