@@ -54,12 +54,24 @@ run_job() {
     exec {fd}>&-    # the job's copy holds the lock now
 }
 
-# graded NAME CMD...: CMD's output in NAME.tap, then its exit status in NAME.rc.
+# graded NAME CMD...: CMD's output in NAME.tap, then its exit status in NAME.rc;
+# the pid of its timeout (the leader of its process group) in NAME.pid.
 graded() {
     local name=$1 rc=0
     shift
-    timeout 250 "$@" >"$BATS_FILE_TMPDIR/$name.tap" 2>&1 || rc=$?
+    timeout 250 "$@" >"$BATS_FILE_TMPDIR/$name.tap" 2>&1 &
+    echo "$!" >"$BATS_FILE_TMPDIR/$name.pid"
+    wait "$!" || rc=$?
     echo "$rc" >"$BATS_FILE_TMPDIR/$name.rc"
+}
+
+# A run that has not ended (a test gave up waiting for it) is stopped.
+teardown_file() {
+    local pidfile
+    for pidfile in "$BATS_FILE_TMPDIR"/*.pid; do
+        [[ -e $pidfile && ! -e ${pidfile%.pid}.rc ]] || continue
+        kill -TERM -- "-$(<"$pidfile")" 2>/dev/null || true
+    done
 }
 
 # results NAME [JOB]: wait for the job that made NAME (default: the job NAME)
