@@ -134,7 +134,7 @@ refused_by() {
 }
 
 @test "labs/lost-update: the starter loses updates, the solution passes" {
-    refused_by lost-update 'FAIL: 4 workers x 3000 additions: the counter is [0-9]+, not 12000'
+    refused_by lost-update 'FAIL: 4 workers x 10000 additions: the counter is [0-9]+, not 40000'
 }
 
 @test "labs/leftovers: the starter leaves its segment on SIGINT, the solution passes" {

@@ -21,7 +21,7 @@ run_adds() {
         fail "the program left System V objects behind (semctl IPC_RMID before it exits): $(cat "$OUT/left")"
 }
 
-@test "lost-update: 4 workers x 3000 additions, then 2 x 2000: the counter ends at 12000, then 4000" {
-    run_adds 4 3000
-    run_adds 2 2000
+@test "lost-update: 4 workers x 10000 additions, then 2 x 10000: the counter ends at 40000, then 20000" {
+    run_adds 4 10000
+    run_adds 2 10000
 }

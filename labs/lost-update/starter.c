@@ -5,14 +5,12 @@
  *     cc -Wall -Wextra -o starter starter.c && ./starter 4 20000
  *
  * counter++ is three steps: load the counter, add 1, store it back.  Here the
- * worker yields the CPU (sched_yield) between the load and the store: that
+ * worker does a little work (stretch) between the load and the store: that
  * widens the window between them, so that what happens in it happens on
- * every run, even on one CPU.  Without it the same thing happens, only more
- * rarely.
+ * every run.  Without it the same thing happens, only more rarely.
  */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +19,22 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* A little work between the load and the store: it widens the window in
+ * which another worker can load the same value.  (Not a sleep: a process
+ * never gives the CPU away here of its own accord.) */
+static void stretch(void)
+{
+    for (volatile int i = 0; i < 5000; i++)
+        ;
+}
+
 static void worker(volatile long *counter, long adds, int gate)
 {
     char c;
     read(gate, &c, 1);  /* returns 0 when the parent closes the gate: go */
     for (long k = 0; k < adds; k++) {
         long value = *counter;  /* load */
-        sched_yield();
+        stretch();
         *counter = value + 1;   /* add, store */
     }
     _exit(0);
