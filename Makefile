@@ -126,7 +126,8 @@ $(CHECKDIR)/obj/%.o: %.c build/flags
 
 -include $(wildcard $(OBJ)/*/*.d $(CHECKDIR)/obj/*/*.d)
 
-# `make test`: the Bats files in tests/, four at a time (tests/run).  `make stress`: the long cases, in tests/stress/.
+# `make test`: the Bats files in tests/, four at a time (tests/run).
+# `make stress`: the long cases, in tests/stress/.
 BATS_CHECK = command -v $(BATS) >/dev/null 2>&1 || { \
 	echo "make $@ needs bats (Bats 1.5 or later): apt-get install bats" >&2; exit 1; }
 
