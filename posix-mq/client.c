@@ -14,19 +14,9 @@
  *
  * Usage: posix-mq/client [-N NAME] [-P PRIO] [-q] [-d MS] [-v] [--small-buffer] [MESSAGE...]
  */
-#include "../common/common.h"
 #include "pmq.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
-#include <mqueue.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 static const char usage[] =
     "usage: posix-mq/client [-N NAME] [-P PRIO] [-q] [-d MS] [-v] [--small-buffer] [MESSAGE...]\n"
@@ -55,31 +45,21 @@ static int status;                /* 1 once a message was refused */
 static struct pmq_msg msg;        /* one buffer: one request in flight at a time */
 
 static bool options(int argc, char *argv[]);
-static void find_server(void);
-static void check_server(void);
-static void remove_reply_queue(void);
-static void ask(const char *text, size_t len);
-static void ask_stdin(void);
-static void shut_down_server(void);
+static void find_server(void), check_server(void), remove_reply_queue(void);
+static void ask(const char *text, size_t len), ask_stdin(void), shut_down_server(void);
 
 /* Ours alone: O_EXCL, mode 0600, room for the one reply we wait for. */
 static void create_reply_queue(void)
 {
     struct mq_attr attr = { .mq_maxmsg = 1, .mq_msgsize = PMQ_MSGSIZE };
+    int tries = 0;                /* EEXIST: a killed client had our pid */
     reply_names(&mine, names.queue, getpid());
-    for (int tries = 0; replies == (mqd_t)-1; tries++) {
+    do
         replies = (mqd_t)traced(mq_open(mine.queue, O_RDONLY | O_CREAT | O_EXCL, 0600, &attr),
                                 "mq_open(\"%s\", O_RDONLY|O_CREAT|O_EXCL, 0600, {mq_maxmsg=1, "
                                 "mq_msgsize=%ld})", mine.queue, attr.mq_msgsize);
-        if (replies == (mqd_t)-1 && (errno != EEXIST || tries == 2))
-            die("mq_open %s", mine.queue);
-        if (replies == (mqd_t)-1)
-            remove_leftover(&mine);   /* a killed client had our pid */
-    }
-    struct stat st;               /* Linux: its inode, the id on our record */
-    if (traced(fstat(replies, &st), "fstat(%d)", replies) == -1)
-        die("fstat %s", mine.queue);
-    owner_write(mine.record, (long)st.st_ino);
+    while (replies == (mqd_t)-1 && open_again(&mine, 1, &tries));
+    created(replies, &mine);
 }
 
 int main(int argc, char *argv[])
@@ -88,10 +68,7 @@ int main(int argc, char *argv[])
     bool quit = options(argc, argv);
     server_names(&names, given);
     catch_stop_signals();         /* a stop signal ends a wait: we clean up and exit */
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)  /* | head must not kill us before that */
-        die("signal SIGPIPE");
-    if (atexit(remove_reply_queue) != 0)
-        die_msg("atexit failed");
+    exit_cleanly(remove_reply_queue);
     /* Find the server's queue, never create it: no O_CREAT. */
     to_server = (mqd_t)traced(mq_open(names.queue, O_WRONLY), "mq_open(\"%s\", O_WRONLY)",
                               names.queue);
@@ -244,10 +221,7 @@ static void check_server(void)
 
 static bool options(int argc, char *argv[])
 {
-    static const struct option longopts[] = {
-        { "small-buffer", no_argument, NULL, 'S' },
-        { NULL, 0, NULL, 0 },
-    };
+    static const struct option longopts[] = { { "small-buffer", no_argument, NULL, 'S' }, { 0 } };
     bool quit = false;
     opterr = 0;
     int c;
@@ -274,9 +248,7 @@ static bool options(int argc, char *argv[])
 /* The server that made the queue we opened, from its creator record. */
 static void find_server(void)
 {
-    struct stat st;               /* Linux: the queue's inode, to match the record */
-    if (traced(fstat(to_server, &st), "fstat(%d)", to_server) == -1)
-        die("fstat %s", names.queue);
+    struct stat st = stat_queue(to_server, names.queue);   /* its inode: the record's id */
     if (owner_read(names.record, &server) != 1 || (unsigned long)server.id != st.st_ino)
         die_msg("queue %s has no posix-mq/server on record in %s/%s (start posix-mq/server "
                 "first)", names.queue, ipc_dir(), names.record);

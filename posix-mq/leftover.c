@@ -1,60 +1,43 @@
 /* posix-mq/leftover.c - the queues' names, their limits, what a killed run leaves.
  *
- * kill -9 cannot be caught: a POSIX queue, like a System V one, stays in the
- * kernel (until mq_unlink(), a reboot, or the end of its IPC namespace).  The
- * next run removes it only when it is provably stale, the one verdict of
- * objects.h (require_stale):
- *   - ours: our uid owns it, mode 0600 (fstat() on the descriptor: Linux);
- *   - its creator: a queue records none, so each creator keeps a record
- *     (owner_write(): pid, start time, and the queue's inode as its id).  A
- *     queue that no record names, or another queue under the recorded name
- *     (another inode), was not provably made by us: refused, never guessed;
- *   - its users: counted nowhere, not provable; the record is the proof: a
- *     client waits on the server's queue only while that server runs (it
- *     looks every second), and nobody but its client reads a reply queue.
- * A client killed by kill -9 leaves its reply queue NAME.PID and its record:
- * the server removes it when it finds the client gone (a reply it cannot
- * deliver, its start, --cleanup), by its record: without /dev/mqueue mounted
- * nothing can list the queues there are.
+ * kill -9 leaves a POSIX queue in the kernel, like a System V one.  The next
+ * run removes it only when it is provably stale (objects.h, require_stale):
+ * ours (our uid, mode 0600: fstat() on the descriptor, Linux), and its creator
+ * gone.  A queue records no creator, so each creator keeps a record, with the
+ * queue's inode as its id: a queue no record names was not provably made by
+ * us, and is refused, never guessed.  Its users are counted nowhere, but a
+ * client waits on the server's queue only while that server runs (it looks
+ * every second), and nobody but its client reads a reply queue.  Without
+ * /dev/mqueue mounted nothing lists the queues there are: the reply queue a
+ * killed client leaves is found by its record, NAME.PID.owner.
  */
 #include "pmq.h"
 
-#include "../common/common.h"
-
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <mqueue.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 void server_names(struct pmq_names *n, const char *given)
 {
-    if (given == NULL) {
+    size_t len = given == NULL ? 0 : strlen(given);
+    if (given == NULL)
         posix_name(n->queue, sizeof n->queue, "mq");
-    } else {
-        size_t len = strlen(given);
-        if (given[0] != '/' || len < 2 || len >= PMQ_NAME_MAX || strcmp(given, "/.") == 0 ||
-            strcmp(given, "/..") == 0 || strspn(given + 1, "abcdefghijklmnopqrstuvwxyz"
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != len - 1)
-            usage_error("-N: '%s' is not a queue name: '/' and then 1 to %d letters, digits, "
-                        "'.', '_' or '-'", given, PMQ_NAME_MAX - 1);
-        snprintf(n->queue, sizeof n->queue, "%s", given);
-    }
+    else if (given[0] != '/' || len < 2 || len >= PMQ_NAME_MAX || strcmp(given, "/.") == 0 ||
+             strcmp(given, "/..") == 0 || strspn(given + 1, "abcdefghijklmnopqrstuvwxyz"
+                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != len - 1)
+        usage_error("-N: '%s' is not a queue name: '/' and then 1 to %d letters, digits, "
+                    "'.', '_' or '-'", given, PMQ_NAME_MAX - 1);
+    else
+        memcpy(n->queue, given, len + 1);
     snprintf(n->record, sizeof n->record, "%s.owner", n->queue + 1);
 }
 
 void reply_names(struct pmq_names *n, const char *server, long pid)
 {
-    char queue[sizeof n->queue + 16];    /* checked below: fits */
-    snprintf(queue, sizeof queue, "%s.%ld", server, pid);
-    if (strlen(queue) >= sizeof n->queue)
-        die_msg("queue name too long: %s", queue);
-    memcpy(n->queue, queue, sizeof n->queue);
+    if (snprintf(n->queue, sizeof n->queue, "%s.%ld", server, pid) >= (int)sizeof n->queue)
+        die_msg("queue name too long: %s.%ld", server, pid);
     snprintf(n->record, sizeof n->record, "%s.owner", n->queue + 1);
 }
 
@@ -69,8 +52,7 @@ long mq_limit(const char *which)
     return strtol(buf, NULL, 10);
 }
 
-/* Why mq_open(O_CREAT) failed, where the reason is a limit. */
-noreturn void open_failed(const char *queue, long maxmsg)
+static noreturn void open_failed(const char *queue, long maxmsg)
 {
     int err = errno;
     struct rlimit rl;
@@ -89,6 +71,29 @@ noreturn void open_failed(const char *queue, long maxmsg)
     die("mq_open %s", queue);
 }
 
+struct stat stat_queue(mqd_t q, const char *name)
+{
+    struct stat st;               /* Linux: mqd_t is a descriptor of the mqueue fs */
+    if (traced(fstat(q, &st), "fstat(%d)", q) == -1)
+        die("fstat %s", name);
+    return st;
+}
+
+bool open_again(const struct pmq_names *n, long maxmsg, int *tries)
+{
+    if (errno != EEXIST || ++*tries == 3)
+        open_failed(n->queue, maxmsg);
+    remove_leftover(n);
+    return true;
+}
+
+struct stat created(mqd_t q, const struct pmq_names *n)
+{
+    struct stat st = stat_queue(q, n->queue);
+    owner_write(n->record, (long)st.st_ino);       /* the inode: the record's id */
+    return st;
+}
+
 bool look(const char *name, struct pmq_look *l)
 {
     /* O_NONBLOCK: opening a queue never waits anyway; reading it would. */
@@ -101,13 +106,12 @@ bool look(const char *name, struct pmq_look *l)
                 "not touched.\nIf it is yours to remove: rm /dev/mqueue%s", name, name);
     if (q == (mqd_t)-1)
         die("mq_open %s", name);
-    struct stat st;
+    struct stat st = stat_queue(q, name);
     struct mq_attr a;
-    if (traced(fstat(q, &st), "fstat(%d)", q) == -1 ||       /* Linux: mqd_t is an fd */
-        traced(mq_getattr(q, &a), "mq_getattr(%d)", q) == -1)
-        die("fstat %s", name);
+    if (traced(mq_getattr(q, &a), "mq_getattr(%d)", q) == -1)
+        die("mq_getattr %s", name);
     (void)traced(mq_close(q), "mq_close(%d)", q);             /* only looked */
-    *l = (struct pmq_look){ .uid = st.st_uid, .mode = st.st_mode & 07777,
+    *l = (struct pmq_look){ .ours = st.st_uid == geteuid() && (st.st_mode & 07777) == 0600,
                             .ino = (unsigned long)st.st_ino, .msgs = a.mq_curmsgs };
     return true;
 }
@@ -122,9 +126,9 @@ void remove_leftover(const struct pmq_names *n)
 {
     static char what[PMQ_NAME_MAX + 32], remove[PMQ_NAME_MAX + 32], path[PATH_MAX];
     struct pmq_look l;
+    struct owner o;
     if (!look(n->queue, &l))
         return;                   /* gone meanwhile */
-    struct owner o;
     int rec = owner_read(n->record, &o);
     if (rec == -1)
         die_msg("%s is not a record of ours: not touched (remove it, or set IPC_DEMO_DIR)",
@@ -132,19 +136,13 @@ void remove_leftover(const struct pmq_names *n)
     bool named = rec == 1 && (unsigned long)o.id == l.ino;
     snprintf(what, sizeof what, "message queue %s", n->queue);
     snprintf(remove, sizeof remove, "rm /dev/mqueue%s", n->queue);
-    struct leftover left = {
-        .what = what,
-        .ours = l.uid == geteuid() && l.mode == 0600,
-        .creator = named ? o.pid : 0,
-        .creator_running = named && owner_running(&o),
-        .users = 0,               /* not provable: see the top of this file */
-        .remove = remove,
-    };
-    if (left.ours && !named)
+    if (l.ours && !named)
         die_msg("%s has no creator on record in %s: nothing proves it stale, so it is not "
                 "touched.\nIf nothing of ours is running, remove it with: %s", what,
                 ipc_path(path, sizeof path, n->record), remove);
-    require_stale(&left);
+    require_stale(&(struct leftover){ .what = what, .ours = l.ours, .remove = remove,
+                                      .creator = named ? o.pid : 0, .users = 0, /* above */
+                                      .creator_running = named && owner_running(&o) });
     unlink_queue(n->queue);
     say("removed message queue %s, %ld message%s left in it", n->queue, l.msgs,
         l.msgs == 1 ? "" : "s");
@@ -159,7 +157,7 @@ bool remove_orphan(const char *server, long pid)
     if (owner_read(n.record, &o) != 1 || owner_running(&o))
         return false;             /* a live client, or no record of ours */
     bool there = look(n.queue, &l);
-    if (there && l.uid == geteuid() && l.mode == 0600 && l.ino == (unsigned long)o.id) {
+    if (there && l.ours && l.ino == (unsigned long)o.id) {
         unlink_queue(n.queue);
         say("client %ld is gone: removed its reply queue %s, %ld message%s left in it", pid,
             n.queue, l.msgs, l.msgs == 1 ? "" : "s");
@@ -208,4 +206,14 @@ int cleanup(const struct pmq_names *n)
         say("nothing to clean up: no queue %s, no record of a server or client that is gone",
             n->queue);
     return 0;
+}
+
+/* A write into a closed stdout fails (say() lets it go) instead of killing us
+ * before REMOVE, at exit, takes our queue away. */
+void exit_cleanly(void (*remove)(void))
+{
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+        die("signal SIGPIPE");
+    if (atexit(remove) != 0)
+        die_msg("atexit failed");
 }
