@@ -42,7 +42,7 @@ static struct owner server;       /* the server's creator record */
 static uint32_t seq;              /* requests sent so far */
 static unsigned count;            /* messages handled so far, sent or refused */
 static int status;                /* 1 once a message was refused */
-static struct pmq_msg msg;        /* one buffer: one request in flight at a time */
+static struct pmq_msg msg;        /* one request in flight at a time */
 
 static bool options(int argc, char *argv[]);
 static void find_server(void), check_server(void), remove_reply_queue(void);
@@ -91,8 +91,7 @@ int main(int argc, char *argv[])
     return status;
 }
 
-/* A second from now: mq_timedsend() and mq_timedreceive() take a deadline on
- * CLOCK_REALTIME, not a duration. */
+/* A second from now: a deadline on CLOCK_REALTIME, not a duration. */
 static struct timespec in_a_while(void)
 {
     struct timespec t;
@@ -102,8 +101,7 @@ static struct timespec in_a_while(void)
     return t;
 }
 
-/* A wait that failed: a stop signal (caught now or a moment before the wait
- * began), or the second is up: look at the server. */
+/* A wait failed: a stop signal (now or just before it), or the second is up. */
 static void waited(const char *call)
 {
     if (stop_signal)
@@ -118,9 +116,8 @@ static void send_request(enum pmq_kind kind, const char *text, size_t len)
 {
     msg = (struct pmq_msg){ .kind = kind, .pid = (int32_t)getpid(), .seq = ++seq };
     memcpy(msg.text, text, len);
-    for (;;) {
+    for (;;) {                    /* waits while the server's queue is full */
         struct timespec t = in_a_while();
-        /* Waits while the server's queue is full (mq_maxmsg), a second at a time. */
         if (traced(mq_timedsend(to_server, (const char *)&msg, PMQ_HEADER + len, prio, &t),
                    "mq_timedsend(%d, %zu, %u, 1 s)", to_server, PMQ_HEADER + len, prio) == 0)
             return;
@@ -185,8 +182,7 @@ static void shut_down_server(void)
     say("the server is shutting down and removes the queue");
 }
 
-/* atexit(): our queue goes on every way out (kill -9 aside: the server finds
- * it by our record, posix-mq/leftover.c). */
+/* atexit(): our queue goes on every way out (kill -9: the server finds it). */
 static void remove_reply_queue(void)
 {
     if (to_server != (mqd_t)-1)
@@ -201,9 +197,8 @@ static void remove_reply_queue(void)
     owner_remove(mine.record);
 }
 
-/* Nothing tells a client that its server was killed: after each second of
- * waiting it looks.  A server that stops as it should removes its queue's
- * name: a queue still there under that name, the same inode, was left. */
+/* Nothing tells a client that its server was killed: it looks every second.
+ * A server that stops as it should removes its queue's name. */
 static void check_server(void)
 {
     struct pmq_look l;
@@ -237,7 +232,6 @@ static bool options(int argc, char *argv[])
         default: bad_option(c, argv);
         }
     }
-    /* A MESSAGE that can never be sent is a usage error, found before any. */
     for (int i = optind; i < argc; i++)
         if (strlen(argv[i]) > PMQ_TEXT_MAX)
             usage_error("MESSAGE %d is %zu bytes long: a message carries at most %d",
@@ -245,10 +239,10 @@ static bool options(int argc, char *argv[])
     return quit;
 }
 
-/* The server that made the queue we opened, from its creator record. */
+/* The server that made the queue we opened: its inode is its record's id. */
 static void find_server(void)
 {
-    struct stat st = stat_queue(to_server, names.queue);   /* its inode: the record's id */
+    struct stat st = stat_queue(to_server, names.queue);
     if (owner_read(names.record, &server) != 1 || (unsigned long)server.id != st.st_ino)
         die_msg("queue %s has no posix-mq/server on record in %s/%s (start posix-mq/server "
                 "first)", names.queue, ipc_dir(), names.record);
@@ -261,8 +255,7 @@ static void ask_line(const char *line, size_t len, size_t dropped, void *arg)
     ask(line, len + dropped);     /* too long if anything was dropped: refused */
 }
 
-/* Each line of stdin is a message. */
-static void ask_stdin(void)
+static void ask_stdin(void)       /* each line of stdin is a message */
 {
     struct lines lines = { .used = 0 };
     char buf[4096];

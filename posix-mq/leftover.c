@@ -1,15 +1,12 @@
 /* posix-mq/leftover.c - the queues' names, their limits, what a killed run leaves.
  *
- * kill -9 leaves a POSIX queue in the kernel, like a System V one.  The next
- * run removes it only when it is provably stale (objects.h, require_stale):
- * ours (our uid, mode 0600: fstat() on the descriptor, Linux), and its creator
- * gone.  A queue records no creator, so each creator keeps a record, with the
- * queue's inode as its id: a queue no record names was not provably made by
- * us, and is refused, never guessed.  Its users are counted nowhere, but a
- * client waits on the server's queue only while that server runs (it looks
- * every second), and nobody but its client reads a reply queue.  Without
- * /dev/mqueue mounted nothing lists the queues there are: the reply queue a
- * killed client leaves is found by its record, NAME.PID.owner.
+ * kill -9 leaves a queue in the kernel.  The next run removes it only when it
+ * is provably stale (require_stale): ours (uid, mode 0600: fstat(), Linux) and
+ * its creator gone, by the creator's record, whose id is the queue's inode; a
+ * queue no record names is refused, never guessed.  Users are counted nowhere,
+ * but a client waits only while its server runs, and nobody else reads a
+ * reply queue.  Nothing lists the queues (without /dev/mqueue mounted): the
+ * reply queue a killed client leaves is found by its record, NAME.PID.owner.
  */
 #include "pmq.h"
 
@@ -52,10 +49,15 @@ long mq_limit(const char *which)
     return strtol(buf, NULL, 10);
 }
 
-static noreturn void open_failed(const char *queue, long maxmsg)
+bool open_again(const struct pmq_names *n, long maxmsg, int *tries)
 {
     int err = errno;
     struct rlimit rl;
+    const char *queue = n->queue;
+    if (err == EEXIST && ++*tries < 3) {
+        remove_leftover(n);
+        return true;
+    }
     if (err == EINVAL && maxmsg > mq_limit("msg_max"))
         die_msg("mq_open %s: %s: mq_maxmsg %ld is above /proc/sys/fs/mqueue/msg_max, %ld: "
                 "only a process with CAP_SYS_RESOURCE (root) may ask for more", queue,
@@ -73,18 +75,10 @@ static noreturn void open_failed(const char *queue, long maxmsg)
 
 struct stat stat_queue(mqd_t q, const char *name)
 {
-    struct stat st;               /* Linux: mqd_t is a descriptor of the mqueue fs */
+    struct stat st;               /* Linux: mqd_t is a file descriptor */
     if (traced(fstat(q, &st), "fstat(%d)", q) == -1)
         die("fstat %s", name);
     return st;
-}
-
-bool open_again(const struct pmq_names *n, long maxmsg, int *tries)
-{
-    if (errno != EEXIST || ++*tries == 3)
-        open_failed(n->queue, maxmsg);
-    remove_leftover(n);
-    return true;
 }
 
 struct stat created(mqd_t q, const struct pmq_names *n)
@@ -96,7 +90,6 @@ struct stat created(mqd_t q, const struct pmq_names *n)
 
 bool look(const char *name, struct pmq_look *l)
 {
-    /* O_NONBLOCK: opening a queue never waits anyway; reading it would. */
     mqd_t q = (mqd_t)traced(mq_open(name, O_RDONLY | O_NONBLOCK),
                             "mq_open(\"%s\", O_RDONLY|O_NONBLOCK)", name);
     if (q == (mqd_t)-1 && errno == ENOENT)

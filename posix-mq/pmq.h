@@ -54,7 +54,7 @@ struct pmq_look { bool ours; unsigned long ino; long msgs; };
 bool look(const char *name, struct pmq_look *l);
 struct stat stat_queue(mqd_t q, const char *name);    /* fstat(), or exit 1 */
 /* mq_open(O_CREAT | O_EXCL) of N failed: on EEXIST, true once the leftover is
- * gone (at most twice); else say why, when a limit is the reason; exit 1. */
+ * gone (twice at most); else say why (which limit, if one), exit 1. */
 bool open_again(const struct pmq_names *n, long maxmsg, int *tries);
 struct stat created(mqd_t q, const struct pmq_names *n);  /* stat, creator record */
 /* NAME is there: return once it is gone, removed when provably stale; else

@@ -1,12 +1,11 @@
 /* posix-mq/server - answers requests on a POSIX message queue.
  *
  * The lesson: a POSIX queue is found by a name, "/something", and, on Linux,
- * it is a file descriptor: one poll() waits for a request on the queue and for
- * a stop signal on a signalfd at once, so nothing needs a timer to notice
- * either.  Every message has a priority, and mq_receive() always takes the
- * oldest of the highest priority out first: with -d, requests queue up while
- * the server pauses, and the most urgent one is answered first.  The queue
- * lives in the kernel until mq_unlink() removes its name.
+ * it is a file descriptor: one poll() waits for a request on the queue and a
+ * stop signal on a signalfd at once, with no timer.  mq_receive() takes the
+ * oldest message of the highest priority first: with -d, requests queue up
+ * and the most urgent is answered first.  The queue lives in the kernel until
+ * mq_unlink() removes its name.
  *
  * Observe: -d 2000 and clients with -P 1, -P 9; cat /dev/mqueue/NAME; -v.
  * Partner: posix-mq/client.  What a killed run leaves: posix-mq/leftover.c.
@@ -26,10 +25,9 @@ static const char usage[] =
     "standard output goes away (| head: exit 1).  The queue is removed on the way out.\n"
     "  -N NAME    the queue's name: '/' and 1 to 199 letters, digits, '.', '_', '-'\n"
     "             (default /ipc-demos-DEV-INO-mq, from $IPC_DEMO_DIR's identity)\n"
-    "  -m MAXMSG  mq_maxmsg, how many messages the queue holds (default 10); above\n"
-    "             /proc/sys/fs/mqueue/msg_max only with CAP_SYS_RESOURCE (else EINVAL)\n"
-    "  -d MS      pause MS milliseconds before taking each request out, so that\n"
-    "             others queue up behind it: the highest priority comes out first\n"
+    "  -m MAXMSG  mq_maxmsg, messages the queue holds (default 10); above msg_max\n"
+    "             (/proc/sys/fs/mqueue) only with CAP_SYS_RESOURCE (else EINVAL)\n"
+    "  -d MS      pause MS milliseconds before taking each request out: others queue up\n"
     "  -v         trace every queue, poll() and signalfd call on stderr\n"
     "  --cleanup  remove what a killed server or client left (queues, records), exit\n"
     "  -h         show this help\n";
@@ -66,9 +64,8 @@ static int stop_signals_fd(void)
     return fd;
 }
 
-/* O_EXCL: a leftover, or someone else's queue by that name, is looked at
- * (leftover.c), never silently shared.  O_NONBLOCK: poll() says when a request
- * is there.  The size is fixed here, once: mq_maxmsg messages of mq_msgsize. */
+/* O_EXCL: a queue already there is judged (leftover.c), never shared.  The
+ * size is fixed here, once.  O_NONBLOCK: poll() says when a request is there. */
 static mqd_t create_queue(void)
 {
     struct mq_attr attr = { .mq_maxmsg = maxmsg, .mq_msgsize = PMQ_MSGSIZE };
@@ -125,8 +122,7 @@ static void read_stop_signal(void)
     stopped_by = (int)si.ssi_signo;
 }
 
-/* -d: a pause before each request comes out, watching the signalfd only:
- * meanwhile more requests queue up, sorted by the kernel, highest first. */
+/* -d: a pause watching the signalfd only, while more requests queue up. */
 static bool take_request(void)
 {
     static struct pmq_msg req;
@@ -230,7 +226,6 @@ static void remove_queue(void)
     if (mqd == (mqd_t)-1)
         return;
     (void)traced(mq_close(mqd), "mq_close(%d)", mqd);
-    mqd = (mqd_t)-1;
     if (traced(mq_unlink(names.queue), "mq_unlink(\"%s\")", names.queue) == 0)
         say("removed the queue (mq_unlink): %s is gone", names.queue);
     else if (errno != ENOENT)
