@@ -2,12 +2,11 @@
  * queue of its own.
  *
  * The lesson: a POSIX message has no type to pick out one's own replies by,
- * so each client creates a queue of its own, NAME.PID (mq_open with O_CREAT |
- * O_EXCL), which the server finds from the pid in the request, and removes it
- * (mq_unlink) on every way out.  A request goes in with a priority (-P): the
- * server gets the highest first.  Every wait is bounded: mq_timedsend() and
- * mq_timedreceive() give up after a second, the client looks whether its
- * server still runs, and waits again.  A queue has no end of file.
+ * so each client creates a queue of its own, NAME.PID (O_CREAT | O_EXCL), the
+ * server finds it from the pid in the request, and the client removes it
+ * (mq_unlink) on every way out.  A request has a priority (-P): the highest
+ * comes out first.  A queue has no end of file, so every wait is bounded:
+ * after a second the client looks whether its server still runs.
  *
  * Observe: clients with -P 1 and -P 9 against posix-mq/server -d 2000; -v.
  * Partner: posix-mq/server (start it first: the client never creates its queue).

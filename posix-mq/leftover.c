@@ -33,8 +33,7 @@ void server_names(struct pmq_names *n, const char *given)
 
 void reply_names(struct pmq_names *n, const char *server, long pid)
 {
-    if (snprintf(n->queue, sizeof n->queue, "%s.%ld", server, pid) >= (int)sizeof n->queue)
-        die_msg("queue name too long: %s.%ld", server, pid);
+    snprintf(n->queue, sizeof n->queue, "%s.%ld", server, pid);   /* room for a pid */
     snprintf(n->record, sizeof n->record, "%s.owner", n->queue + 1);
 }
 
@@ -47,30 +46,6 @@ long mq_limit(const char *which)
         die("read %s", path);
     fclose(f);                    /* read-only: nothing can be lost */
     return strtol(buf, NULL, 10);
-}
-
-bool open_again(const struct pmq_names *n, long maxmsg, int *tries)
-{
-    int err = errno;
-    struct rlimit rl;
-    const char *queue = n->queue;
-    if (err == EEXIST && ++*tries < 3) {
-        remove_leftover(n);
-        return true;
-    }
-    if (err == EINVAL && maxmsg > mq_limit("msg_max"))
-        die_msg("mq_open %s: %s: mq_maxmsg %ld is above /proc/sys/fs/mqueue/msg_max, %ld: "
-                "only a process with CAP_SYS_RESOURCE (root) may ask for more", queue,
-                strerror(err), maxmsg, mq_limit("msg_max"));
-    if (err == EMFILE && getrlimit(RLIMIT_MSGQUEUE, &rl) == 0)
-        die_msg("mq_open %s: %s: %ld messages of %ld bytes would take more than this user's "
-                "RLIMIT_MSGQUEUE (ulimit -q), %llu bytes in all queues", queue,
-                strerror(err), maxmsg, PMQ_MSGSIZE, (unsigned long long)rl.rlim_cur);
-    if (err == ENOSPC)
-        die_msg("mq_open %s: %s: /proc/sys/fs/mqueue/queues_max, %ld, queues exist already",
-                queue, strerror(err), mq_limit("queues_max"));
-    errno = err;
-    die("mq_open %s", queue);
 }
 
 struct stat stat_queue(mqd_t q, const char *name)
@@ -115,13 +90,15 @@ static void unlink_queue(const char *name)
         die("mq_unlink %s", name);
 }
 
-void remove_leftover(const struct pmq_names *n)
+/* N, removed when provably stale (true); else say why not, with the exact
+ * command, and exit 1.  False: there is no N. */
+static bool remove_leftover(const struct pmq_names *n)
 {
-    static char what[PMQ_NAME_MAX + 32], remove[PMQ_NAME_MAX + 32], path[PATH_MAX];
+    static char what[PMQ_NAME_MAX + 48], remove[PMQ_NAME_MAX + 48], path[PATH_MAX];
     struct pmq_look l;
     struct owner o;
     if (!look(n->queue, &l))
-        return;                   /* gone meanwhile */
+        return false;
     int rec = owner_read(n->record, &o);
     if (rec == -1)
         die_msg("%s is not a record of ours: not touched (remove it, or set IPC_DEMO_DIR)",
@@ -139,6 +116,31 @@ void remove_leftover(const struct pmq_names *n)
     unlink_queue(n->queue);
     say("removed message queue %s, %ld message%s left in it", n->queue, l.msgs,
         l.msgs == 1 ? "" : "s");
+    return true;
+}
+
+bool open_again(const struct pmq_names *n, long maxmsg, int *tries)
+{
+    int err = errno;
+    struct rlimit rl;
+    const char *queue = n->queue;
+    if (err == EEXIST && ++*tries < 3) {
+        remove_leftover(n);
+        return true;
+    }
+    if (err == EINVAL && maxmsg > mq_limit("msg_max"))
+        die_msg("mq_open %s: %s: mq_maxmsg %ld is above /proc/sys/fs/mqueue/msg_max, %ld: "
+                "only a process with CAP_SYS_RESOURCE (root) may ask for more", queue,
+                strerror(err), maxmsg, mq_limit("msg_max"));
+    if (err == EMFILE && getrlimit(RLIMIT_MSGQUEUE, &rl) == 0)
+        die_msg("mq_open %s: %s: %ld messages of %ld bytes would take more than this user's "
+                "RLIMIT_MSGQUEUE (ulimit -q), %llu bytes in all queues", queue,
+                strerror(err), maxmsg, PMQ_MSGSIZE, (unsigned long long)rl.rlim_cur);
+    if (err == ENOSPC)
+        die_msg("mq_open %s: %s: /proc/sys/fs/mqueue/queues_max, %ld, queues exist already",
+                queue, strerror(err), mq_limit("queues_max"));
+    errno = err;
+    die("mq_open %s", queue);
 }
 
 bool remove_orphan(const char *server, long pid)
@@ -169,8 +171,7 @@ int remove_orphans(const char *server)
         die("opendir %s", ipc_dir());
     size_t base = strlen(server + 1);
     int removed = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {        /* SERVER.PID.owner: a client's record */
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {  /* SERVER.PID.owner: a client's */
         char *end;
         if (strncmp(e->d_name, server + 1, base) != 0 || e->d_name[base] != '.')
             continue;
@@ -185,10 +186,7 @@ int remove_orphans(const char *server)
 int cleanup(const struct pmq_names *n)
 {
     struct owner o;
-    struct pmq_look l;
-    bool any = look(n->queue, &l);
-    if (any)
-        remove_leftover(n);       /* exits when it is not provably stale */
+    bool any = remove_leftover(n);
     if (owner_read(n->record, &o) == 1 && !owner_running(&o)) {
         owner_remove(n->record);
         say("removed the record of posix-mq/server %ld, which is gone: %s/%s", (long)o.pid,

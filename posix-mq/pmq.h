@@ -22,8 +22,7 @@
 #include <unistd.h>
 
 /* mq_msgsize is the header and PMQ_TEXT_MAX bytes of text: the kernel itself
- * refuses a longer message (EMSGSIZE).  A reply queue holds one message: a
- * client has one request in flight. */
+ * refuses a longer message (EMSGSIZE). */
 enum { PMQ_TEXT_MAX = 1024, PMQ_MAXMSG = 10, PMQ_NAME_MAX = 200, PMQ_WAIT_MS = 1000 };
 
 enum pmq_kind {
@@ -46,7 +45,7 @@ struct pmq_msg {
 
 /* A queue and its creator record in $IPC_DEMO_DIR: the name without its '/',
  * then ".owner".  The server's is -N NAME (checked) or posix_name()'s. */
-struct pmq_names { char queue[PMQ_NAME_MAX + 1], record[PMQ_NAME_MAX + 8]; };
+struct pmq_names { char queue[PMQ_NAME_MAX + 24], record[PMQ_NAME_MAX + 32]; };
 void server_names(struct pmq_names *n, const char *given);
 void reply_names(struct pmq_names *n, const char *server, long pid);    /* NAME.PID */
 /* Linux: a queue is a file; false when there is no queue by that name. */
@@ -54,12 +53,9 @@ struct pmq_look { bool ours; unsigned long ino; long msgs; };
 bool look(const char *name, struct pmq_look *l);
 struct stat stat_queue(mqd_t q, const char *name);    /* fstat(), or exit 1 */
 /* mq_open(O_CREAT | O_EXCL) of N failed: on EEXIST, true once the leftover is
- * gone (twice at most); else say why (which limit, if one), exit 1. */
+ * gone, provably stale (twice at most); else say why (which limit?), exit 1. */
 bool open_again(const struct pmq_names *n, long maxmsg, int *tries);
 struct stat created(mqd_t q, const struct pmq_names *n);  /* stat, creator record */
-/* NAME is there: return once it is gone, removed when provably stale; else
- * say why not, with the exact command, and exit 1. */
-void remove_leftover(const struct pmq_names *n);
 /* Reply queues of clients that are gone, found by their records; one, by pid. */
 int remove_orphans(const char *server);
 bool remove_orphan(const char *server, long pid);
