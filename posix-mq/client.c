@@ -124,8 +124,8 @@ static void send_request(enum pmq_kind kind, const char *text, size_t len)
     }
 }
 
-/* Wait for the reply to request SEQ: the length of its text. */
-static size_t receive(void)
+/* Wait for the reply of KIND to request SEQ: the length of its text. */
+static size_t receive(enum pmq_kind kind)
 {
     char small[64];               /* --small-buffer */
     char *buf = small_buffer ? small : (char *)&msg;
@@ -141,8 +141,7 @@ static size_t receive(void)
                     strerror(errno), PMQ_MSGSIZE);
         if (n == -1)
             waited("mq_timedreceive");
-        else if ((size_t)n < PMQ_HEADER || msg.seq != seq ||
-                 (msg.kind != PMQ_REPLY && msg.kind != PMQ_BYE))
+        else if ((size_t)n < PMQ_HEADER || msg.seq != seq || msg.kind != kind)
             warn_msg("ignored a malformed reply of %zd bytes", n);
         else
             return (size_t)n - PMQ_HEADER;
@@ -165,9 +164,7 @@ static void ask(const char *text, size_t len)
     send_request(PMQ_REQUEST, text, len);
     escape_text(shown, sizeof shown, text, len);
     say("sent: %s", shown);
-    size_t got = receive();
-    if (msg.kind != PMQ_REPLY)
-        die_msg("unexpected reply of kind %lu to message %u", (unsigned long)msg.kind, count);
+    size_t got = receive(PMQ_REPLY);
     escape_text(shown, sizeof shown, msg.text, got);
     say("reply: %s", shown);
 }
@@ -176,8 +173,7 @@ static void shut_down_server(void)
 {
     send_request(PMQ_SHUTDOWN, "", 0);
     say("asked the server to shut down");
-    if (receive() != 0 || msg.kind != PMQ_BYE)
-        die_msg("unexpected reply of kind %lu to the shutdown request", (unsigned long)msg.kind);
+    receive(PMQ_BYE);
     say("the server is shutting down and removes the queue");
 }
 
