@@ -2,31 +2,20 @@
  * queue of its own.
  *
  * The lesson: a POSIX message has no type to pick out one's own replies by,
- * so each client creates a queue of its own, NAME.PID (mq_open with O_CREAT |
- * O_EXCL), which the server finds from the pid in the request, and removes it
- * (mq_unlink) on every way out.  A request goes in with a priority (-P): the
- * server gets the highest first.  Every wait is bounded: mq_timedsend() and
- * mq_timedreceive() give up after a second, the client looks whether its
- * server still runs, and waits again.  A queue has no end of file.
+ * so each client creates a queue of its own, NAME.PID (O_CREAT | O_EXCL), the
+ * server finds it from the pid in the request, and the client removes it
+ * (mq_unlink) on every way out.  A request has a priority (-P): the highest
+ * comes out first.  A queue has no end of file, so every wait is bounded:
+ * after a second the client looks whether its server still runs.
  *
  * Observe: clients with -P 1 and -P 9 against posix-mq/server -d 2000; -v.
  * Partner: posix-mq/server (start it first: the client never creates its queue).
  *
  * Usage: posix-mq/client [-N NAME] [-P PRIO] [-q] [-d MS] [-v] [--small-buffer] [MESSAGE...]
  */
-#include "../common/common.h"
 #include "pmq.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
-#include <mqueue.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 static const char usage[] =
     "usage: posix-mq/client [-N NAME] [-P PRIO] [-q] [-d MS] [-v] [--small-buffer] [MESSAGE...]\n"
@@ -52,34 +41,24 @@ static struct owner server;       /* the server's creator record */
 static uint32_t seq;              /* requests sent so far */
 static unsigned count;            /* messages handled so far, sent or refused */
 static int status;                /* 1 once a message was refused */
-static struct pmq_msg msg;        /* one buffer: one request in flight at a time */
+static struct pmq_msg msg;        /* one request in flight at a time */
 
 static bool options(int argc, char *argv[]);
-static void find_server(void);
-static void check_server(void);
-static void remove_reply_queue(void);
-static void ask(const char *text, size_t len);
-static void ask_stdin(void);
-static void shut_down_server(void);
+static void find_server(void), check_server(void), remove_reply_queue(void);
+static void ask(const char *text, size_t len), ask_stdin(void), shut_down_server(void);
 
 /* Ours alone: O_EXCL, mode 0600, room for the one reply we wait for. */
 static void create_reply_queue(void)
 {
     struct mq_attr attr = { .mq_maxmsg = 1, .mq_msgsize = PMQ_MSGSIZE };
+    int tries = 0;                /* EEXIST: a killed client had our pid */
     reply_names(&mine, names.queue, getpid());
-    for (int tries = 0; replies == (mqd_t)-1; tries++) {
+    do
         replies = (mqd_t)traced(mq_open(mine.queue, O_RDONLY | O_CREAT | O_EXCL, 0600, &attr),
                                 "mq_open(\"%s\", O_RDONLY|O_CREAT|O_EXCL, 0600, {mq_maxmsg=1, "
                                 "mq_msgsize=%ld})", mine.queue, attr.mq_msgsize);
-        if (replies == (mqd_t)-1 && (errno != EEXIST || tries == 2))
-            die("mq_open %s", mine.queue);
-        if (replies == (mqd_t)-1)
-            remove_leftover(&mine);   /* a killed client had our pid */
-    }
-    struct stat st;               /* Linux: its inode, the id on our record */
-    if (traced(fstat(replies, &st), "fstat(%d)", replies) == -1)
-        die("fstat %s", mine.queue);
-    owner_write(mine.record, (long)st.st_ino);
+    while (replies == (mqd_t)-1 && open_again(&mine, 1, &tries));
+    created(replies, &mine);
 }
 
 int main(int argc, char *argv[])
@@ -88,10 +67,7 @@ int main(int argc, char *argv[])
     bool quit = options(argc, argv);
     server_names(&names, given);
     catch_stop_signals();         /* a stop signal ends a wait: we clean up and exit */
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)  /* | head must not kill us before that */
-        die("signal SIGPIPE");
-    if (atexit(remove_reply_queue) != 0)
-        die_msg("atexit failed");
+    exit_cleanly(remove_reply_queue);
     /* Find the server's queue, never create it: no O_CREAT. */
     to_server = (mqd_t)traced(mq_open(names.queue, O_WRONLY), "mq_open(\"%s\", O_WRONLY)",
                               names.queue);
@@ -114,8 +90,7 @@ int main(int argc, char *argv[])
     return status;
 }
 
-/* A second from now: mq_timedsend() and mq_timedreceive() take a deadline on
- * CLOCK_REALTIME, not a duration. */
+/* A second from now: a deadline on CLOCK_REALTIME, not a duration. */
 static struct timespec in_a_while(void)
 {
     struct timespec t;
@@ -125,8 +100,7 @@ static struct timespec in_a_while(void)
     return t;
 }
 
-/* A wait that failed: a stop signal (caught now or a moment before the wait
- * began), or the second is up: look at the server. */
+/* A wait failed: a stop signal (now or just before it), or the second is up. */
 static void waited(const char *call)
 {
     if (stop_signal)
@@ -141,9 +115,8 @@ static void send_request(enum pmq_kind kind, const char *text, size_t len)
 {
     msg = (struct pmq_msg){ .kind = kind, .pid = (int32_t)getpid(), .seq = ++seq };
     memcpy(msg.text, text, len);
-    for (;;) {
+    for (;;) {                    /* waits while the server's queue is full */
         struct timespec t = in_a_while();
-        /* Waits while the server's queue is full (mq_maxmsg), a second at a time. */
         if (traced(mq_timedsend(to_server, (const char *)&msg, PMQ_HEADER + len, prio, &t),
                    "mq_timedsend(%d, %zu, %u, 1 s)", to_server, PMQ_HEADER + len, prio) == 0)
             return;
@@ -151,8 +124,8 @@ static void send_request(enum pmq_kind kind, const char *text, size_t len)
     }
 }
 
-/* Wait for the reply to request SEQ: the length of its text. */
-static size_t receive(void)
+/* Wait for the reply of KIND to request SEQ: the length of its text. */
+static size_t receive(enum pmq_kind kind)
 {
     char small[64];               /* --small-buffer */
     char *buf = small_buffer ? small : (char *)&msg;
@@ -168,8 +141,7 @@ static size_t receive(void)
                     strerror(errno), PMQ_MSGSIZE);
         if (n == -1)
             waited("mq_timedreceive");
-        else if ((size_t)n < PMQ_HEADER || msg.seq != seq ||
-                 (msg.kind != PMQ_REPLY && msg.kind != PMQ_BYE))
+        else if ((size_t)n < PMQ_HEADER || msg.seq != seq || msg.kind != kind)
             warn_msg("ignored a malformed reply of %zd bytes", n);
         else
             return (size_t)n - PMQ_HEADER;
@@ -192,9 +164,7 @@ static void ask(const char *text, size_t len)
     send_request(PMQ_REQUEST, text, len);
     escape_text(shown, sizeof shown, text, len);
     say("sent: %s", shown);
-    size_t got = receive();
-    if (msg.kind != PMQ_REPLY)
-        die_msg("unexpected reply of kind %lu to message %u", (unsigned long)msg.kind, count);
+    size_t got = receive(PMQ_REPLY);
     escape_text(shown, sizeof shown, msg.text, got);
     say("reply: %s", shown);
 }
@@ -203,13 +173,11 @@ static void shut_down_server(void)
 {
     send_request(PMQ_SHUTDOWN, "", 0);
     say("asked the server to shut down");
-    if (receive() != 0 || msg.kind != PMQ_BYE)
-        die_msg("unexpected reply of kind %lu to the shutdown request", (unsigned long)msg.kind);
+    receive(PMQ_BYE);
     say("the server is shutting down and removes the queue");
 }
 
-/* atexit(): our queue goes on every way out (kill -9 aside: the server finds
- * it by our record, posix-mq/leftover.c). */
+/* atexit(): our queue goes on every way out (kill -9: the server finds it). */
 static void remove_reply_queue(void)
 {
     if (to_server != (mqd_t)-1)
@@ -224,9 +192,8 @@ static void remove_reply_queue(void)
     owner_remove(mine.record);
 }
 
-/* Nothing tells a client that its server was killed: after each second of
- * waiting it looks.  A server that stops as it should removes its queue's
- * name: a queue still there under that name, the same inode, was left. */
+/* Nothing tells a client that its server was killed: it looks every second.
+ * A server that stops as it should removes its queue's name. */
 static void check_server(void)
 {
     struct pmq_look l;
@@ -244,10 +211,7 @@ static void check_server(void)
 
 static bool options(int argc, char *argv[])
 {
-    static const struct option longopts[] = {
-        { "small-buffer", no_argument, NULL, 'S' },
-        { NULL, 0, NULL, 0 },
-    };
+    static const struct option longopts[] = { { "small-buffer", no_argument, NULL, 'S' }, { 0 } };
     bool quit = false;
     opterr = 0;
     int c;
@@ -263,7 +227,6 @@ static bool options(int argc, char *argv[])
         default: bad_option(c, argv);
         }
     }
-    /* A MESSAGE that can never be sent is a usage error, found before any. */
     for (int i = optind; i < argc; i++)
         if (strlen(argv[i]) > PMQ_TEXT_MAX)
             usage_error("MESSAGE %d is %zu bytes long: a message carries at most %d",
@@ -271,12 +234,10 @@ static bool options(int argc, char *argv[])
     return quit;
 }
 
-/* The server that made the queue we opened, from its creator record. */
+/* The server that made the queue we opened: its inode is its record's id. */
 static void find_server(void)
 {
-    struct stat st;               /* Linux: the queue's inode, to match the record */
-    if (traced(fstat(to_server, &st), "fstat(%d)", to_server) == -1)
-        die("fstat %s", names.queue);
+    struct stat st = stat_queue(to_server, names.queue);
     if (owner_read(names.record, &server) != 1 || (unsigned long)server.id != st.st_ino)
         die_msg("queue %s has no posix-mq/server on record in %s/%s (start posix-mq/server "
                 "first)", names.queue, ipc_dir(), names.record);
@@ -289,8 +250,7 @@ static void ask_line(const char *line, size_t len, size_t dropped, void *arg)
     ask(line, len + dropped);     /* too long if anything was dropped: refused */
 }
 
-/* Each line of stdin is a message. */
-static void ask_stdin(void)
+static void ask_stdin(void)       /* each line of stdin is a message */
 {
     struct lines lines = { .used = 0 };
     char buf[4096];

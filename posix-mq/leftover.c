@@ -1,60 +1,39 @@
 /* posix-mq/leftover.c - the queues' names, their limits, what a killed run leaves.
  *
- * kill -9 cannot be caught: a POSIX queue, like a System V one, stays in the
- * kernel (until mq_unlink(), a reboot, or the end of its IPC namespace).  The
- * next run removes it only when it is provably stale, the one verdict of
- * objects.h (require_stale):
- *   - ours: our uid owns it, mode 0600 (fstat() on the descriptor: Linux);
- *   - its creator: a queue records none, so each creator keeps a record
- *     (owner_write(): pid, start time, and the queue's inode as its id).  A
- *     queue that no record names, or another queue under the recorded name
- *     (another inode), was not provably made by us: refused, never guessed;
- *   - its users: counted nowhere, not provable; the record is the proof: a
- *     client waits on the server's queue only while that server runs (it
- *     looks every second), and nobody but its client reads a reply queue.
- * A client killed by kill -9 leaves its reply queue NAME.PID and its record:
- * the server removes it when it finds the client gone (a reply it cannot
- * deliver, its start, --cleanup), by its record: without /dev/mqueue mounted
- * nothing can list the queues there are.
+ * kill -9 leaves a queue in the kernel.  The next run removes it only when it
+ * is provably stale (require_stale): ours (uid, mode 0600: fstat(), Linux) and
+ * its creator gone, by the creator's record, whose id is the queue's inode; a
+ * queue no record names is refused, never guessed.  Users are counted nowhere,
+ * but a client waits only while its server runs, and nobody else reads a
+ * reply queue.  Nothing lists the queues (without /dev/mqueue mounted): the
+ * reply queue a killed client leaves is found by its record, NAME.PID.owner.
  */
 #include "pmq.h"
 
-#include "../common/common.h"
-
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <mqueue.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 void server_names(struct pmq_names *n, const char *given)
 {
-    if (given == NULL) {
+    size_t len = given == NULL ? 0 : strlen(given);
+    if (given == NULL)
         posix_name(n->queue, sizeof n->queue, "mq");
-    } else {
-        size_t len = strlen(given);
-        if (given[0] != '/' || len < 2 || len >= PMQ_NAME_MAX || strcmp(given, "/.") == 0 ||
-            strcmp(given, "/..") == 0 || strspn(given + 1, "abcdefghijklmnopqrstuvwxyz"
-                "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != len - 1)
-            usage_error("-N: '%s' is not a queue name: '/' and then 1 to %d letters, digits, "
-                        "'.', '_' or '-'", given, PMQ_NAME_MAX - 1);
-        snprintf(n->queue, sizeof n->queue, "%s", given);
-    }
+    else if (given[0] != '/' || len < 2 || len >= PMQ_NAME_MAX || strcmp(given, "/.") == 0 ||
+             strcmp(given, "/..") == 0 || strspn(given + 1, "abcdefghijklmnopqrstuvwxyz"
+                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != len - 1)
+        usage_error("-N: '%s' is not a queue name: '/' and then 1 to %d letters, digits, "
+                    "'.', '_' or '-'", given, PMQ_NAME_MAX - 1);
+    else
+        memcpy(n->queue, given, len + 1);
     snprintf(n->record, sizeof n->record, "%s.owner", n->queue + 1);
 }
 
 void reply_names(struct pmq_names *n, const char *server, long pid)
 {
-    char queue[sizeof n->queue + 16];    /* checked below: fits */
-    snprintf(queue, sizeof queue, "%s.%ld", server, pid);
-    if (strlen(queue) >= sizeof n->queue)
-        die_msg("queue name too long: %s", queue);
-    memcpy(n->queue, queue, sizeof n->queue);
+    snprintf(n->queue, sizeof n->queue, "%s.%ld", server, pid);   /* room for a pid */
     snprintf(n->record, sizeof n->record, "%s.owner", n->queue + 1);
 }
 
@@ -69,11 +48,86 @@ long mq_limit(const char *which)
     return strtol(buf, NULL, 10);
 }
 
-/* Why mq_open(O_CREAT) failed, where the reason is a limit. */
-noreturn void open_failed(const char *queue, long maxmsg)
+struct stat stat_queue(mqd_t q, const char *name)
+{
+    struct stat st;               /* Linux: mqd_t is a file descriptor */
+    if (traced(fstat(q, &st), "fstat(%d)", q) == -1)
+        die("fstat %s", name);
+    return st;
+}
+
+struct stat created(mqd_t q, const struct pmq_names *n)
+{
+    struct stat st = stat_queue(q, n->queue);
+    owner_write(n->record, (long)st.st_ino);       /* the inode: the record's id */
+    return st;
+}
+
+bool look(const char *name, struct pmq_look *l)
+{
+    mqd_t q = (mqd_t)traced(mq_open(name, O_RDONLY | O_NONBLOCK),
+                            "mq_open(\"%s\", O_RDONLY|O_NONBLOCK)", name);
+    if (q == (mqd_t)-1 && errno == ENOENT)
+        return false;
+    if (q == (mqd_t)-1 && errno == EACCES)
+        die_msg("message queue %s is not ours (another user's, or a mode that shuts us out): "
+                "not touched.\nIf it is yours to remove: rm /dev/mqueue%s", name, name);
+    if (q == (mqd_t)-1)
+        die("mq_open %s", name);
+    struct stat st = stat_queue(q, name);
+    struct mq_attr a;
+    if (traced(mq_getattr(q, &a), "mq_getattr(%d)", q) == -1)
+        die("mq_getattr %s", name);
+    (void)traced(mq_close(q), "mq_close(%d)", q);             /* only looked */
+    *l = (struct pmq_look){ .ours = st.st_uid == geteuid() && (st.st_mode & 07777) == 0600,
+                            .ino = (unsigned long)st.st_ino, .msgs = a.mq_curmsgs };
+    return true;
+}
+
+static void unlink_queue(const char *name)
+{
+    if (traced(mq_unlink(name), "mq_unlink(\"%s\")", name) == -1 && errno != ENOENT)
+        die("mq_unlink %s", name);
+}
+
+/* N, removed when provably stale (true); else say why not, with the exact
+ * command, and exit 1.  False: there is no N. */
+static bool remove_leftover(const struct pmq_names *n)
+{
+    static char what[PMQ_NAME_MAX + 48], remove[PMQ_NAME_MAX + 48], path[PATH_MAX];
+    struct pmq_look l;
+    struct owner o;
+    if (!look(n->queue, &l))
+        return false;
+    int rec = owner_read(n->record, &o);
+    if (rec == -1)
+        die_msg("%s is not a record of ours: not touched (remove it, or set IPC_DEMO_DIR)",
+                ipc_path(path, sizeof path, n->record));
+    bool named = rec == 1 && (unsigned long)o.id == l.ino;
+    snprintf(what, sizeof what, "message queue %s", n->queue);
+    snprintf(remove, sizeof remove, "rm /dev/mqueue%s", n->queue);
+    if (l.ours && !named)
+        die_msg("%s has no creator on record in %s: nothing proves it stale, so it is not "
+                "touched.\nIf nothing of ours is running, remove it with: %s", what,
+                ipc_path(path, sizeof path, n->record), remove);
+    require_stale(&(struct leftover){ .what = what, .ours = l.ours, .remove = remove,
+                                      .creator = named ? o.pid : 0, .users = 0, /* above */
+                                      .creator_running = named && owner_running(&o) });
+    unlink_queue(n->queue);
+    say("removed message queue %s, %ld message%s left in it", n->queue, l.msgs,
+        l.msgs == 1 ? "" : "s");
+    return true;
+}
+
+bool open_again(const struct pmq_names *n, long maxmsg, int *tries)
 {
     int err = errno;
     struct rlimit rl;
+    const char *queue = n->queue;
+    if (err == EEXIST && ++*tries < 3) {
+        remove_leftover(n);
+        return true;
+    }
     if (err == EINVAL && maxmsg > mq_limit("msg_max"))
         die_msg("mq_open %s: %s: mq_maxmsg %ld is above /proc/sys/fs/mqueue/msg_max, %ld: "
                 "only a process with CAP_SYS_RESOURCE (root) may ask for more", queue,
@@ -89,67 +143,6 @@ noreturn void open_failed(const char *queue, long maxmsg)
     die("mq_open %s", queue);
 }
 
-bool look(const char *name, struct pmq_look *l)
-{
-    /* O_NONBLOCK: opening a queue never waits anyway; reading it would. */
-    mqd_t q = (mqd_t)traced(mq_open(name, O_RDONLY | O_NONBLOCK),
-                            "mq_open(\"%s\", O_RDONLY|O_NONBLOCK)", name);
-    if (q == (mqd_t)-1 && errno == ENOENT)
-        return false;
-    if (q == (mqd_t)-1 && errno == EACCES)
-        die_msg("message queue %s is not ours (another user's, or a mode that shuts us out): "
-                "not touched.\nIf it is yours to remove: rm /dev/mqueue%s", name, name);
-    if (q == (mqd_t)-1)
-        die("mq_open %s", name);
-    struct stat st;
-    struct mq_attr a;
-    if (traced(fstat(q, &st), "fstat(%d)", q) == -1 ||       /* Linux: mqd_t is an fd */
-        traced(mq_getattr(q, &a), "mq_getattr(%d)", q) == -1)
-        die("fstat %s", name);
-    (void)traced(mq_close(q), "mq_close(%d)", q);             /* only looked */
-    *l = (struct pmq_look){ .uid = st.st_uid, .mode = st.st_mode & 07777,
-                            .ino = (unsigned long)st.st_ino, .msgs = a.mq_curmsgs };
-    return true;
-}
-
-static void unlink_queue(const char *name)
-{
-    if (traced(mq_unlink(name), "mq_unlink(\"%s\")", name) == -1 && errno != ENOENT)
-        die("mq_unlink %s", name);
-}
-
-void remove_leftover(const struct pmq_names *n)
-{
-    static char what[PMQ_NAME_MAX + 32], remove[PMQ_NAME_MAX + 32], path[PATH_MAX];
-    struct pmq_look l;
-    if (!look(n->queue, &l))
-        return;                   /* gone meanwhile */
-    struct owner o;
-    int rec = owner_read(n->record, &o);
-    if (rec == -1)
-        die_msg("%s is not a record of ours: not touched (remove it, or set IPC_DEMO_DIR)",
-                ipc_path(path, sizeof path, n->record));
-    bool named = rec == 1 && (unsigned long)o.id == l.ino;
-    snprintf(what, sizeof what, "message queue %s", n->queue);
-    snprintf(remove, sizeof remove, "rm /dev/mqueue%s", n->queue);
-    struct leftover left = {
-        .what = what,
-        .ours = l.uid == geteuid() && l.mode == 0600,
-        .creator = named ? o.pid : 0,
-        .creator_running = named && owner_running(&o),
-        .users = 0,               /* not provable: see the top of this file */
-        .remove = remove,
-    };
-    if (left.ours && !named)
-        die_msg("%s has no creator on record in %s: nothing proves it stale, so it is not "
-                "touched.\nIf nothing of ours is running, remove it with: %s", what,
-                ipc_path(path, sizeof path, n->record), remove);
-    require_stale(&left);
-    unlink_queue(n->queue);
-    say("removed message queue %s, %ld message%s left in it", n->queue, l.msgs,
-        l.msgs == 1 ? "" : "s");
-}
-
 bool remove_orphan(const char *server, long pid)
 {
     struct pmq_names n;
@@ -159,7 +152,7 @@ bool remove_orphan(const char *server, long pid)
     if (owner_read(n.record, &o) != 1 || owner_running(&o))
         return false;             /* a live client, or no record of ours */
     bool there = look(n.queue, &l);
-    if (there && l.uid == geteuid() && l.mode == 0600 && l.ino == (unsigned long)o.id) {
+    if (there && l.ours && l.ino == (unsigned long)o.id) {
         unlink_queue(n.queue);
         say("client %ld is gone: removed its reply queue %s, %ld message%s left in it", pid,
             n.queue, l.msgs, l.msgs == 1 ? "" : "s");
@@ -178,8 +171,7 @@ int remove_orphans(const char *server)
         die("opendir %s", ipc_dir());
     size_t base = strlen(server + 1);
     int removed = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {        /* SERVER.PID.owner: a client's record */
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {  /* SERVER.PID.owner: a client's */
         char *end;
         if (strncmp(e->d_name, server + 1, base) != 0 || e->d_name[base] != '.')
             continue;
@@ -194,10 +186,7 @@ int remove_orphans(const char *server)
 int cleanup(const struct pmq_names *n)
 {
     struct owner o;
-    struct pmq_look l;
-    bool any = look(n->queue, &l);
-    if (any)
-        remove_leftover(n);       /* exits when it is not provably stale */
+    bool any = remove_leftover(n);
     if (owner_read(n->record, &o) == 1 && !owner_running(&o)) {
         owner_remove(n->record);
         say("removed the record of posix-mq/server %ld, which is gone: %s/%s", (long)o.pid,
@@ -208,4 +197,14 @@ int cleanup(const struct pmq_names *n)
         say("nothing to clean up: no queue %s, no record of a server or client that is gone",
             n->queue);
     return 0;
+}
+
+/* A write into a closed stdout fails (say() lets it go) instead of killing us
+ * before REMOVE, at exit, takes our queue away. */
+void exit_cleanly(void (*remove)(void))
+{
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+        die("signal SIGPIPE");
+    if (atexit(remove) != 0)
+        die_msg("atexit failed");
 }

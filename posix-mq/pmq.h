@@ -9,17 +9,20 @@
 #ifndef IPC_DEMOS_PMQ_H
 #define IPC_DEMOS_PMQ_H
 
-#include <limits.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdnoreturn.h>
-#include <sys/types.h>
+#include "../common/common.h"
 
-/* A message carries at most PMQ_TEXT_MAX bytes of text: mq_msgsize is the
- * header and that, so the kernel itself refuses a longer one (EMSGSIZE).  The
- * server's queue holds PMQ_MAXMSG messages unless -m says otherwise; a reply
- * queue holds one: a client has one request in flight. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <mqueue.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* mq_msgsize is the header and PMQ_TEXT_MAX bytes of text: the kernel itself
+ * refuses a longer message (EMSGSIZE). */
 enum { PMQ_TEXT_MAX = 1024, PMQ_MAXMSG = 10, PMQ_NAME_MAX = 200, PMQ_WAIT_MS = 1000 };
 
 enum pmq_kind {
@@ -40,34 +43,24 @@ struct pmq_msg {
 
 /* ---- what makes them robust (not the lesson): posix-mq/leftover.c ---- */
 
-/* The server's queue: -N NAME (checked: a usage error unless it is '/' and 1
- * to PMQ_NAME_MAX - 1 letters, digits, '.', '_' or '-'), else posix_name()
- * "/ipc-demos-DEV-INO-mq" from $IPC_DEMO_DIR.  Its creator record, in
- * $IPC_DEMO_DIR: the name without its '/', then ".owner". */
-struct pmq_names {
-    char queue[PMQ_NAME_MAX + 1], record[PMQ_NAME_MAX + 8];
-};
+/* A queue and its creator record in $IPC_DEMO_DIR: the name without its '/',
+ * then ".owner".  The server's is -N NAME (checked) or posix_name()'s. */
+struct pmq_names { char queue[PMQ_NAME_MAX + 24], record[PMQ_NAME_MAX + 32]; };
 void server_names(struct pmq_names *n, const char *given);
 void reply_names(struct pmq_names *n, const char *server, long pid);    /* NAME.PID */
-
-/* A queue is a file on Linux: fstat() tells its owner, mode and inode (the id
- * a creator record holds).  False when there is no queue by that name. */
-struct pmq_look {
-    uid_t uid;
-    unsigned mode;
-    unsigned long ino;
-    long msgs;
-};
+/* Linux: a queue is a file; false when there is no queue by that name. */
+struct pmq_look { bool ours; unsigned long ino; long msgs; };
 bool look(const char *name, struct pmq_look *l);
-/* NAME is there: return once it is gone, having removed it when it is
- * provably stale; otherwise say why not, with the exact command, and exit 1. */
-void remove_leftover(const struct pmq_names *n);
+struct stat stat_queue(mqd_t q, const char *name);    /* fstat(), or exit 1 */
+/* mq_open(O_CREAT | O_EXCL) of N failed: on EEXIST, true once the leftover is
+ * gone, provably stale (twice at most); else say why (which limit?), exit 1. */
+bool open_again(const struct pmq_names *n, long maxmsg, int *tries);
+struct stat created(mqd_t q, const struct pmq_names *n);  /* stat, creator record */
 /* Reply queues of clients that are gone, found by their records; one, by pid. */
 int remove_orphans(const char *server);
 bool remove_orphan(const char *server, long pid);
 int cleanup(const struct pmq_names *n);         /* --cleanup */
 long mq_limit(const char *which);               /* /proc/sys/fs/mqueue/WHICH */
-/* mq_open(O_CREAT) of QUEUE failed: why, when a limit is the reason; exit 1. */
-noreturn void open_failed(const char *queue, long maxmsg);
+void exit_cleanly(void (*remove)(void));        /* SIGPIPE ignored, atexit(REMOVE) */
 
 #endif

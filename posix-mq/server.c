@@ -1,32 +1,22 @@
 /* posix-mq/server - answers requests on a POSIX message queue.
  *
  * The lesson: a POSIX queue is found by a name, "/something", and, on Linux,
- * it is a file descriptor: one poll() waits for a request on the queue and for
- * a stop signal on a signalfd at once, so nothing needs a timer to notice
- * either.  Every message has a priority, and mq_receive() always takes the
- * oldest of the highest priority out first: with -d, requests queue up while
- * the server pauses, and the most urgent one is answered first.  The queue
- * lives in the kernel until mq_unlink() removes its name.
+ * it is a file descriptor: one poll() waits for a request on the queue and a
+ * stop signal on a signalfd at once, with no timer.  mq_receive() takes the
+ * oldest message of the highest priority first: with -d, requests queue up
+ * and the most urgent is answered first.  The queue lives in the kernel until
+ * mq_unlink() removes its name.
  *
  * Observe: -d 2000 and clients with -P 1, -P 9; cat /dev/mqueue/NAME; -v.
  * Partner: posix-mq/client.  What a killed run leaves: posix-mq/leftover.c.
  *
  * Usage: posix-mq/server [-N NAME] [-m MAXMSG] [-d MS] [-v] [--cleanup]
  */
-#include "../common/common.h"
 #include "pmq.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <getopt.h>
-#include <mqueue.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/signalfd.h>         /* Linux-only */
-#include <sys/stat.h>
-#include <unistd.h>
 
 static const char usage[] =
     "usage: posix-mq/server [-N NAME] [-m MAXMSG] [-d MS] [-v] [--cleanup]\n"
@@ -35,10 +25,9 @@ static const char usage[] =
     "standard output goes away (| head: exit 1).  The queue is removed on the way out.\n"
     "  -N NAME    the queue's name: '/' and 1 to 199 letters, digits, '.', '_', '-'\n"
     "             (default /ipc-demos-DEV-INO-mq, from $IPC_DEMO_DIR's identity)\n"
-    "  -m MAXMSG  mq_maxmsg, how many messages the queue holds (default 10); above\n"
-    "             /proc/sys/fs/mqueue/msg_max only with CAP_SYS_RESOURCE (else EINVAL)\n"
-    "  -d MS      pause MS milliseconds before taking each request out, so that\n"
-    "             others queue up behind it: the highest priority comes out first\n"
+    "  -m MAXMSG  mq_maxmsg, messages the queue holds (default 10); above msg_max\n"
+    "             (/proc/sys/fs/mqueue) only with CAP_SYS_RESOURCE (else EINVAL)\n"
+    "  -d MS      pause MS milliseconds before taking each request out: others queue up\n"
     "  -v         trace every queue, poll() and signalfd call on stderr\n"
     "  --cleanup  remove what a killed server or client left (queues, records), exit\n"
     "  -h         show this help\n";
@@ -47,20 +36,17 @@ static const char *given;         /* -N NAME */
 static long maxmsg = PMQ_MAXMSG, delay;
 static struct pmq_names names;
 static mqd_t mqd = (mqd_t)-1;
-static struct stat qstat;         /* the queue's owner, mode and inode */
 static int sfd = -1;              /* the signalfd */
 static int stopped_by;            /* the stop signal read from it */
 static bool out_gone;
 static long served;
 
 static bool options(int argc, char *argv[]);
-static void stop_cleanly(void);
-static void serve(void);
+static void serve(void), remove_queue(void);
 static bool handle(struct pmq_msg *req, size_t n, unsigned prio);
 
-/* Linux-only: the stop signals become data.  Blocked first, so that none is
- * delivered the usual way: one that comes stays pending until the server
- * reads it from the signalfd, a descriptor poll() watches like any other. */
+/* Linux-only: the stop signals become data.  Blocked first, none is delivered
+ * the usual way: it stays pending until the server reads it from the signalfd. */
 static int stop_signals_fd(void)
 {
     sigset_t stops;
@@ -78,29 +64,20 @@ static int stop_signals_fd(void)
     return fd;
 }
 
-/* O_EXCL: a leftover, or someone else's queue by that name, is an error we
- * look at (posix-mq/leftover.c), never a queue we silently share.  The size
- * of a queue is fixed here, once: mq_maxmsg messages of mq_msgsize bytes. */
+/* O_EXCL: a queue already there is judged (leftover.c), never shared.  The
+ * size is fixed here, once.  O_NONBLOCK: poll() says when a request is there. */
 static mqd_t create_queue(void)
 {
     struct mq_attr attr = { .mq_maxmsg = maxmsg, .mq_msgsize = PMQ_MSGSIZE };
-    for (int tries = 0;; tries++) {
-        /* O_NONBLOCK: poll() says when a request is there; mq_receive() never waits. */
-        mqd_t q = (mqd_t)traced(mq_open(names.queue, O_RDONLY | O_CREAT | O_EXCL | O_NONBLOCK,
-                                        0600, &attr),
-                                "mq_open(\"%s\", O_RDONLY|O_CREAT|O_EXCL|O_NONBLOCK, 0600, "
-                                "{mq_maxmsg=%ld, mq_msgsize=%ld})", names.queue,
-                                attr.mq_maxmsg, attr.mq_msgsize);
-        if (q != (mqd_t)-1) {
-            /* Linux: the descriptor is a file of the mqueue file system. */
-            if (traced(fstat(q, &qstat), "fstat(%d)", q) == -1)
-                die("fstat %s", names.queue);
-            return q;
-        }
-        if (errno != EEXIST || tries == 2)
-            open_failed(names.queue, maxmsg);
-        remove_leftover(&names);
-    }
+    mqd_t q;
+    int tries = 0;
+    do
+        q = (mqd_t)traced(mq_open(names.queue, O_RDONLY | O_CREAT | O_EXCL | O_NONBLOCK, 0600,
+                                  &attr), "mq_open(\"%s\", O_RDONLY|O_CREAT|O_EXCL|O_NONBLOCK, "
+                          "0600, {mq_maxmsg=%ld, mq_msgsize=%ld})", names.queue,
+                          attr.mq_maxmsg, attr.mq_msgsize);
+    while (q == (mqd_t)-1 && open_again(&names, maxmsg, &tries));
+    return q;
 }
 
 int main(int argc, char *argv[])
@@ -110,19 +87,17 @@ int main(int argc, char *argv[])
     server_names(&names, given);
     if (clean)
         return cleanup(&names);
-    if (given != NULL)
-        say("queue name %s, given with -N", names.queue);
-    else
-        say("queue name %s, made from the device and inode of %s", names.queue, ipc_dir());
+    say("queue name %s, %s%s", names.queue, given ? "given with -N" :
+        "made from the device and inode of ", given ? "" : ipc_dir());
     sfd = stop_signals_fd();
-    stop_cleanly();
+    exit_cleanly(remove_queue);
     mqd = create_queue();
-    owner_write(names.record, (long)qstat.st_ino);
+    struct stat st = created(mqd, &names);
     struct mq_attr a;
     if (traced(mq_getattr(mqd, &a), "mq_getattr(%d)", mqd) == -1)
         die("mq_getattr %s", names.queue);
     say("created message queue %s (mode 0%o, mq_maxmsg %ld, mq_msgsize %ld); my pid and start "
-        "time are on record in %s/%s", names.queue, (unsigned)(qstat.st_mode & 0777),
+        "time are on record in %s/%s", names.queue, (unsigned)(st.st_mode & 0777),
         a.mq_maxmsg, a.mq_msgsize, ipc_dir(), names.record);
     say("limits in /proc/sys/fs/mqueue: msg_max %ld messages, msgsize_max %ld bytes, "
         "queues_max %ld queues; a request carries at most %d bytes of text",
@@ -134,10 +109,9 @@ int main(int argc, char *argv[])
     if (stopped_by != 0)
         say("caught %s: stopping", signal_name(stopped_by));
     say("served %ld request%s", served, served == 1 ? "" : "s");
-    if (!out_gone)
-        return 0;                 /* remove_queue() runs at exit */
-    warn_msg("standard output is gone (a closed pipe?): stopped, the queue is removed");
-    return 1;
+    if (out_gone)
+        die_msg("standard output is gone (a closed pipe?): stopped, the queue is removed");
+    return 0;                     /* remove_queue() runs at exit */
 }
 
 static void read_stop_signal(void)
@@ -148,8 +122,7 @@ static void read_stop_signal(void)
     stopped_by = (int)si.ssi_signo;
 }
 
-/* -d: a pause before each request comes out, watching the signalfd only:
- * meanwhile more requests queue up, sorted by the kernel, highest first. */
+/* -d: a pause watching the signalfd only, while more requests queue up. */
 static bool take_request(void)
 {
     static struct pmq_msg req;
@@ -159,8 +132,7 @@ static bool take_request(void)
         return true;
     }
     unsigned prio;
-    /* The buffer must hold mq_msgsize bytes, however short the message: a
-     * smaller one fails with EMSGSIZE (posix-mq/client --small-buffer). */
+    /* The buffer must hold mq_msgsize bytes, however short the message. */
     ssize_t n = mq_receive(mqd, (char *)&req, sizeof req, &prio);
     traced(n, "mq_receive(%d, %zu)", mqd, sizeof req);
     if (n == -1 && errno == EAGAIN)
@@ -173,9 +145,8 @@ static bool take_request(void)
 /* Until a shutdown request, a stop signal, or stdout gone. */
 static void serve(void)
 {
-    /* Linux-only: mqd_t is a descriptor, so poll() takes it.  Standard output
-     * is watched for nothing (events 0): poll() reports POLLERR on a pipe's
-     * write end anyway once nobody reads it any more (| head). */
+    /* Linux-only: mqd_t is a descriptor.  Stdout is watched for nothing: poll()
+     * reports POLLERR on a pipe's write end once nobody reads it (| head). */
     struct pollfd fds[3] = { { .fd = mqd, .events = POLLIN }, { .fd = sfd, .events = POLLIN },
                              { .fd = STDOUT_FILENO, .events = 0 } };
     bool more = true;
@@ -201,15 +172,12 @@ static void reply(enum pmq_kind kind, struct pmq_msg *m, size_t len, unsigned pr
 {
     struct pmq_names to;
     reply_names(&to, names.queue, m->pid);
-    /* A client that is gone -- a zombie too: it runs no code -- takes no
-     * reply; the queue it left is removed, by its record. */
-    if (!process_running(m->pid)) {
+    if (!process_running(m->pid)) {   /* a zombie too: it runs no code */
         say("client %ld is gone: reply dropped", (long)m->pid);
         remove_orphan(names.queue, m->pid);
         return;
     }
-    /* O_NONBLOCK: a full reply queue (somebody else wrote into it) fails
-     * with EAGAIN instead of stopping the server for everyone. */
+    /* O_NONBLOCK: a full reply queue fails (EAGAIN), never stops the server. */
     mqd_t q = (mqd_t)traced(mq_open(to.queue, O_WRONLY | O_NONBLOCK),
                             "mq_open(\"%s\", O_WRONLY|O_NONBLOCK)", to.queue);
     if (q == (mqd_t)-1) {
@@ -226,8 +194,7 @@ static void reply(enum pmq_kind kind, struct pmq_msg *m, size_t len, unsigned pr
 /* One message of N bytes.  False: stop serving. */
 static bool handle(struct pmq_msg *req, size_t n, unsigned prio)
 {
-    /* Anyone of ours may write here: a message too short, a pid no reply
-     * queue can be named after, a kind we do not know are skipped. */
+    /* Anyone of ours may write here: what we cannot answer is skipped. */
     if (n < PMQ_HEADER || req->pid <= 1 || (req->kind != PMQ_REQUEST &&
                                             req->kind != PMQ_SHUTDOWN)) {
         say("ignored a malformed message of %zu bytes", n);
@@ -250,9 +217,8 @@ static bool handle(struct pmq_msg *req, size_t n, unsigned prio)
     return true;
 }
 
-/* atexit(): whatever way we leave -- the end, die(), a stop signal, stdout
- * gone -- the name goes.  A queue unlinked while open lives on until its
- * last descriptor closes (a waiting client's): like a file. */
+/* atexit(): whatever way we leave, the name goes.  A queue unlinked while open
+ * lives on until its last descriptor closes (a waiting client's): like a file. */
 static void remove_queue(void)
 {
     if (sfd != -1)
@@ -260,7 +226,6 @@ static void remove_queue(void)
     if (mqd == (mqd_t)-1)
         return;
     (void)traced(mq_close(mqd), "mq_close(%d)", mqd);
-    mqd = (mqd_t)-1;
     if (traced(mq_unlink(names.queue), "mq_unlink(\"%s\")", names.queue) == 0)
         say("removed the queue (mq_unlink): %s is gone", names.queue);
     else if (errno != ENOENT)
@@ -270,23 +235,9 @@ static void remove_queue(void)
 
 /* ---- what makes it robust (not the lesson) ---- */
 
-static void stop_cleanly(void)
-{
-    /* A write into a closed stdout fails (say() lets it go) instead of
-     * killing us before the queue is removed; serve() then sees POLLERR. */
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-        die("signal SIGPIPE");
-    if (atexit(remove_queue) != 0)
-        die_msg("atexit failed");
-}
-
 static bool options(int argc, char *argv[])
 {
-    /* getopt_long is a GNU extension (glibc, musl, the BSDs): for --cleanup. */
-    static const struct option longopts[] = {
-        { "cleanup", no_argument, NULL, 'C' },
-        { NULL, 0, NULL, 0 },
-    };
+    static const struct option longopts[] = { { "cleanup", no_argument, NULL, 'C' }, { 0 } };
     bool clean = false;
     opterr = 0;
     int c;
