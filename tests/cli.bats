@@ -149,7 +149,7 @@ report() {
 @test "a long option given a value it does not take is a usage error" {
     local prog opt seen=0
     for prog in $(programs); do
-        for opt in $(timeout 5 "$BIN/$prog" -h | head -n 1 | grep -oE '\[--[a-z]+\]' | tr -d '[]'); do
+        for opt in $(timeout 5 "$BIN/$prog" -h | head -n 1 | grep -oE '\[--[a-z-]+\]' | tr -d '[]'); do
             seen=$((seen + 1))
             expect_usage_error "$prog" "$opt" "$opt=1"
         done
