@@ -60,20 +60,10 @@ bool remove_stale_segment(key_t key, size_t size, bool cleanup)
     return true;
 }
 
-void check_fifo(const char *path, struct stat *seen, bool made)
-{
-    /* lstat, never stat: a symbolic link at PATH is judged, never followed. */
-    if (traced(lstat(path, seen), "lstat(\"%s\")", path) == -1)
-        die("lstat %s", path);
-    require_our_fifo(path, seen);
-    if (!made)
-        say("reusing the FIFO %s left by an earlier run (ours, mode 0600)", path);
-}
-
 static bool clean_fifo(const char *name)
 {
     char path[PATH_MAX];
-    struct stat seen;
+    struct stat seen;             /* lstat: a symbolic link is judged, not followed */
     ipc_path(path, sizeof path, name);
     if (traced(lstat(path, &seen), "lstat(\"%s\")", path) == -1) {
         if (errno == ENOENT)

@@ -59,13 +59,18 @@ static void print_facts(const char *when), print_mapping(const char *when), clea
 static noreturn void stopped_or_failed(const char *call);
 
 /* mkfifo() makes a name, nothing more.  One already there is a leftover of a
- * killed reader: reused only if it is ours, mode 0600 (shm/leftover.c). */
+ * killed reader: reused only if it is ours, mode 0600, as lstat() -- never
+ * stat(), which would follow a symbolic link -- tells. */
 static void make_fifo(const char *path, struct stat *seen, bool *made)
 {
-    *made = traced(mkfifo(path, 0600), "mkfifo(\"%s\", 0600)", path) == 0;
-    if (!*made && errno != EEXIST)
+    bool fresh = traced(mkfifo(path, 0600), "mkfifo(\"%s\", 0600)", path) == 0;
+    if (!fresh && errno != EEXIST)
         die("mkfifo %s", path);
-    check_fifo(path, seen, *made);
+    if (traced(lstat(path, seen), "lstat(\"%s\")", path) == -1)
+        die("lstat %s", path);
+    require_our_fifo(path, seen);
+    if (!fresh)
+        say("reusing the FIFO %s left by an earlier run (ours, mode 0600)", path);
     *made = true;                 /* ours to remove, from now on */
 }
 
@@ -102,13 +107,13 @@ static void hand_over(void)
         slots == 1 ? "" : "s");
 }
 
-/* Message N is in slot N % SLOTS, in my own memory: no read(2) copies it. */
+/* Message N is in slot N % SLOTS, in my own memory: no read(2) copies it.
+ * Its header is not trusted: a length past the slot is never followed. */
 static void take_slot(uint64_t n, bool unsync)
 {
     struct shm_slot *s = slot_of(seg, slots, slot_size, n);
     uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
     uint64_t len = atomic_load_explicit(&s->len, memory_order_relaxed);
-    /* Never trusted: a length past the slot is never followed. */
     if (len > slot_size || (!unsync && seq != n + 1)) {
         tally.received++;
         tally.bad_headers++;
@@ -131,14 +136,11 @@ static void take_slot(uint64_t n, bool unsync)
     char shown[4 * 200 + 1];
     size_t taken = escape_text(shown, sizeof shown, (const char *)text, len);
     say("shared memory says: %s%s", shown, taken < len ? "..." : "");
-    if (!tally_take(&tally, (unsigned)(n % slots), seq, text, len, whole) &&
-        !unsync)
+    if (!tally_take(&tally, (unsigned)(n % slots), seq, text, len, whole) && !unsync)
         warn_msg("message %llu failed its check", (unsigned long long)n + 1);
 }
 
-/* P() on the "filled" FIFO: read() of one byte, sleeping while there is
- * none.  'F' or 'E'; anything else breaks the protocol.  End of file without
- * 'E': the writer died. */
+/* P() on the "filled" FIFO: 'F' or 'E'; end of file without 'E': the writer died. */
 static char next_token(void)
 {
     char token;
@@ -163,8 +165,7 @@ static char next_token(void)
  * when all arrived intact (with -u: when no slot header lied). */
 static bool receive(void)
 {
-    unsigned flags = atomic_load(&seg->flags);      /* the writer set them before */
-    bool unsync = flags & SHM_UNSYNC;
+    bool unsync = atomic_load(&seg->flags) & SHM_UNSYNC;   /* set before its open() */
     tally.generated = atomic_load(&seg->generated);
     if (unsync)
         say("the writer runs unsynchronised (-u): it will not wait for free slots, "
@@ -186,10 +187,9 @@ static bool receive(void)
 static void let_go(void)
 {
     int *fds[] = { &filled_fd, &free_fd };
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; *fds[i++] = -1)
         if (*fds[i] != -1 && traced(close(*fds[i]), "close(%d)", *fds[i]) == -1)
             warn_sys("close");
-    filled_fd = free_fd = -1;
     void *at = seg;
     seg = NULL;
     if (at != NULL && traced(shmdt(at), "shmdt(%p)", at) == -1)
@@ -208,8 +208,7 @@ static void unlink_fifo(const char *path, const struct stat *seen)
         warn_sys("unlink %s", path);
 }
 
-/* IPC_RMID: the segment goes (at once: nobody is attached any more); then
- * the FIFOs' names. */
+/* IPC_RMID: the segment goes (at once: nobody is attached); then the FIFOs. */
 static void remove_all(void)
 {
     if (shmid != -1 && traced(shmctl(shmid, IPC_RMID, NULL), "shmctl(%d, IPC_RMID)",
@@ -311,7 +310,6 @@ static void print_facts(const char *when)
 
 static bool options(int argc, char *argv[])
 {
-    /* getopt_long is a GNU extension (glibc, musl, the BSDs): for --cleanup. */
     static const struct option longopts[] = {
         { "cleanup", no_argument, NULL, 'C' },
         { NULL, 0, NULL, 0 },

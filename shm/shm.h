@@ -21,7 +21,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/stat.h>
 #include <sys/types.h>
 
 /* Both processes use a slot's numbers at once (-u): no lock may hide inside. */
@@ -74,9 +73,6 @@ static inline struct shm_slot *slot_of(struct shm_header *h, unsigned slots, siz
  * exact command; --cleanup (CLEANUP) also takes one still attached.  False:
  * there was none. */
 bool remove_stale_segment(key_t key, size_t size, bool cleanup);
-/* After mkfifo(PATH): go on only if what lstat() sees there (SEEN) is a FIFO
- * of ours, mode 0600 (one a killed reader left, when not MADE). */
-void check_fifo(const char *path, struct stat *seen, bool made);
 int cleanup_leftovers(key_t key);
 
 /* ---- shm/check.c: -n's messages, and what the reader counts ---- */

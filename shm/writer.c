@@ -293,10 +293,9 @@ static void send_all(int argc, char *argv[])
 static void cleanup(void)
 {
     int *fds[] = { &filled_fd, &free_fd };
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; *fds[i++] = -1)
         if (*fds[i] != -1 && traced(close(*fds[i]), "close(%d)", *fds[i]) == -1)
             warn_sys("close");
-    filled_fd = free_fd = -1;
     void *at = seg;
     seg = NULL;
     if (at != NULL && traced(shmdt(at), "shmdt(%p)", at) == -1)
