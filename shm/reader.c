@@ -55,20 +55,22 @@ static unsigned char *copy;       /* -u: a slot's text, copied out */
 
 static bool options(int argc, char *argv[]);
 static int create_segment(void);
-static void print_facts(const char *when);
-static void print_mapping(const char *when);
-static void bad_header(uint64_t n, uint64_t seq, uint64_t len);
-static void cleanup(void);
+static void print_facts(const char *when), print_mapping(const char *when), cleanup(void);
 static noreturn void stopped_or_failed(const char *call);
 
 /* mkfifo() makes a name, nothing more.  One already there is a leftover of a
- * killed reader: reused only if it is ours, mode 0600 (shm/leftover.c). */
+ * killed reader: reused only if it is ours, mode 0600, as lstat() -- never
+ * stat(), which would follow a symbolic link -- tells. */
 static void make_fifo(const char *path, struct stat *seen, bool *made)
 {
-    *made = traced(mkfifo(path, 0600), "mkfifo(\"%s\", 0600)", path) == 0;
-    if (!*made && errno != EEXIST)
+    bool fresh = traced(mkfifo(path, 0600), "mkfifo(\"%s\", 0600)", path) == 0;
+    if (!fresh && errno != EEXIST)
         die("mkfifo %s", path);
-    check_fifo(path, seen, *made);
+    if (traced(lstat(path, seen), "lstat(\"%s\")", path) == -1)
+        die("lstat %s", path);
+    require_our_fifo(path, seen);
+    if (!fresh)
+        say("reusing the FIFO %s left by an earlier run (ours, mode 0600)", path);
     *made = true;                 /* ours to remove, from now on */
 }
 
@@ -105,15 +107,20 @@ static void hand_over(void)
         slots == 1 ? "" : "s");
 }
 
-/* Message N is in slot N % SLOTS, in my own memory: no read(2) copies it. */
-static void take_slot(uint64_t n, bool unsync, bool generated)
+/* Message N is in slot N % SLOTS, in my own memory: no read(2) copies it.
+ * Its header is not trusted: a length past the slot is never followed. */
+static void take_slot(uint64_t n, bool unsync)
 {
     struct shm_slot *s = slot_of(seg, slots, slot_size, n);
     uint64_t seq = atomic_load_explicit(&s->seq, memory_order_acquire);
     uint64_t len = atomic_load_explicit(&s->len, memory_order_relaxed);
-    /* Never trusted: a length past the slot is never followed. */
     if (len > slot_size || (!unsync && seq != n + 1)) {
-        bad_header(n, seq, len);
+        tally.received++;
+        tally.bad_headers++;
+        warn_msg("message %llu: invalid slot header (sequence %llu, length %llu): %s",
+                 (unsigned long long)n + 1, (unsigned long long)seq, (unsigned long long)len,
+                 len > slot_size ? "the slot header claims more bytes than a slot holds"
+                                 : "the slot holds another message than the one announced");
         return;
     }
     const unsigned char *text = s->text;
@@ -129,14 +136,11 @@ static void take_slot(uint64_t n, bool unsync, bool generated)
     char shown[4 * 200 + 1];
     size_t taken = escape_text(shown, sizeof shown, (const char *)text, len);
     say("shared memory says: %s%s", shown, taken < len ? "..." : "");
-    if (!tally_take(&tally, (unsigned)(n % slots), seq, text, len, whole, generated) &&
-        !unsync)
+    if (!tally_take(&tally, (unsigned)(n % slots), seq, text, len, whole) && !unsync)
         warn_msg("message %llu failed its check", (unsigned long long)n + 1);
 }
 
-/* P() on the "filled" FIFO: read() of one byte, sleeping while there is
- * none.  'F' or 'E'; anything else breaks the protocol.  End of file without
- * 'E': the writer died. */
+/* P() on the "filled" FIFO: 'F' or 'E'; end of file without 'E': the writer died. */
 static char next_token(void)
 {
     char token;
@@ -148,14 +152,8 @@ static char next_token(void)
     do
         n = traced(read(filled_fd, &token, 1), "read(%d, 1)", filled_fd);
     while (n == -1 && errno == EINTR && !stop_signal);
-    if (n == -1)
-        stopped_or_failed("read");
-    if (n == 0) {
-        cleanup();
-        die_msg("the writer vanished mid-stream after %llu messages (end of file on %s "
-                "without its end token): removed the segment and the FIFOs",
-                (unsigned long long)tally.received, filled_path);
-    }
+    if (n != 1)
+        stopped_or_failed(n == 0 ? NULL : "read");
     if (token != 'F' && token != 'E')
         die_msg("the writer broke the protocol: byte 0x%02x on %s", (unsigned char)token,
                 filled_path);
@@ -163,17 +161,25 @@ static char next_token(void)
 }
 
 /* Each 'F' on the "filled" FIFO is one more slot to read, in order; each slot
- * read goes back to the writer as a credit.  'E': the writer is done. */
-static void receive(bool unsync, bool generated)
+ * read goes back to the writer as a credit.  'E': the writer is done.  True
+ * when all arrived intact (with -u: when no slot header lied). */
+static bool receive(void)
 {
+    bool unsync = atomic_load(&seg->flags) & SHM_UNSYNC;   /* set before its open() */
+    tally.generated = atomic_load(&seg->generated);
+    if (unsync)
+        say("the writer runs unsynchronised (-u): it will not wait for free slots, "
+            "so it can overwrite a message before I read it");
     for (uint64_t n = 0; next_token() == 'F'; n++) {
-        take_slot(n, unsync, generated);
+        take_slot(n, unsync);
         if (unsync)
             continue;             /* the racing writer takes no credits */
         /* V(): the slot is free again. */
         if (traced(write(free_fd, "C", 1), "write(%d, \"C\", 1)", free_fd) == -1)
             stopped_or_failed("write");
     }
+    bool intact = tally_report(&tally, unsync || tally.generated != 0);
+    return tally.bad_headers == 0 && (intact || unsync);
 }
 
 /* Close the FIFOs (the writer waits for that to end), then detach: the
@@ -181,10 +187,9 @@ static void receive(bool unsync, bool generated)
 static void let_go(void)
 {
     int *fds[] = { &filled_fd, &free_fd };
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; *fds[i++] = -1)
         if (*fds[i] != -1 && traced(close(*fds[i]), "close(%d)", *fds[i]) == -1)
             warn_sys("close");
-    filled_fd = free_fd = -1;
     void *at = seg;
     seg = NULL;
     if (at != NULL && traced(shmdt(at), "shmdt(%p)", at) == -1)
@@ -203,8 +208,7 @@ static void unlink_fifo(const char *path, const struct stat *seen)
         warn_sys("unlink %s", path);
 }
 
-/* IPC_RMID: the segment goes (at once: nobody is attached any more); then
- * the FIFOs' names. */
+/* IPC_RMID: the segment goes (at once: nobody is attached); then the FIFOs. */
 static void remove_all(void)
 {
     if (shmid != -1 && traced(shmctl(shmid, IPC_RMID, NULL), "shmctl(%d, IPC_RMID)",
@@ -252,13 +256,8 @@ int main(int argc, char *argv[])
     print_facts("with the writer attached");
     if (show_fds)
         print_fds(0, "after open():");
-    unsigned flags = atomic_load(&seg->flags);      /* the writer set them before */
-    if (flags & SHM_UNSYNC)
-        say("the writer runs unsynchronised (-u): it will not wait for free slots, "
-            "so it can overwrite a message before I read it");
     hand_over();
-    receive(flags & SHM_UNSYNC, flags & SHM_GENERATED);
-    bool intact = tally_report(&tally, flags & (SHM_UNSYNC | SHM_GENERATED));
+    bool intact = receive();
     let_go();
     say("detached the segment (shmdt)");
     print_mapping("after shmdt():");
@@ -266,7 +265,7 @@ int main(int argc, char *argv[])
     int id = shmid;
     remove_all();
     say("removed the segment shmid %d (shmctl IPC_RMID) and the two FIFOs", id);
-    if (tally.bad_headers > 0 || (!intact && !(flags & SHM_UNSYNC)))
+    if (!intact)
         die_msg("the writer's messages did not all arrive intact");
     return 0;
 }
@@ -290,7 +289,7 @@ static int create_segment(void)
                 "ipcs -l): use a smaller -s or -S", size);
         if (errno != EEXIST || tries == 2)
             die("shmget key 0x%08x", (unsigned)key);
-        remove_stale_segment(key, size);
+        remove_stale_segment(key, size, false);
     }
 }
 
@@ -311,7 +310,6 @@ static void print_facts(const char *when)
 
 static bool options(int argc, char *argv[])
 {
-    /* getopt_long is a GNU extension (glibc, musl, the BSDs): for --cleanup. */
     static const struct option longopts[] = {
         { "cleanup", no_argument, NULL, 'C' },
         { NULL, 0, NULL, 0 },
@@ -350,31 +348,18 @@ static void print_mapping(const char *when)
         return;
     snprintf(name, sizeof name, "/SYSV%08x", (unsigned)key);
     FILE *maps = fopen("/proc/self/maps", "re");
-    if (maps == NULL)
-        die("fopen /proc/self/maps");
-    while (fgets(line, sizeof line, maps) != NULL) {
+    while (maps != NULL && fgets(line, sizeof line, maps) != NULL)
         if (strstr(line, name) != NULL) {
             line[strcspn(line, "\n")] = '\0';
             say("%s mapping: %s", when, line);
             found = true;
         }
-    }
-    fclose(maps);
+    if (maps == NULL || fclose(maps) != 0)
+        die("/proc/self/maps");
     if (!found)
         say("%s mapping: none for %s", when, name);
     if (seg != NULL)
         print_fds(0, when);
-}
-
-/* A slot header that lies: reported, counted, and the slot skipped. */
-static void bad_header(uint64_t n, uint64_t seq, uint64_t len)
-{
-    tally.received++;
-    tally.bad_headers++;
-    warn_msg("message %llu: invalid slot header (sequence %llu, length %llu): %s",
-             (unsigned long long)n + 1, (unsigned long long)seq, (unsigned long long)len,
-             len > slot_size ? "the slot header claims more bytes than a slot holds"
-                             : "the slot holds another message than the one announced");
 }
 
 /* atexit: every way out -- an error, a stop, the end -- lets go of the
@@ -387,26 +372,27 @@ static void cleanup(void)
     copy = NULL;
 }
 
-/* CALL failed: interrupted by a stop signal (exit 0, cleaned up), the writer
- * gone (EPIPE), or an error. */
+/* CALL failed (NULL: end of file on "filled" before the end token): a stop
+ * signal (exit 0), the writer gone, or an error; cleaned up first in all. */
 static noreturn void stopped_or_failed(const char *call)
 {
     int err = errno;
     bool waiting = free_fd == -1;
-    if (err == EINTR && stop_signal) {
-        cleanup();
+    unsigned long long got = tally.received;
+    cleanup();
+    if (call != NULL && err == EINTR && stop_signal) {
         if (waiting)
             say("caught %s while waiting: removed the segment and the FIFOs",
                 signal_name(stop_signal));
         else
             say("caught %s after %llu messages: removed the segment and the FIFOs",
-                signal_name(stop_signal), (unsigned long long)tally.received);
+                signal_name(stop_signal), got);
         exit(0);
     }
-    cleanup();
-    if (err == EPIPE)
-        die_msg("the writer vanished mid-stream after %llu messages (it closed %s): removed "
-                "the segment and the FIFOs", (unsigned long long)tally.received, free_path);
+    if (call == NULL || err == EPIPE)
+        die_msg("the writer vanished mid-stream after %llu messages (%s %s): removed the "
+                "segment and the FIFOs", got, call == NULL ? "end of file, no end token, on"
+                : "it closed", call == NULL ? filled_path : free_path);
     errno = err;
     die("%s", call);
 }

@@ -1,12 +1,10 @@
 /* shm/stop.c - every way shm/reader and shm/writer stop is a clean one.
  *
  * The end, die() and a failed call go through atexit().  SIGINT, SIGTERM and
- * SIGHUP only set stop_signal: the read(), write() or open() they interrupt
- * returns EINTR (no SA_RESTART) to the code that made it, which shows it (-v)
- * and stops in order.  One that lands after the code last looked at
- * stop_signal and before it blocked interrupts nothing: the alarm it sets
- * interrupts that call a second later.  Only kill -9 leaves anything behind:
- * shm/leftover.c.
+ * SIGHUP only set stop_signal: the call they interrupt returns EINTR (no
+ * SA_RESTART), shown by -v, and the code stops in order.  One that lands just
+ * before a call blocks interrupts nothing: the alarm it sets interrupts that
+ * call a second later.  Only kill -9 leaves anything: shm/leftover.c.
  */
 #include "shm.h"
 

@@ -44,13 +44,9 @@ static int filled_fd = -1, free_fd = -1;
 static unsigned credits;          /* slots I may fill */
 static uint64_t sent, skipped;
 
-static void options(int argc, char *argv[]);
-static void check_segment(void);
-static void require_fifo(int fd, const char *path);
-static void send_all(int argc, char *argv[]);
-static void cleanup(void);
+static void options(int argc, char *argv[]), check_segment(void), cleanup(void);
+static void require_fifo(int fd, const char *path), send_all(int argc, char *argv[]);
 static noreturn void stopped_or_failed(const char *call);
-static noreturn void reader_gone(const char *why);
 
 /* O_NONBLOCK: with no reader, open() fails at once (ENXIO) instead of waiting
  * for one that may never come -- a reader killed by kill -9.  The reader waits
@@ -87,13 +83,12 @@ static void take_credit(void)
     do
         n = stop_signal ? -1 : traced(read(free_fd, &credit, 1), "read(%d, 1)", free_fd);
     while (n == -1 && errno == EINTR && !stop_signal);
-    if (n == 1 && credit == 'C')
-        credits++;
-    else if (n == 1)
+    if (n == 1 && credit != 'C')
         die_msg("the reader broke the protocol: byte 0x%02x on the \"free\" FIFO",
                 (unsigned char)credit);
-    else
-        n == 0 ? reader_gone("it closed its FIFO") : stopped_or_failed("read");
+    if (n != 1)
+        stopped_or_failed(n == 0 ? NULL : "read");
+    credits++;
 }
 
 /* V(): one byte on "filled": one more slot for the reader (or 'E': the end). */
@@ -154,7 +149,8 @@ static void finish(void)
         credits += n > 0 ? (unsigned)n : 0;
     }
     if (credits != slots)
-        reader_gone("it closed before giving back every slot");
+        die_msg("the reader is gone (it closed before giving back every slot) after %llu "
+                "messages", (unsigned long long)sent);
 }
 
 int main(int argc, char *argv[])
@@ -182,7 +178,8 @@ int main(int argc, char *argv[])
     check_segment();              /* below: its header, its size, one writer */
     say("attached the segment shmid %d at %p: %u slot%s of %zu bytes", shmid, (void *)seg,
         slots, slots == 1 ? "" : "s", slot_size);
-    atomic_store(&seg->flags, (unsync ? SHM_UNSYNC : 0) | (count >= 0 ? SHM_GENERATED : 0));
+    atomic_store(&seg->flags, unsync ? SHM_UNSYNC : 0);
+    atomic_store(&seg->generated, (unsigned)(count + 1));     /* -n COUNT + 1, or 0 */
     open_fifos();
     send_all(argc, argv);
     /* Detach first, so that the reader sees shm_nattch drop; then the end. */
@@ -230,16 +227,15 @@ static void check_segment(void)
     struct shmid_ds ds;
     if (traced(shmctl(shmid, IPC_STAT, &ds), "shmctl(%d, IPC_STAT)", shmid) == -1)
         die("shmctl %d IPC_STAT", shmid);
-    bool small = ds.shm_segsz < sizeof *seg;
-    uint32_t magic = small ? 0 : seg->magic;
-    slots = small ? 0 : seg->slots;
-    slot_size = small ? 0 : seg->slot_size;
-    const char *why = small || magic != SHM_MAGIC ? "no ring header (wrong magic number)"
-        : slots < 1 || slots > SHM_MAX_SLOTS || slot_size < 1 ||
-          slot_size > SHM_MAX_SLOT_SIZE || segment_size(slots, slot_size) > ds.shm_segsz
-        ? "its header describes a ring that does not fit in it" : NULL;
-    if (why != NULL)
-        die_msg("the segment shmid %d is not a ring: %s", shmid, why);
+    if (ds.shm_segsz < sizeof *seg || seg->magic != SHM_MAGIC)
+        die_msg("the segment shmid %d is not a ring: no ring header (wrong magic number)",
+                shmid);
+    slots = seg->slots;           /* read once, then checked */
+    slot_size = seg->slot_size;
+    if (slots < 1 || slots > SHM_MAX_SLOTS || slot_size < 1 || slot_size > SHM_MAX_SLOT_SIZE ||
+        segment_size(slots, slot_size) > ds.shm_segsz)
+        die_msg("the segment shmid %d is not a ring: its header describes a ring that does "
+                "not fit in it", shmid);
     if (ds.shm_nattch > 2)
         die_msg("another shm/writer is already writing into this segment (shm_nattch %lu)",
                 (unsigned long)ds.shm_nattch);
@@ -262,64 +258,58 @@ static void send_line(const char *line, size_t len, size_t dropped, void *arg)
     (void)arg;
     if (dropped == 0) {
         send_message(line, len);
-        return;
+    } else {
+        skipped++;
+        warn_msg("a line of %zu bytes is longer than %d, skipped", len + dropped, LINE_LIMIT - 1);
     }
-    skipped++;
-    warn_msg("a line of %zu bytes is longer than %d, skipped", len + dropped, LINE_LIMIT - 1);
 }
 
 /* -n COUNT generated messages, or the MESSAGE operands, or lines of stdin. */
 static void send_all(int argc, char *argv[])
 {
     char buf[4096];
-    if (count >= 0) {
-        for (long i = 1; i <= count; i++)
-            send_message(buf, gen_message(buf, (uint64_t)i, (uint64_t)count));
+    struct lines lines = { .used = 0 };
+    ssize_t n;
+    for (long i = 1; i <= count; i++)
+        send_message(buf, gen_message(buf, (uint64_t)i, (uint64_t)count));
+    if (count >= 0)
         say("sent %ld generated messages", count);
-    } else if (optind < argc) {
-        for (int i = optind; i < argc; i++)
-            send_message(argv[i], strlen(argv[i]));
-    } else {
-        struct lines lines = { .used = 0 };
-        ssize_t n;
-        if (isatty(STDIN_FILENO))
-            say("type one message per line; Ctrl-D ends");
-        while ((n = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
-            if (n == -1 && (errno != EINTR || stop_signal))
-                stopped_or_failed("read standard input");
-            if (n > 0)
-                lines_feed(&lines, buf, (size_t)n, send_line, NULL);
-        }
-        lines_end(&lines, send_line, NULL);
+    for (int i = optind; count < 0 && i < argc; i++)
+        send_message(argv[i], strlen(argv[i]));
+    if (count >= 0 || optind < argc)
+        return;
+    if (isatty(STDIN_FILENO))
+        say("type one message per line; Ctrl-D ends");
+    while ((n = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
+        if (n == -1 && (errno != EINTR || stop_signal))
+            stopped_or_failed("read standard input");
+        if (n > 0)
+            lines_feed(&lines, buf, (size_t)n, send_line, NULL);
     }
+    lines_end(&lines, send_line, NULL);
 }
 
 /* atexit: the writer made nothing; it lets go of what it holds. */
 static void cleanup(void)
 {
     int *fds[] = { &filled_fd, &free_fd };
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2; *fds[i++] = -1)
         if (*fds[i] != -1 && traced(close(*fds[i]), "close(%d)", *fds[i]) == -1)
             warn_sys("close");
-    filled_fd = free_fd = -1;
     void *at = seg;
     seg = NULL;
     if (at != NULL && traced(shmdt(at), "shmdt(%p)", at) == -1)
         warn_sys("shmdt");
 }
 
-/* CALL failed or was interrupted: a stop signal, the reader gone, an error. */
+/* CALL failed (NULL: end of file): a stop signal, the reader gone, an error. */
 static noreturn void stopped_or_failed(const char *call)
 {
     if (stop_signal)
         die_msg("caught %s after %llu messages: stopping", signal_name(stop_signal),
                 (unsigned long long)sent);
-    if (errno == EPIPE)
-        reader_gone("it closed its FIFO");
+    if (call == NULL || errno == EPIPE)
+        die_msg("the reader is gone (it closed its FIFO) after %llu messages",
+                (unsigned long long)sent);
     die("%s", call);
-}
-
-static noreturn void reader_gone(const char *why)
-{
-    die_msg("the reader is gone (%s) after %llu messages", why, (unsigned long long)sent);
 }
