@@ -130,9 +130,8 @@ static int create_object(void)
 }
 
 /* P(filled).  sem_timedwait() is sem_wait() with a deadline: above 0 it takes
- * one at once, in user space; at 0 it sleeps (futex) until a sem_post() or the
- * deadline, when we look whether the writer still runs (a killed one never
- * posts again): its pid and start time are in the header, 0 until it comes. */
+ * one at once; at 0 it sleeps (futex) until a sem_post() or the deadline, then
+ * we look whether the writer (pid, start time in the header) still runs. */
 static bool take_filled(void)
 {
     while (!stop_signal) {
@@ -142,7 +141,8 @@ static bool take_filled(void)
             return true;
         int32_t writer = atomic_load(&ring->writer);
         if (errno == ETIMEDOUT && writer > 0 && !ring_running(writer, ring->writer_start))
-            return false;
+            /* Gone: no more posts; what it posted before (while we were stopped) stays. */
+            return traced(sem_trywait(&ring->filled), "sem_trywait(&ring->filled)") == 0;
         if (errno != ETIMEDOUT && errno != EINTR)
             die("sem_timedwait");
     }

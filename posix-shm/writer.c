@@ -1,16 +1,13 @@
 /* posix-shm/writer - puts messages into the shared memory object of
  * posix-shm/reader.
  *
- * The lesson: the writer opens the object by the same name (shm_open without
+ * The lesson: the writer opens the object by its name (shm_open without
  * O_CREAT), learns its size from fstat() -- it is a file -- and maps it with
- * mmap(MAP_SHARED).  Before it fills a slot it takes "free" (sem_wait: a slot
- * the reader is done with); after, it posts "filled" (sem_post).  Without
- * them it would overwrite messages not read yet.  At the end it takes every
- * slot back: then the reader has read everything.  It created nothing, so it
- * removes nothing; munmap() lets go of its mapping.
- *
+ * mmap(MAP_SHARED).  Before it fills a slot it takes "free" (sem_wait), after
+ * it posts "filled" (sem_post): else it would overwrite messages not read yet.
+ * At the end it takes every slot back: the reader has read everything.  It
+ * created nothing, so it removes nothing; munmap() lets go of its mapping.
  * Observe: -v; -d 1000 beside ls -l /dev/shm.  Partner: posix-shm/reader.
- *
  * Usage: posix-shm/writer [-n COUNT] [-d MS] [-v] [MESSAGE...]
  */
 #include "../common/common.h"
@@ -102,7 +99,10 @@ static void take_free(void)
         if (traced(sem_timedwait(&ring->free, &until), "sem_timedwait(&ring->free, +%d ms)",
                    RING_WAIT_MS) == 0)
             return;
-        if (stop_signal || (errno == ETIMEDOUT && !owner_running(&reader)))
+        if (!stop_signal && errno == ETIMEDOUT && !owner_running(&reader) &&
+            traced(sem_trywait(&ring->free), "sem_trywait(&ring->free)") == 0)
+            return;               /* freed before it went (while we were stopped) */
+        if (stop_signal || (errno != EINTR && !owner_running(&reader)))
             stopped_or_gone();
         if (errno != ETIMEDOUT && errno != EINTR)
             die("sem_timedwait");
