@@ -51,12 +51,13 @@ fail() {
 }
 
 # start_prog ARGS...: the student's program in the background, isolated and
-# bounded; its stdin the caller's (start_prog <FILE), stdout in $OUT/out,
+# bounded; its stdin the caller's (start_prog <FILE), stdout in $OUT/out (or
+# the file named by PROG_OUT),
 # stderr in $OUT/err, what it left in $OUT/left.  Its timeout wrapper's pid is
 # WRAP, also the program's process group.
 start_prog() {
     : >"$OUT/left"
-    timeout -k 1 "$T" "${ISOLATE[@]}" "$OUT/left" "$PROG" "$@" <&0 >"$OUT/out" 2>"$OUT/err" 3>&- 7>&- &
+    timeout -k 1 "$T" "${ISOLATE[@]}" "$OUT/left" "$PROG" "$@" <&0 >"${PROG_OUT:-$OUT/out}" 2>"$OUT/err" 3>&- 7>&- 8>&- &
     WRAP=$!
 }
 

@@ -42,18 +42,26 @@ writer_waits() {
     [[ $main != "$1" ]] && asleep_in "$main" . && [[ ! $WCHAN =~ nanosleep ]]
 }
 
-@test "shm-race: the reader stopped a while (SIGSTOP): the writer waits for it, nothing is lost" {
-    local reader
-    start_prog "$COUNT" </dev/null
-    # (A program that is over before its reader is seen has lost messages:
-    # check_messages says which.)
+@test "shm-race: the reader held up (its output unread, then stopped): the writer waits for it, nothing is lost" {
+    local reader drain
+    # The reader's output goes to a pipe nobody reads yet: once it holds 64 KiB
+    # (about 5000 lines), the reader blocks in write() and cannot end, however
+    # fast the program is.  Then SIGSTOP, and the writer must wait.
+    mkfifo "$OUT/pipe"
+    exec 8<>"$OUT/pipe"
+    PROG_OUT=$OUT/pipe start_prog 20000 </dev/null
     if wait_until "the reader (a child of the writer)" reader_pid 2>/dev/null &&
-        reader=$(reader_pid); then
-        kill -STOP "$reader"
-        # Half a second for the writer to wait, as it must, or to finish without it.
+        reader=$(reader_pid) && kill -STOP "$reader" 2>/dev/null; then
         wait_within 0.5 "the writer to wait" writer_waits "$reader" 2>/dev/null || true
-        kill -CONT "$reader"
+        kill -CONT "$reader" 2>/dev/null || true
     fi
+    # Now read it all: one read end, opened before the test lets go of fd 8, so
+    # nothing in the pipe is lost even if the program has already ended.
+    exec 9<"$OUT/pipe" 8>&-
+    timeout "$T" cat <&9 >"$OUT/out" 3>&- &
+    drain=$!
+    exec 9<&-
     watch_prog
-    check_messages "with the reader held up"
+    ((STUCK)) || wait "$drain" || true
+    COUNT=20000 check_messages "with the reader held up"
 }
