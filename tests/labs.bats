@@ -31,7 +31,7 @@ extras() {
     graded guess-fifo env FILE=tests/labs/fifo-hang-still-nonblocking.c \
         bats --tap -f 'slow server' labs/fifo-hang/grade.bats
     graded guess-shm env FILE=tests/labs/shm-race-sleep.c \
-        bats --tap -f 'stopped a while' labs/shm-race/grade.bats
+        bats --tap -f 'held up' labs/shm-race/grade.bats
     graded guess-leftovers env FILE=tests/labs/leftovers-removed-at-once.c \
         bats --tap -f 'SIGINT' labs/leftovers/grade.bats
     # A file that does not compile fails fast: grade-all is shown at work on
@@ -150,7 +150,7 @@ refused_by() {
     done <<'EOF_GUESSES'
 guess-pool pool-fds FAIL: workers hold write ends of the workers' pipes
 guess-fifo fifo-hang FAIL: with a server that reads late, the client exited with status 1.*Resource temporarily unavailable
-guess-shm shm-race FAIL: with the reader held up, the reader did not print message 1 to message 2000
+guess-shm shm-race FAIL: with the reader held up, the reader did not print message 1 to message 20000
 guess-leftovers leftovers FAIL: while the program runs, its segment has no key any more
 EOF_GUESSES
 }
