@@ -56,9 +56,9 @@ said() {
 wait_blocked_in_open() {
     local deadline=$((SECONDS + T)) wchan
     while ((SECONDS < deadline)); do
-        wchan=$(cat "/proc/$1/wchan" 2>/dev/null) || return 1
+        wchan=; read -r wchan <"/proc/$1/wchan" 2>/dev/null || [[ -e /proc/$1 ]] || return 1
         [[ $wchan == wait_for_partner || $wchan == 0 || -z $wchan ]] && return 0
-        sleep 0.02
+        nap 0.02
     done
     echo "process $1 never blocked in open(); wchan: $wchan" >&2
     return 1
@@ -74,7 +74,7 @@ server_child() {
         # (The list has no final newline: read sets kid, then returns 1.)
         { read -r kid _ || true; } <"$list" 2>/dev/null
         [[ -n $kid ]] && { echo "$kid"; return 0; }
-        ((tries < 200)) || sleep 0.01
+        ((tries < 200)) || nap 0.01
     done
     bg_child server
 }
@@ -85,7 +85,7 @@ wait_for_count() {
     while ((SECONDS < deadline)); do
         n=$(grep -cE -- "$2" "$1" 2>/dev/null) || true
         ((n >= $3)) && return 0
-        sleep 0.05
+        nap 0.05
     done
     echo "timed out: $n of $3 lines match /$2/ in $1" >&2
     return 1

@@ -472,7 +472,7 @@ wait_for_children() {
             echo "children of $1: '$kids'" >&2
             return 1
         fi
-        sleep 0.05
+        nap 0.05
     done
 }
 

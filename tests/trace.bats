@@ -53,7 +53,7 @@ traced_pid() {
             set -- $rest
             [[ $2 == "$strace_pid" ]] && { echo "$pid"; return 0; }
         done
-        sleep 0.02
+        nap 0.02
     done
     echo "strace $strace_pid started no program within ${T}s" >&2
     return 1
@@ -63,7 +63,8 @@ check_trace() {
     local name=$1
     awk -f "$ROOT/tests/tracecheck.awk" -v set="$2" -v paths="${3:-}" -v fds="${4:-}" \
         -v dir="$IPC_DEMO_DIR" -v root="$ROOT" -v bin="$BIN" \
-        "$OUT/$name.strace" "$OUT/$name.err"
+        "$OUT/$name.strace" "$OUT/$name.err" ||
+        { echo "the strace log's last lines:"; tail -n 25 "$OUT/$name.strace"; false; }
 }
 
 @test "trace: pipe/demo, parent and child" {
