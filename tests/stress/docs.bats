@@ -22,7 +22,7 @@
 # SETUP started is killed when the block ends, and the block must leave no FIFO
 # and no System V object behind.
 
-load helpers
+load ../helpers
 
 # docs_check PAGE: tests/docs-check, in this test's directories.
 docs_check() {
