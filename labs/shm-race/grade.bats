@@ -44,12 +44,12 @@ writer_waits() {
 
 @test "shm-race: the reader held up (its output unread, then stopped): the writer waits for it, nothing is lost" {
     local reader drain
-    # The reader's output goes to a pipe nobody reads yet: once it holds 64 KiB
-    # (about 5000 lines), the reader blocks in write() and cannot end, however
-    # fast the program is.  Then SIGSTOP, and the writer must wait.
+    # The reader's 8000 lines (100 KB) go to a pipe nobody reads yet: once it
+    # holds 64 KiB, the reader blocks in write() and cannot end, however fast
+    # the program is.  Then SIGSTOP, and the writer must wait.
     mkfifo "$OUT/pipe"
     exec 8<>"$OUT/pipe"
-    PROG_OUT=$OUT/pipe start_prog 20000 </dev/null
+    PROG_OUT=$OUT/pipe start_prog 8000 </dev/null
     if wait_until "the reader (a child of the writer)" reader_pid 2>/dev/null &&
         reader=$(reader_pid) && kill -STOP "$reader" 2>/dev/null; then
         wait_within 0.5 "the writer to wait" writer_waits "$reader" 2>/dev/null || true
@@ -63,5 +63,5 @@ writer_waits() {
     exec 9<&-
     watch_prog
     ((STUCK)) || wait "$drain" || true
-    COUNT=20000 check_messages "with the reader held up"
+    COUNT=8000 check_messages "with the reader held up"
 }
