@@ -67,7 +67,8 @@ cli_check() {
 @test "a missing option argument is a usage error" { cli_check missing; }
 
 # abc 12x "" -1 99999999999999999999, and what strtol() alone would take: the
-# white space of $'\t3' ' 3' $'\n3' $'\r3' $'\v3', the '+' of +3, and '3 '.
+# white space of $'\t3' ' 3' $'\n3' $'\r3' $'\v3', the '+' of +3, and '3 ' (on
+# each program's first number option; abc -1 $'\t3' on its others).
 @test "a number option refuses a non-number, a negative and an overflow" { cli_check number; }
 
 @test "extra operands are a usage error" { cli_check extra; }

@@ -54,38 +54,23 @@ said() {
 # for a writer (Linux shows wait_for_partner in /proc/PID/wchan).  Where the kernel
 # hides wchan, go on: the "waiting" line was printed just before the open().
 wait_blocked_in_open() {
-    local deadline=$((SECONDS + T)) wchan
+    local deadline=$((SECONDS + T)) wchan pause=0
     while ((SECONDS < deadline)); do
         wchan=; read -r wchan <"/proc/$1/wchan" 2>/dev/null || [[ -e /proc/$1 ]] || return 1
         [[ $wchan == wait_for_partner || $wchan == 0 || -z $wchan ]] && return 0
-        nap 0.02
+        backoff pause
     done
     echo "process $1 never blocked in open(); wchan: $wchan" >&2
     return 1
 }
 
-# server_child: the pid of the program that start_bg server started, the timeout
-# wrapper's only child, read from /proc/PID/task/PID/children (Linux 3.5 on) as
-# soon as it exists -- much sooner than bg_child's scan of all of /proc.
-server_child() {
-    local list="/proc/$server_pid/task/$server_pid/children" tries=0 kid
-    while ((tries++ < 20000)) && [[ -r $list ]]; do
-        kid=""
-        # (The list has no final newline: read sets kid, then returns 1.)
-        { read -r kid _ || true; } <"$list" 2>/dev/null
-        [[ -n $kid ]] && { echo "$kid"; return 0; }
-        ((tries < 200)) || nap 0.01
-    done
-    bg_child server
-}
-
 # wait_for_count FILE REGEX N: poll until N lines of FILE match REGEX.
 wait_for_count() {
-    local deadline=$((SECONDS + T)) n=0
+    local deadline=$((SECONDS + T)) n=0 pause=0
     while ((SECONDS < deadline)); do
         n=$(grep -cE -- "$2" "$1" 2>/dev/null) || true
         ((n >= $3)) && return 0
-        nap 0.05
+        backoff pause
     done
     echo "timed out: $n of $3 lines match /$2/ in $1" >&2
     return 1
@@ -157,7 +142,7 @@ EXPECTED
     printf 'from the shell\n' >&"$w"
     wait_for_line "$OUT/server.out" 'client says: from the shell$'
     lacks -q 'client quit' "$OUT/server.out"
-    kill -0 "$(server_child)"
+    kill -0 "$(bg_child server)"
     exec {w}>&-
     wait_bg server
     [ "$status" -eq 0 ]
@@ -244,7 +229,7 @@ EXPECTED
         [ "$status" -eq 0 ] || { cat "$OUT/client$k.err"; false; }
     done
     wait_for_count "$OUT/server.out" '^\[server [0-9]+\] client says: ' 900
-    server=$(server_child)
+    server=$(bg_child server)
     kill -TERM "$server"
     wait_bg server
     [ "$status" -eq 0 ]
@@ -267,7 +252,7 @@ EXPECTED
     run_client "second client"
     [ "$status" -eq 0 ]
     wait_for_line "$OUT/server.out" 'client says: second client$'
-    server=$(server_child)
+    server=$(bg_child server)
     kill -0 "$server"
     grep -qE "^\[server [0-9]+\] open\(\"$FIFO\", O_WRONLY\|O_NONBLOCK\|O_NOFOLLOW\) = 5$" "$OUT/server.err"
     lacks -qE '\] read\([0-9]+, [0-9]+\) = 0$' "$OUT/server.err"
@@ -299,7 +284,7 @@ EXPECTED
 
 @test "fifo/client: the server gone mid-stream is reported as EPIPE, not a silent SIGPIPE death" {
     start_server
-    server=$(server_child)
+    server=$(bg_child server)
     # The client's input: one line, then -- once the server has exited, its fds
     # closed (its FIFO's name goes a moment before) -- another.
     start_bg client bash -c 'wait_exited() { while [ -e "/proc/$1/fd/1" ]; do sleep 0.02; done; }
@@ -430,7 +415,7 @@ EXPECTED
 @test "fifo/server: SIGINT, SIGTERM, SIGHUP while blocked in open() remove the FIFO, exit 0" {
     for sig in INT TERM HUP; do
         start_server
-        server=$(server_child)
+        server=$(bg_child server)
         wait_blocked_in_open "$server"
         kill "-$sig" "$server"
         wait_bg server
@@ -447,7 +432,7 @@ EXPECTED
         exec {w}<>"$FIFO"
         printf 'hello\n' >&"$w"
         wait_for_line "$OUT/server.out" 'client says: hello$'
-        server=$(server_child)
+        server=$(bg_child server)
         kill "-$sig" "$server"
         wait_bg server
         exec {w}>&-
@@ -459,7 +444,7 @@ EXPECTED
 
 @test "fifo/server: after kill -9 the leftover FIFO is refused by clients, then reused by the next server" {
     start_server
-    kill -KILL "$(server_child)"
+    kill -KILL "$(bg_child server)"
     wait_bg server
     [ -p "$FIFO" ]
     # The dead server's FIFO: the client must not hang on it.

@@ -55,6 +55,16 @@ nap() {
     fi
 }
 
+# backoff VAR: a poll's pause: nap VAR milliseconds (a variable of the caller,
+# 0 or unset at first: 5), then twice as long next time, up to 100.  Quick for
+# what happens at once, and a long wait costs a few looks, not hundreds.
+backoff() {
+    local -n ms=$1
+    ((ms >= 5)) || ms=5
+    nap "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
+    ((ms = ms * 2 > 100 ? 100 : ms * 2))
+}
+
 # start_bg NAME CMD...: start CMD in the background with stdout in $OUT/NAME.out
 # and stderr in $OUT/NAME.err, fd 3 (Bats' own) closed.  The pid of its `timeout`
 # wrapper is in NAME_pid (a variable); the program's own pid: bg_child NAME.
@@ -69,7 +79,7 @@ start_bg() {
 # bg_child NAME: print the pid of the program started by start_bg NAME (the
 # child of its timeout wrapper: /proc/PID/task/PID/children names it).
 bg_child() {
-    local parent_var="${1}_pid" deadline=$((SECONDS + T)) kids
+    local parent_var="${1}_pid" deadline=$((SECONDS + T)) kids pause=0
     local parent=${!parent_var}
     while ((SECONDS < deadline)); do
         read -r kids _ <"/proc/$parent/task/$parent/children" 2>/dev/null
@@ -77,7 +87,7 @@ bg_child() {
             echo "$kids"
             return 0
         fi
-        nap 0.02
+        backoff pause
     done
     echo "no child of $parent appeared within ${T}s" >&2
     return 1
@@ -92,12 +102,13 @@ wait_bg() {
 
 # stop_all_bg: TERM, then KILL, whatever start_bg started and is still running.
 stop_all_bg() {
-    local pid deadline
+    local pid deadline pause
     for pid in "${BG_PIDS[@]}"; do
         # Even when the timeout wrapper is gone, its process group may not be.
         kill -TERM "$pid" 2>/dev/null
         deadline=$((SECONDS + 3))
-        while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do nap 0.05; done
+        pause=0
+        while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do backoff pause; done
         kill -KILL -- "-$pid" "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || true
     done
@@ -106,28 +117,28 @@ stop_all_bg() {
 
 # wait_for_line FILE REGEX [SECONDS]: poll until a line of FILE matches.
 wait_for_line() {
-    local file=$1 regex=$2 deadline=$((SECONDS + ${3:-$T}))
+    local file=$1 regex=$2 deadline=$((SECONDS + ${3:-$T})) pause=0
     until grep -qE -- "$regex" "$file" 2>/dev/null; do
         if ((SECONDS >= deadline)); then
             echo "timed out waiting for /$regex/ in $file; it has:" >&2
             cat "$file" >&2 2>/dev/null
             return 1
         fi
-        nap 0.02
+        backoff pause
     done
 }
 
 # wait_until WHAT CMD...: poll until CMD succeeds, at most $T seconds; on timeout
 # fail, saying what was awaited.
 wait_until() {
-    local what=$1 deadline=$((SECONDS + T))
+    local what=$1 deadline=$((SECONDS + T)) pause=0
     shift
     until "$@"; do
         if ((SECONDS >= deadline)); then
             echo "timed out waiting for $what" >&2
             return 1
         fi
-        nap 0.01
+        backoff pause
     done
 }
 

@@ -466,13 +466,13 @@ children_of() {
 # wait_for_children PID REGEX: poll until the children of PID, one "pid state"
 # line each, match REGEX as a whole; leaves them in $kids.
 wait_for_children() {
-    local deadline=$((SECONDS + T))
+    local deadline=$((SECONDS + T)) pause=0
     until kids=$(children_of "$1"); [[ $kids =~ ^$2$ ]]; do
         if ((SECONDS >= deadline)); then
             echo "children of $1: '$kids'" >&2
             return 1
         fi
-        nap 0.05
+        backoff pause
     done
 }
 

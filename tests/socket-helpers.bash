@@ -37,22 +37,6 @@ check_socket_leftovers() {
     fi
 }
 
-# kid NAME: the pid of the program start_bg NAME started, the only child of its
-# timeout(1) wrapper, from /proc/PID/task/PID/children: much quicker than
-# helpers' bg_child, which reads the whole of /proc.
-kid() {
-    local var="${1}_pid" deadline=$((SECONDS + T)) pid
-    local parent=${!var}
-    while ((SECONDS < deadline)) && [[ -r /proc/$parent/task/$parent/children ]]; do
-        pid=""
-        # (The list has no final newline: read sets pid, then returns 1.)
-        { read -r pid _ || true; } <"/proc/$parent/task/$parent/children" 2>/dev/null
-        [[ -n $pid ]] && { echo "$pid"; return 0; }
-        sleep 0.01
-    done
-    bg_child "$1"
-}
-
 # start_server [ARGS...]: socket/server in the background, up to its listen().
 start_server() {
     rm -f "$OUT/server.out" "$OUT/server.err"
@@ -104,7 +88,7 @@ pid_of_output() {
 # socket file and exit 0.
 stop_server_with() {
     local pid
-    pid=$(kid server)
+    pid=$(bg_child server)
     kill -"$1" "$pid"
     wait_bg server
     [ "$status" -eq 0 ]

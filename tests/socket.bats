@@ -73,7 +73,7 @@ load socket-helpers
     [ "$(replies <(echo "$output"))" = QUICK ]
     grep -q 'client 2 says: quick' "$OUT/server.out"
     lacks -q 'client 1 says' "$OUT/server.out"
-    [ -e "/proc/$(kid quiet)" ]
+    [ -e "/proc/$(bg_child quiet)" ]
 }
 
 @test "socket: a client that never reads its replies stalls only itself; when it vanishes the server goes on" {
@@ -88,7 +88,7 @@ load socket-helpers
     run_t "${BARE[@]}" "$BIN/socket/client" meanwhile
     [ "$status" -eq 0 ]
     [[ $output == *"reply: MEANWHILE"* ]]
-    kill -KILL "$(kid flood)"
+    kill -KILL "$(bg_child flood)"
     wait_for_line "$OUT/server.out" 'client 1 vanished \(write: Broken pipe\): closed fd 4$'
     run_t "${BARE[@]}" "$BIN/socket/client" after
     [ "$status" -eq 0 ]
@@ -182,7 +182,7 @@ AFTER" ]
     run_t "${BARE[@]}" "$BIN/socket/server" -a
     [ "$status" -eq 1 ]
     [[ $stderr == "socket/server: bind $name: Address already in use (another server is bound to that name"* ]]
-    kill -TERM "$(kid server)"
+    kill -TERM "$(bg_child server)"
     wait_bg server
     [ "$status" -eq 0 ]
     grep -q "closed the listening socket: the name $name went with it$" "$OUT/server.out"
@@ -206,7 +206,7 @@ AFTER" ]
 
 @test "socket: a server killed with -9 leaves its file: clients are refused (explained), the next server replaces it" {
     start_server
-    kill -KILL "$(kid server)"
+    kill -KILL "$(bg_child server)"
     wait_bg server
     [ -S "$SOCK" ]
     run_t "${BARE[@]}" "$BIN/socket/client" hello
@@ -222,7 +222,7 @@ AFTER" ]
 @test "socket: a second server never takes over a live server's socket file" {
     start_server
     local pid
-    pid=$(kid server)
+    pid=$(bg_child server)
     run_t "${BARE[@]}" "$BIN/socket/server"
     [ "$status" -eq 1 ]
     [ -z "$output" ]
@@ -242,7 +242,7 @@ AFTER" ]
     [ -L "$SOCK" ] && [ "$(cat "$OUT/target")" = precious ]
     # Not even a link to a dead server's socket file elsewhere: it stays too.
     start_server -p "$OUT/elsewhere"
-    kill -KILL "$(kid server)"
+    kill -KILL "$(bg_child server)"
     wait_bg server
     ln -sfn "$OUT/elsewhere" "$SOCK"
     run_t "${BARE[@]}" "$BIN/socket/server"
@@ -270,7 +270,7 @@ AFTER" ]
 @test "socket: another user's socket file is refused and not touched" {
     [[ $(id -u) -eq 0 ]] || skip "only root can give a file to another user (chown): run as root to check it"
     start_server
-    kill -KILL "$(kid server)"
+    kill -KILL "$(bg_child server)"
     wait_bg server
     chown 65534 "$SOCK"            # nobody's now, as if nobody's server had been killed
     run_t "${BARE[@]}" "$BIN/socket/server"
@@ -284,7 +284,7 @@ AFTER" ]
 
 @test "socket: a socket file of ours with another mode than 0600 is refused" {
     start_server
-    kill -KILL "$(kid server)"
+    kill -KILL "$(bg_child server)"
     wait_bg server
     chmod 666 "$SOCK"
     run_t "${BARE[@]}" "$BIN/socket/server"
@@ -344,7 +344,7 @@ AFTER" ]
     local sig pid
     for sig in TERM HUP TERM HUP; do
         start_bg server "$BIN/socket/server"
-        pid=$(kid server)
+        pid=$(bg_child server)
         kill -"$sig" "$pid"
         wait_bg server
         absent "$SOCK"
@@ -383,8 +383,8 @@ AFTER" ]
     # The receiver has the fd and pauses before it reads: both sit at 16.
     wait_for_line "$OUT/recv.out" "after recvmsg\(\): fd 5 -> $OUT/alpha\$"
     local recv send
-    recv=$(kid recv)
-    send=$(kid send)
+    recv=$(bg_child recv)
+    send=$(bg_child send)
     [ "$(grep '^pos:' "/proc/$send/fdinfo/3")" = "$(printf 'pos:\t16')" ]
     [ "$(grep '^pos:' "/proc/$recv/fdinfo/5")" = "$(printf 'pos:\t16')" ]
     [ "$(grep '^ino:' "/proc/$send/fdinfo/3")" = "$(grep '^ino:' "/proc/$recv/fdinfo/5")" ]
@@ -427,8 +427,8 @@ written after the read end was sent" ]
     start_bg send "${BARE[@]}" "$BIN/socket/pass" send memfd "kept by fds alone"
     wait_for_line "$OUT/recv.out" 'after recvmsg\(\): fd [0-9]+ -> /memfd:pass'
     local recv send fd
-    recv=$(kid recv)
-    send=$(kid send)
+    recv=$(bg_child recv)
+    send=$(bg_child send)
     fd=$(sed -nE 's/.*after recvmsg\(\): fd ([0-9]+) -> \/memfd:pass.*/\1/p' "$OUT/recv.out")
     [ "$(readlink "/proc/$recv/fd/$fd")" = "/memfd:pass (deleted)" ]
     # No name in any namespace: nothing in $IPC_DEMO_DIR (the socket file went
@@ -509,7 +509,7 @@ written after the read end was sent" ]
 @test "pass: a stop signal while waiting removes the socket file; a receiver killed with -9 leaves one the next replaces" {
     start_recv
     local pid
-    pid=$(kid recv)
+    pid=$(bg_child recv)
     kill -TERM "$pid"
     wait_bg recv
     [ "$status" -eq 0 ]
@@ -518,12 +518,12 @@ written after the read end was sent" ]
     absent "$PASS"
 
     start_recv
-    kill -KILL "$(kid recv)"
+    kill -KILL "$(bg_child recv)"
     wait_bg recv
     [ -S "$PASS" ]
     start_recv
     grep -q "the socket file $PASS was left by a killed run (nobody uses it): removing it$" "$OUT/recv.out"
-    kill -HUP "$(kid recv)"
+    kill -HUP "$(bg_child recv)"
     wait_bg recv
     [ "$status" -eq 0 ]
     absent "$PASS"

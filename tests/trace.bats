@@ -44,7 +44,7 @@ trace_bg() {
 
 # traced_pid NAME: the program under strace under timeout.
 traced_pid() {
-    local strace_pid pid stat rest deadline=$((SECONDS + T))
+    local strace_pid pid stat rest deadline=$((SECONDS + T)) pause=0
     strace_pid=$(bg_child "$1") || return 1
     while ((SECONDS < deadline)); do
         for stat in /proc/[0-9]*/stat; do
@@ -53,7 +53,7 @@ traced_pid() {
             set -- $rest
             [[ $2 == "$strace_pid" ]] && { echo "$pid"; return 0; }
         done
-        nap 0.02
+        backoff pause
     done
     echo "strace $strace_pid started no program within ${T}s" >&2
     return 1

@@ -57,7 +57,7 @@ T=60
         # The server straight under timeout(1), its own pid signalled: see the
         # start-up test in tests/socket.bats.
         start_bg server "$BIN/socket/server"
-        pid=$(kid server)
+        pid=$(bg_child server)
         start_bg client "${BARE_IN[@]}" "$OUT/in" "$BIN/socket/client"
         # Somewhere between start-up and the middle of the conversation.
         [ "$n" -lt 10 ] || wait_for_line "$OUT/server.out" "says: line $((n * 50))\$"
