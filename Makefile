@@ -127,7 +127,8 @@ $(CHECKDIR)/obj/%.o: %.c build/flags
 -include $(wildcard $(OBJ)/*/*.d $(CHECKDIR)/obj/*/*.d)
 
 # `make test`: the Bats files in tests/, four at a time (tests/run).
-# `make stress`: the long cases, in tests/stress/.
+# `make stress`: the long cases, in tests/stress/ (also the docs' commands and
+# the labs' graders).
 BATS_CHECK = command -v $(BATS) >/dev/null 2>&1 || { \
 	echo "make $@ needs bats (Bats 1.5 or later): apt-get install bats" >&2; exit 1; }
 
@@ -161,7 +162,7 @@ clean:
 help:
 	@echo "make           build every program next to its source (WERROR=1 adds -Werror)"
 	@echo "make test      build, then run the Bats suite in tests/, four files at a time"
-	@echo "make stress    the long cases in tests/stress/ (gcc and clang builds...)"
+	@echo "make stress    the long cases in tests/stress/ (builds, docs, labs' graders...)"
 	@echo "make check     the suite again on sanitized builds, then valgrind on each demo"
 	@echo "make bench     measure every IPC mechanism, data verified (bench/ipcbench)"
 	@echo "make labs      build every lab's starter and solution (labs/)"

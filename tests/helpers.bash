@@ -60,8 +60,10 @@ nap() {
 # what happens at once, and a long wait costs a few looks, not hundreds.
 backoff() {
     local -n ms=$1
+    local seconds
     ((ms >= 5)) || ms=5
-    nap "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
+    printf -v seconds '%d.%03d' $((ms / 1000)) $((ms % 1000))
+    nap "$seconds"
     ((ms = ms * 2 > 100 ? 100 : ms * 2))
 }
 

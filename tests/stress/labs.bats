@@ -150,7 +150,7 @@ refused_by() {
     done <<'EOF_GUESSES'
 guess-pool pool-fds FAIL: workers hold write ends of the workers' pipes
 guess-fifo fifo-hang FAIL: with a server that reads late, the client exited with status 1.*Resource temporarily unavailable
-guess-shm shm-race FAIL: with the reader held up, the reader did not print message 1 to message 8000$
+guess-shm shm-race FAIL: with the reader held up, the reader did not print message 1 to message 8000,
 guess-leftovers leftovers FAIL: while the program runs, its segment has no key any more
 EOF_GUESSES
 }
