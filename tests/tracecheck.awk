@@ -107,7 +107,7 @@ function wanted(c) { return (" " set " ") ~ (" " c " ") }
 
 # Call I of PID was interrupted by a signal (strace: "= ? ERESTART...").  Did the
 # program see -1 EINTR?  Only when a handler ran and its rt_sigreturn gave EINTR
-# back.  A signal with no handler (SIGCHLD), a handler with SA_RESTART, or one
+# back (of nested handlers', the last).  A signal with no handler (SIGCHLD), a handler with SA_RESTART, or one
 # that never returned (it exited) leaves the program none the wiser: the call is
 # made again (strace shows it again) or never returns.
 function returned_eintr(pid, i, raw, args,    j, line, name, rest, b, nb) {
@@ -115,7 +115,12 @@ function returned_eintr(pid, i, raw, args,    j, line, name, rest, b, nb) {
     for (j = i + 1; j <= ncalls[pid]; j++) {
         line = calls[pid, j]
         name = line; sub(/\(.*/, "", name)
-        if (name == "rt_sigreturn") return line ~ /= -1 EINTR/
+        if (name == "rt_sigreturn") {
+            # Two signals at once (a tick and SIGTERM): their handlers return
+            # one after the other, and only the last returns to the call.
+            while (j < ncalls[pid] && calls[pid, j + 1] ~ /^rt_sigreturn\(/) j++
+            return calls[pid, j] ~ /= -1 EINTR/
+        }
         if (name == "restart_syscall") return 0
         if (name == raw) {
             rest = line; sub(/^[a-z0-9_]+\(/, "", rest)
