@@ -187,11 +187,18 @@ exited() {
 # (a character), as ipcs prints it: glibc's ftok takes the low 16 bits of the
 # inode, the low 8 of the device and the 8 of PROJ.
 ipc_key() {
-    local file="$IPC_DEMO_DIR/key" dev ino proj
+    local file="$IPC_DEMO_DIR/key" dev ino key
     [[ -e $file ]] || return 1
     read -r dev ino < <(stat -c '%d %i' "$file")
-    printf -v proj '%d' "'$1"
-    printf '0x%08x\n' $(( (ino & 0xffff) | ((dev & 0xff) << 16) | ((proj & 0xff) << 24) ))
+    ftok_key key "$dev" "$ino" "$1"
+    echo "$key"
+}
+
+# ftok_key VAR DEV INO PROJ: VAR set to ftok(3)'s key for that file and PROJ.
+ftok_key() {
+    local proj
+    printf -v proj '%d' "'$4"
+    printf -v "$1" '0x%08x' $(( ($3 & 0xffff) | (($2 & 0xff) << 16) | ((proj & 0xff) << 24) ))
 }
 
 # ipc_objects_for PROJ: the ipcs lines (segments, queues, semaphore sets) whose key
@@ -237,8 +244,7 @@ check_leftovers() {
     # No key file, no key: nothing System V can be ours.
     [[ -n $kino ]] || return 0
     for proj in "${IPC_PROJS[@]}"; do
-        printf -v proj '%d' "'$proj"
-        printf -v f '0x%08x' $(( (kino & 0xffff) | ((kdev & 0xff) << 16) | ((proj & 0xff) << 24) ))
+        ftok_key f "$kdev" "$kino" "$proj"
         keys+=("$f")
     done
     ipcs -a >"$OUT/.ipcs" 2>/dev/null
