@@ -31,6 +31,20 @@ start_server() {
     wait_until "the server to wait in open()" asleep_in "$SERVER" "$IN_OPEN"
 }
 
+# server_ends: the client has exited; the server must see the end of file within
+# T seconds (a client that never opened the FIFO, or left a write end to a child,
+# would keep it waiting for ever).
+server_ends() {
+    wait_until "the server to end" gone "$SERVER" 2>/dev/null ||
+        fail "the client exited, but the server never saw the end of the data: did the client open the FIFO, and close every write end (a child of it too)?"
+    wait "$SERVER"
+    SERVER=
+}
+
+gone() {
+    ! read_proc "$1" || [[ $STATE == Z ]]
+}
+
 # client_ends: watch the client; it must not stay blocked.
 client_ends() {
     watch_prog
@@ -48,8 +62,7 @@ client_ends() {
     start_prog "$OUT/fifo" <"$OUT/input"
     client_ends "the client is stuck although a server is reading"
     ((status == 0)) || fail "the client exited with status $status (expected 0); its stderr: $(head -c 300 "$OUT/err")"
-    wait "$SERVER"
-    SERVER=
+    server_ends
     cmp -s "$OUT/input" "$OUT/got" || fail "the server received '$(head -c 100 "$OUT/got")', not what the client read on stdin"
 }
 
@@ -80,8 +93,7 @@ client_ends() {
     touch "$OUT/go"
     client_ends "the client is stuck"
     ((status == 0)) || fail "with a server that reads late, the client exited with status $status; its stderr: '$(head -c 200 "$OUT/err")'. Is the fd still non-blocking after open()? (fcntl F_SETFL)"
-    wait "$SERVER"
-    SERVER=
+    server_ends
     cmp -s "$OUT/input" "$OUT/got" || fail "the server did not receive exactly what the client read on stdin"
 }
 

@@ -95,10 +95,12 @@ int main(int argc, char *argv[])
     if (shmid == -1)
         fail("shmget", 0);
     volatile long *counter = shmat(shmid, NULL, 0);
+    /* Marked for removal first: gone once every process detached, or at once
+     * if the shmat() failed and the program exits. */
+    if (shmctl(shmid, IPC_RMID, NULL) == -1)
+        fail("shmctl IPC_RMID", 0);
     if (counter == (void *)-1)
         fail("shmat", 0);
-    if (shmctl(shmid, IPC_RMID, NULL) == -1)   /* gone once every process detached */
-        fail("shmctl IPC_RMID", 0);
     *counter = 0;
 
     semid = semget(IPC_PRIVATE, 1, IPC_CREAT | 0600);

@@ -102,5 +102,6 @@ all_waiting() {
         fail "workers hold write ends of the workers' pipes (above): inherited through fork(), kept across execl(); while one does, closing that pipe in the pool cannot give its worker end of file. Close them in the child, or make them close-on-exec"
     release_stdin
     watch_prog
-    ((STUCK == 0 && status == 0)) || fail "the pool did not end well once its input ended (status $status)"
+    ((STUCK == 0)) || fail "the pool hangs once its input ended"
+    ((status == 0)) || fail "the pool did not end well once its input ended (status $status)"
 }

@@ -86,10 +86,11 @@ int main(int argc, char *argv[])
     if (shmid == -1)
         fail("shmget");
     struct slot *slot = shmat(shmid, NULL, 0);
-    if (slot == (void *)-1)
-        fail("shmat");
+    /* Marked for removal before anything can fail: nothing is left behind. */
     if (shmctl(shmid, IPC_RMID, NULL) == -1)
         fail("shmctl IPC_RMID");
+    if (slot == (void *)-1)
+        fail("shmat");
     memset(slot, 0, sizeof *slot);
     if (sem_init(&slot->empty, 1, 1) == -1 || sem_init(&slot->full, 1, 0) == -1)
         fail("sem_init");

@@ -1,8 +1,8 @@
 /* tests/labs/pool-fds-reverse-order.c: a guess labs/pool-fds' grader must
  * refuse.  It shuts the workers down last first, which does not hang (the last
  * worker's pipe has no inherited copy, and each exit releases the copies of
- * the earlier ones), but every worker still holds write ends it has no use
- * for.  (labs/pool-fds/starter.c with its shutdown loop reversed.)
+ * the earlier ones), but every worker but the first still holds write ends it
+ * has no use for.  (labs/pool-fds/starter.c with its shutdown loop reversed.)
  */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
