@@ -80,16 +80,18 @@ static void make_fifo(const char *path, struct stat *seen, bool *made)
 static void open_fifos(void)
 {
     say("waiting for shm/writer: my open() of %s returns once it opens it", filled_path);
-    filled_fd = (int)traced(open(filled_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW),
-                            "open(\"%s\", O_RDONLY|O_CLOEXEC|O_NOFOLLOW)", filled_path);
-    if (filled_fd == -1)
+    int fd = (int)traced(open(filled_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW),
+                         "open(\"%s\", O_RDONLY|O_CLOEXEC|O_NOFOLLOW)", filled_path);
+    if (fd == -1)
         stopped_or_failed("open");
-    require_same_file(filled_fd, filled_path, &filled_seen);
-    free_fd = (int)traced(open(free_path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW),
-                          "open(\"%s\", O_WRONLY|O_CLOEXEC|O_NOFOLLOW)", free_path);
-    if (free_fd == -1)
+    require_same_file(fd, filled_path, &filled_seen);   /* (it closes fd if not) */
+    filled_fd = fd;
+    fd = (int)traced(open(free_path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW),
+                     "open(\"%s\", O_WRONLY|O_CLOEXEC|O_NOFOLLOW)", free_path);
+    if (fd == -1)
         stopped_or_failed("open");
-    require_same_file(free_fd, free_path, &free_seen);
+    require_same_file(fd, free_path, &free_seen);
+    free_fd = fd;
     say("the writer is here: \"filled\" FIFO fd %d, \"free\" FIFO fd %d", filled_fd, free_fd);
 }
 
@@ -208,7 +210,8 @@ static void unlink_fifo(const char *path, const struct stat *seen)
         warn_sys("unlink %s", path);
 }
 
-/* IPC_RMID: the segment goes (at once: nobody is attached); then the FIFOs. */
+/* IPC_RMID: the segment goes once nobody is attached (at the normal end, at
+ * once; on a stop or an error, when the writer detaches too); then the FIFOs. */
 static void remove_all(void)
 {
     if (shmid != -1 && traced(shmctl(shmid, IPC_RMID, NULL), "shmctl(%d, IPC_RMID)",
