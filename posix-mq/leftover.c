@@ -25,7 +25,7 @@ void server_names(struct pmq_names *n, const char *given)
              strcmp(given, "/..") == 0 || strspn(given + 1, "abcdefghijklmnopqrstuvwxyz"
                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != len - 1)
         usage_error("-N: '%s' is not a queue name: '/' and then 1 to %d letters, digits, "
-                    "'.', '_' or '-'", given, PMQ_NAME_MAX - 1);
+                    "'.', '_' or '-'", given, PMQ_NAME_MAX - 2);
     else
         memcpy(n->queue, given, len + 1);
     snprintf(n->record, sizeof n->record, "%s.owner", n->queue + 1);

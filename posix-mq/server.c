@@ -23,7 +23,7 @@ static const char usage[] =
     "Create a POSIX message queue and answer each request with its text upper-cased,\n"
     "highest priority first, until posix-mq/client -q, SIGINT/SIGTERM/SIGHUP, or\n"
     "standard output goes away (| head: exit 1).  The queue is removed on the way out.\n"
-    "  -N NAME    the queue's name: '/' and 1 to 199 letters, digits, '.', '_', '-'\n"
+    "  -N NAME    the queue's name: '/' and 1 to 198 letters, digits, '.', '_', '-'\n"
     "             (default /ipc-demos-DEV-INO-mq, from $IPC_DEMO_DIR's identity)\n"
     "  -m MAXMSG  mq_maxmsg, messages the queue holds (default 10); above msg_max\n"
     "             (/proc/sys/fs/mqueue) only with CAP_SYS_RESOURCE (else EINVAL)\n"

@@ -456,9 +456,13 @@ has_sys_resource() {
             timeout "$T" "$BIN/posix-mq/$prog" -N "$bad" >"$OUT/o" 2>"$OUT/e" || rc=$?
             [ "$rc" -eq 2 ]
             [ ! -s "$OUT/o" ]
-            [[ $(<"$OUT/e") == "posix-mq/$prog: -N: '$bad' is not a queue name: '/' and then 1 to 199 letters, digits, '.', '_' or '-'"$'\n'"usage: posix-mq/$prog "* ]]
+            [[ $(<"$OUT/e") == "posix-mq/$prog: -N: '$bad' is not a queue name: '/' and then 1 to 198 letters, digits, '.', '_' or '-'"$'\n'"usage: posix-mq/$prog "* ]]
         done
     done
+    # The longest name allowed is a name: no such queue (exit 1), not a usage error.
+    rc=0
+    timeout "$T" "$BIN/posix-mq/client" -N "/$(printf '%0198d' 0)" hi >/dev/null 2>"$OUT/e" || rc=$?
+    [ "$rc" -eq 1 ] || { cat "$OUT/e"; false; }
     custom="/posix-mq-test.$$.$RANDOM"
     start_bg server "$BIN/posix-mq/server" -N "$custom"
     wait_for_line "$OUT/server.out" 'waiting for requests'
