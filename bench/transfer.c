@@ -321,9 +321,10 @@ static void sock_unlink(void)
     if (!sock_named)
         return;
     sock_named = false;
-    if (lstat(sock_path, &st) == -1)
-        warn_sys("lstat %s", sock_path);
-    else if (st.st_dev != sock_made.st_dev || st.st_ino != sock_made.st_ino)
+    if (lstat(sock_path, &st) == -1) {
+        if (errno != ENOENT)                    /* gone already: nothing to do */
+            warn_sys("lstat %s", sock_path);
+    } else if (st.st_dev != sock_made.st_dev || st.st_ino != sock_made.st_ino)
         warn_msg("%s is no longer our socket file: left as it is", sock_path);
     else if (unlink(sock_path) == -1)
         warn_sys("unlink %s (remove it with: rm %s)", sock_path, sock_path);
@@ -341,10 +342,14 @@ static int unix_listen(void)
     int rc = bind(fd, (const struct sockaddr *)&a, sizeof a);
     int err = errno;
     umask(old);
+    if (rc == 0 && lstat(sock_path, &sock_made) == -1) {
+        int lerr = errno;
+        (void)unlink(sock_path);                /* ours a moment ago: bind() made it */
+        errno = lerr;
+        die("unix: lstat %s", sock_path);
+    }
     if (rc == 0)
         sock_named = true;
-    if (rc == 0 && lstat(sock_path, &sock_made) == -1)
-        die("unix: lstat %s", sock_path);
     errno = err;
     if (rc == -1 && err == EADDRINUSE)
         die_msg("%s appeared while this run started (another bench/ipcbench with %s?)",

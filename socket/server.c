@@ -163,7 +163,8 @@ static void serve(void)
     char shown[1024];
     while (!stop_signal) {
         nfds_t n = watch(pfd, who);
-        describe(shown, sizeof shown, pfd, n + 1);        /* for -v */
+        if (verbose)
+            describe(shown, sizeof shown, pfd, n + 1);
         /* The stop signals are unblocked only while ppoll() waits: one that
          * came after the check of stop_signal ends this wait at once. */
         int ready = (int)traced(ppoll(pfd, n + 1, NULL, &stops_unblocked), "ppoll([%s], %lu)",
