@@ -155,16 +155,3 @@ slowed() {
     seq "$n" | cmp - "$OUT/seqs"
     [ ! -s "$OUT/reader.err" ] && [ ! -s "$OUT/writer.err" ]
 }
-
-# sleep SECONDS: the helpers' polls (wait_for_line, wait_until...) without a
-# process each time: read -t on a FIFO of our own that nobody writes into (fd
-# 9, opened read-write, so that the open does not wait; its name removed at
-# once).  On a busy machine those forks were most of this file's cost.
-sleep() {
-    if [[ ${NAP_PID:-} != "$BASHPID" ]]; then
-        local fifo="$BATS_TEST_TMPDIR/nap.$BASHPID"
-        mkfifo "$fifo" && exec 9<>"$fifo" && rm -f "$fifo" || return 1
-        NAP_PID=$BASHPID
-    fi
-    read -r -t "$1" -u 9 _ || true
-}
