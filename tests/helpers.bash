@@ -216,7 +216,7 @@ IPC_PROJS=(s q m h b)
 # after its IPC_DEMO_DIR, no System V object with one of its keys.  It runs
 # after every test: one stat and one ipcs, the rest in bash.
 check_leftovers() {
-    local f left=() dev ino kdev= kino= proj keys=() line objs=""
+    local f left=() dev ino kdev='' kino='' proj keys=() line objs=""
     shopt -s globstar dotglob nullglob
     for f in "$BATS_TEST_TMPDIR"/**; do
         [[ -p $f ]] && left+=("$f")
