@@ -89,19 +89,19 @@ table_rows() {
     done
     grep -qx "64 KiB dd|dd" "$OUT/rows"
     [ "$(wc -l <"$OUT/rows")" -eq $((2 * (${#MECHS[@]} + 1) + 1)) ]
-    grep -qE "^\[bench [0-9]+\] shm's ring: [0-9]+ slots of 64 B, [0-9]+ slots of 64 KiB; shm1's: 1 slot$" <<<"$output"
-    grep -qE "^\[bench [0-9]+\] posix-shm's ring: 256 slots of 64 B, 32 slots of 64 KiB, a post per 64 messages; posix-shm1's: the same, a post per message$" <<<"$output"
+    has "^\[bench [0-9]+\] shm's ring: [0-9]+ slots of 64 B, [0-9]+ slots of 64 KiB; shm1's: 1 slot$" <<<"$output"
+    has "^\[bench [0-9]+\] posix-shm's ring: 256 slots of 64 B, 32 slots of 64 KiB, a post per 64 messages; posix-shm1's: the same, a post per message$" <<<"$output"
     prefix=$(posix_prefix)
     grep -qx "\[bench [0-9]*\] POSIX names: ${prefix}bench-mq, ${prefix}bench-mq-back, ${prefix}bench-shm (each unlinked as soon as both processes hold it)" <<<"$output"
-    grep -qE '^\[bench [0-9]+\] +posix-mq +n/a: above msgsize_max \([0-9]+ B\)$' <<<"$output"
+    has '^\[bench [0-9]+\] +posix-mq +n/a: above msgsize_max \([0-9]+ B\)$' <<<"$output"
     # Every line is a "[bench PID] " line; the header names the machine and settings.
     [ -z "$(grep -vE '^\[bench [0-9]+\] ' <<<"$output")" ]
-    grep -qE '^\[bench [0-9]+\] pinning: same \(writer and reader on CPU [0-9]+\)$' <<<"$output"
-    grep -qE '^\[bench [0-9]+\] pipe size [0-9]+ B \(pipe-max-size [0-9]+ B\), msgmax [0-9]+ B' <<<"$output"
-    grep -qE '^\[bench [0-9]+\] verified: [0-9]+ messages, .* every byte compared .*: no mismatch$' <<<"$output"
-    grep -qE '^\[bench [0-9]+\] crossover: shm ' <<<"$output"
-    grep -qE '^\[bench [0-9]+\] crossover: posix-shm ' <<<"$output"
-    grep -qE '^\[bench [0-9]+\] limits: pipe at 64 KiB moves x[0-9.]+ of dd bs=64k \| dd' <<<"$output"
+    has '^\[bench [0-9]+\] pinning: same \(writer and reader on CPU [0-9]+\)$' <<<"$output"
+    has '^\[bench [0-9]+\] pipe size [0-9]+ B \(pipe-max-size [0-9]+ B\), msgmax [0-9]+ B' <<<"$output"
+    has '^\[bench [0-9]+\] verified: [0-9]+ messages, .* every byte compared .*: no mismatch$' <<<"$output"
+    has '^\[bench [0-9]+\] crossover: shm ' <<<"$output"
+    has '^\[bench [0-9]+\] crossover: posix-shm ' <<<"$output"
+    has '^\[bench [0-9]+\] limits: pipe at 64 KiB moves x[0-9.]+ of dd bs=64k \| dd' <<<"$output"
     # The bar chart: one bar per mechanism per size.
     [ "$(grep -cE '^\[bench [0-9]+\]   ([a-z0-9-]+|dd\|dd) +\|[# ]{40}\|' <<<"$output")" -eq $((2 * (${#MECHS[@]} + 1) + 1)) ]
     # Nothing is left: not the FIFOs (teardown looks), not the record.
@@ -124,7 +124,7 @@ table_rows() {
 @test "ipcbench: the corruption aid touches only the mechanism it names" {
     run_t env IPCBENCH_CORRUPT=shm "$BIN/bench/ipcbench" --quick -m pipe,msgq -s 64 -r 1
     [ "$status" -eq 0 ]
-    grep -qE 'verified: .*no mismatch$' <<<"$output"
+    has 'verified: .*no mismatch$' <<<"$output"
 }
 
 @test "ipcbench --csv: one well-formed row per trial and round" {
@@ -159,11 +159,11 @@ table_rows() {
     above=$((msgmax + 1))
     run_t "$BIN/bench/ipcbench" --quick -m msgq -s "$msgmax,$above" -r 1
     [ "$status" -eq 0 ]
-    grep -qE "^\[bench [0-9]+\] +$above B +msgq +n/a: above msgmax \($msgmax B\)$" <<<"$output"
+    has "^\[bench [0-9]+\] +$above B +msgq +n/a: above msgmax \($msgmax B\)$" <<<"$output"
     # At msgmax itself it is measured (the report writes 8192 as 8 KiB).
     label="$msgmax B"
     ((msgmax % 1024)) || label="$((msgmax / 1024)) KiB"
-    grep -qE "^\[bench [0-9]+\] +$label +msgq +[0-9.]+ " <<<"$output"
+    has "^\[bench [0-9]+\] +$label +msgq +[0-9.]+ " <<<"$output"
 }
 
 @test "ipcbench --latency: round trips for pipe, fifo, shm, msgq, socketpair, unix, posix-mq, posix-shm, and perf or why not" {
@@ -173,16 +173,16 @@ table_rows() {
     strip_pids <<<"$output" | sed -n '/^\[bench\] round trips/,/^\[bench\] *$/p' >"$OUT/trips"
     for size in "1 B" "4 KiB"; do
         for mech in pipe fifo shm msgq socketpair unix posix-mq posix-shm; do
-            grep -qE "^\[bench\] +$size +$mech +[0-9.]+ +[0-9.]+ +[0-9.]+ " "$OUT/trips" ||
+            has "^\[bench\] +$size +$mech +[0-9.]+ +[0-9.]+ +[0-9.]+ " "$OUT/trips" ||
                 { echo "no round trip row for $mech at $size"; cat "$OUT/trips"; false; }
         done
     done
     [ "$(grep -cE '^\[bench\] +[0-9]+ K?i?B +[a-z0-9-]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ ' "$OUT/trips")" -eq 16 ]
     if command -v perf >/dev/null && perf bench sched pipe -l 10 >/dev/null 2>&1; then
-        grep -qE '^\[bench [0-9]+\] +4 B +perf +- +- +[0-9.]+ ' <<<"$output"
-        grep -qE 'limits: a 1 B pipe round trip takes x[0-9.]+ of perf bench sched pipe' <<<"$output"
+        has '^\[bench [0-9]+\] +4 B +perf +- +- +[0-9.]+ ' <<<"$output"
+        has 'limits: a 1 B pipe round trip takes x[0-9.]+ of perf bench sched pipe' <<<"$output"
     else
-        grep -qE '^\[bench [0-9]+\] +4 B +perf +skipped: ' <<<"$output"
+        has '^\[bench [0-9]+\] +4 B +perf +skipped: ' <<<"$output"
     fi
 }
 
@@ -192,8 +192,8 @@ table_rows() {
     ln -s "$(command -v dd)" "$OUT/bin/dd"
     run_t env PATH="$OUT/bin" "$BIN/bench/ipcbench" --quick --latency -m pipe -s 64 -r 1
     [ "$status" -eq 0 ]
-    grep -qE '^\[bench [0-9]+\] +4 B +perf +skipped: perf is not installed$' <<<"$output"
-    grep -qE '^\[bench [0-9]+\] +1 B +pipe +[0-9.]+ +[0-9.]+ +[0-9.]+ +- *$' <<<"$output"
+    has '^\[bench [0-9]+\] +4 B +perf +skipped: perf is not installed$' <<<"$output"
+    has '^\[bench [0-9]+\] +1 B +pipe +[0-9.]+ +[0-9.]+ +[0-9.]+ +- *$' <<<"$output"
 }
 
 @test "ipcbench -c split: one CPU each, or a clear refusal on one CPU" {
@@ -205,7 +205,7 @@ table_rows() {
     [ "$(nproc)" -ge 2 ] || skip "one CPU: split cannot run here"
     run_t "$BIN/bench/ipcbench" --quick -c split -m pipe -s 64 -r 1
     [ "$status" -eq 0 ]
-    grep -qE '^\[bench [0-9]+\] pinning: split \(writer on CPU [0-9]+, reader on CPU [0-9]+\)$' <<<"$output"
+    has '^\[bench [0-9]+\] pinning: split \(writer on CPU [0-9]+, reader on CPU [0-9]+\)$' <<<"$output"
 }
 
 @test "ipcbench: SIGTERM mid-run removes the queue, the FIFOs and the record, exit 1" {
@@ -233,7 +233,7 @@ table_rows() {
     for name in "${FIFOS[@]}"; do
         grep -qx "\[bench [0-9]*\] FIFO $IPC_DEMO_DIR/$name was left by a killed run (its creator, pid $main, is gone; nobody uses it): removing it" <<<"$output"
     done
-    grep -qE "^\[bench [0-9]+\] message queue [0-9]+ \(key 0x[0-9a-f]{8}\) was left by a killed run \(its creator, pid $main, is gone; nobody uses it\): removing it$" <<<"$output"
+    has "^\[bench [0-9]+\] message queue [0-9]+ \(key 0x[0-9a-f]{8}\) was left by a killed run \(its creator, pid $main, is gone; nobody uses it\): removing it$" <<<"$output"
     [ "$(ls -A "$IPC_DEMO_DIR")" = key ]
 
     # Again, and this time --cleanup.
@@ -244,12 +244,12 @@ table_rows() {
     run_t "$BIN/bench/ipcbench" --cleanup
     [ "$status" -eq 0 ]
     [ "$(grep -c "^\[bench [0-9]*\] FIFO .* was left by a killed run (its creator, pid $main, is gone; nobody uses it): removing it$" <<<"$output")" -eq 7 ]
-    grep -qE "^\[bench [0-9]+\] message queue [0-9]+ .* was left by a killed run .*: removing it$" <<<"$output"
+    has "^\[bench [0-9]+\] message queue [0-9]+ .* was left by a killed run .*: removing it$" <<<"$output"
     grep -qx "\[bench [0-9]*\] removed the record of bench/ipcbench pid $main, which is gone: $IPC_DEMO_DIR/bench.owner" <<<"$output"
     [ "$(ls -A "$IPC_DEMO_DIR")" = key ]
     run_t "$BIN/bench/ipcbench" --cleanup
     [ "$status" -eq 0 ]
-    grep -qE "^\[bench [0-9]+\] nothing to remove in $IPC_DEMO_DIR$" <<<"$output"
+    has "^\[bench [0-9]+\] nothing to remove in $IPC_DEMO_DIR$" <<<"$output"
 }
 
 @test "ipcbench: a running one is never disturbed: a second run and --cleanup are refused" {
@@ -430,7 +430,7 @@ If no bench/ipcbench is running, remove it with: rm $sock" ]
     run_t "$BIN/bench/ipcbench" --quick -m unix -s 64 -r 1
     [ "$status" -eq 0 ]
     grep -qx "\[bench [0-9]*\] socket file $sock was left by a killed run (its creator, pid $dead, is gone; nobody uses it): removing it" <<<"$output"
-    grep -qE '^\[bench [0-9]+\] +64 B +unix +[0-9.]+ ' <<<"$output"
+    has '^\[bench [0-9]+\] +64 B +unix +[0-9.]+ ' <<<"$output"
     [ "$(ls -A "$IPC_DEMO_DIR")" = key ]
 
     # --cleanup too.
@@ -480,7 +480,7 @@ killed_in_the_window() {
     most=$(cat /proc/sys/fs/mqueue/msgsize_max)
     run_t "$BIN/bench/ipcbench" --quick -m posix-mq -s "$most,$((most + 1))" -r 1
     [ "$status" -eq 0 ]
-    grep -qE "^\[bench [0-9]+\] +$((most + 1)) B +posix-mq +n/a: above msgsize_max \($most B\)$" <<<"$output"
+    has "^\[bench [0-9]+\] +$((most + 1)) B +posix-mq +n/a: above msgsize_max \($most B\)$" <<<"$output"
 }
 
 @test "ipcbench: bad input is a usage error that creates nothing" {

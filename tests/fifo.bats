@@ -34,8 +34,7 @@ run_client() {
 # (Once that line is out, the FIFO has a reader -- the server's lock -- so a
 # client may come at once.)
 start_server() {
-    rm -f "$OUT/server.out" "$OUT/server.err"
-    start_bg server bash -c "$BARE" _ "$BIN/fifo/server" "$@"
+    start server bash -c "$BARE" _ "$BIN/fifo/server" "$@"
     wait_for_line "$OUT/server.out" '^\[server [0-9]+\] waiting for a client on '
 }
 
@@ -146,7 +145,7 @@ EXPECTED
     exec {w}>&-
     wait_bg server
     [ "$status" -eq 0 ]
-    grep -qE '^\[server [0-9]+\] read\(\) returned 0: the client quit' "$OUT/server.out"
+    has '^\[server [0-9]+\] read\(\) returned 0: the client quit' "$OUT/server.out"
     [ ! -e "$FIFO" ]
 }
 
@@ -173,7 +172,7 @@ EXPECTED
     # client that might have opened the FIFO just before.)
     diff <(printf '3\n6\n14\n4\n0\n0\n') "$OUT/sizes"
     diff <(printf 'hello\nworld\nthree\nfour\nfive\n') <(said "$OUT/server.out")
-    grep -qE '^\[server [0-9]+\] \(that last line had no newline: it ended at end of file\)$' \
+    has '^\[server [0-9]+\] \(that last line had no newline: it ended at end of file\)$' \
         "$OUT/server.out"
 }
 
@@ -234,7 +233,7 @@ EXPECTED
     wait_bg server
     [ "$status" -eq 0 ]
     [ ! -e "$FIFO" ]
-    grep -qE "^\[server $server\] SIGTERM: removed $FIFO and exiting$" "$OUT/server.out"
+    has "^\[server $server\] SIGTERM: removed $FIFO and exiting$" "$OUT/server.out"
     said "$OUT/server.out" >"$OUT/got"
     # Every line of every client exactly once, nothing torn or merged ...
     diff <(sort "$OUT"/in[1-3]) <(sort "$OUT/got")
@@ -254,13 +253,13 @@ EXPECTED
     wait_for_line "$OUT/server.out" 'client says: second client$'
     server=$(bg_child server)
     kill -0 "$server"
-    grep -qE "^\[server [0-9]+\] open\(\"$FIFO\", O_WRONLY\|O_NONBLOCK\|O_NOFOLLOW\) = 5$" "$OUT/server.err"
+    has "^\[server [0-9]+\] open\(\"$FIFO\", O_WRONLY\|O_NONBLOCK\|O_NOFOLLOW\) = 5$" "$OUT/server.err"
     lacks -qE '\] read\([0-9]+, [0-9]+\) = 0$' "$OUT/server.err"
     kill -INT "$server"
     wait_bg server
     [ "$status" -eq 0 ]
     [ ! -e "$FIFO" ]
-    grep -qE "^\[server $server\] SIGINT: removed $FIFO and exiting$" "$OUT/server.out"
+    has "^\[server $server\] SIGINT: removed $FIFO and exiting$" "$OUT/server.out"
 }
 
 # ---- the client's failures ----
@@ -306,7 +305,7 @@ EXPECTED
     run_t bash -c 'exec "$1" <"$2"' _ "$BIN/fifo/client" "$OUT/input"
     [ "$status" -eq 1 ]
     [[ $stderr == "fifo/client: line 3 of standard input is 4096 bytes long: not sent"* ]]
-    grep -qE '^\[client [0-9]+\] closed the FIFO: 3 lines sent, 1 refused$' <<<"$output"
+    has '^\[client [0-9]+\] closed the FIFO: 3 lines sent, 1 refused$' <<<"$output"
     wait_bg server
     diff <(echo short; cat "$OUT/max"; echo; echo last) <(said "$OUT/server.out")
     # As an operand, the same line is a usage error, checked before anything is opened.
@@ -421,7 +420,7 @@ EXPECTED
         wait_bg server
         [ "$status" -eq 0 ]
         [ ! -e "$FIFO" ]
-        grep -qE "^\[server $server\] SIG$sig: removed $FIFO and exiting$" "$OUT/server.out"
+        has "^\[server $server\] SIG$sig: removed $FIFO and exiting$" "$OUT/server.out"
     done
 }
 
@@ -438,7 +437,7 @@ EXPECTED
         exec {w}>&-
         [ "$status" -eq 0 ]
         [ ! -e "$FIFO" ]
-        grep -qE "^\[server $server\] SIG$sig: removed $FIFO and exiting$" "$OUT/server.out"
+        has "^\[server $server\] SIG$sig: removed $FIFO and exiting$" "$OUT/server.out"
     done
 }
 
@@ -452,7 +451,7 @@ EXPECTED
     [ "$status" -eq 1 ]
     [[ $stderr == *"No such device or address"* ]]
     start_server
-    grep -qE "^\[server [0-9]+\] reusing the FIFO $FIFO \(mode 0600\) that was there: no other server holds it$" \
+    has "^\[server [0-9]+\] reusing the FIFO $FIFO \(mode 0600\) that was there: no other server holds it$" \
         "$OUT/server.out"
     run_t "$BIN/fifo/client" "after the crash"
     [ "$status" -eq 0 ]
@@ -474,7 +473,7 @@ EXPECTED
     timeout "$T" "$BIN/fifo/client" hello >/dev/null 2>&1 || true
     wait_bg server
     [ "$status" -eq 1 ]
-    grep -qE '^fifo/server: got SIGPIPE \(standard output is closed\): removed .* and exiting$' "$OUT/server.err"
+    has '^fifo/server: got SIGPIPE \(standard output is closed\): removed .* and exiting$' "$OUT/server.err"
     [ ! -e "$FIFO" ]
 }
 
@@ -497,17 +496,17 @@ EXPECTED
     start_server -v
     run_client -v "abc"
     [ "$status" -eq 0 ]
-    grep -qE "^\[client [0-9]+\] open\(\"$FIFO\", O_WRONLY\|O_NONBLOCK\|O_NOFOLLOW\) = 3$" <<<"$stderr"
+    has "^\[client [0-9]+\] open\(\"$FIFO\", O_WRONLY\|O_NONBLOCK\|O_NOFOLLOW\) = 3$" <<<"$stderr"
     # The line's one write(), shown once.
     [ "$(grep -cE '\] write\(' <<<"$stderr")" -eq 1 ]
-    grep -qE '^\[client [0-9]+\] write\(3, 4\) = 4$' <<<"$stderr"
-    grep -qE '^\[client [0-9]+\] close\(3\) = 0$' <<<"$stderr"
+    has '^\[client [0-9]+\] write\(3, 4\) = 4$' <<<"$stderr"
+    has '^\[client [0-9]+\] close\(3\) = 0$' <<<"$stderr"
     lacks -q ') = ' <<<"$output"
     wait_bg server
-    grep -qE "^\[server [0-9]+\] mkfifo\(\"$FIFO\", 0600\) = 0$" "$OUT/server.err"
-    grep -qE "^\[server [0-9]+\] open\(\"$FIFO\", O_RDONLY\|O_NOFOLLOW\) = 4$" "$OUT/server.err"
-    grep -qE '^\[server [0-9]+\] read\(4, 4096\) = 4$' "$OUT/server.err"
-    grep -qE "^\[server [0-9]+\] unlink\(\"$FIFO\"\) = 0$" "$OUT/server.err"
+    has "^\[server [0-9]+\] mkfifo\(\"$FIFO\", 0600\) = 0$" "$OUT/server.err"
+    has "^\[server [0-9]+\] open\(\"$FIFO\", O_RDONLY\|O_NOFOLLOW\) = 4$" "$OUT/server.err"
+    has '^\[server [0-9]+\] read\(4, 4096\) = 4$' "$OUT/server.err"
+    has "^\[server [0-9]+\] unlink\(\"$FIFO\"\) = 0$" "$OUT/server.err"
     lacks -q ') = ' "$OUT/server.out"
 }
 

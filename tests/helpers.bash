@@ -3,7 +3,7 @@
 # Each test gets its own IPC_DEMO_DIR, so suites can run side by side.  Programs
 # that could block run under `timeout`; background programs are started with
 # start_bg and killed in teardown; waiting is polling with a deadline, never a
-# bare sleep.  teardown fails the test if a FIFO or System V object is left.
+# bare sleep.  teardown fails the test if a FIFO, socket file or IPC object is left.
 
 bats_require_minimum_version 1.5.0
 
@@ -95,6 +95,33 @@ bg_child() {
     return 1
 }
 
+# start NAME CMD...: start_bg, NAME's output of an earlier run in this test
+# emptied first (else a wait could match the old lines before the new run writes).
+start() {
+    : >"$OUT/$1.out"
+    : >"$OUT/$1.err"
+    start_bg "$@"
+}
+
+# first_pid ROLE FILE: the pid in the first "[ROLE PID] " line of FILE (ROLE
+# may be a regular expression); fails when there is none.
+first_pid() {
+    local line re="^\[$1 ([0-9]+)\] "
+    local -a text
+    [[ -r $2 ]] && mapfile -t text <"$2"
+    for line in "${text[@]}"; do
+        [[ $line =~ $re ]] && { echo "${BASH_REMATCH[1]}"; return 0; }
+    done
+    return 1
+}
+
+# pid_of NAME ROLE: the pid a program started as NAME prints in its first
+# "[ROLE PID] " line, once it has printed one.
+pid_of() {
+    wait_for_line "$OUT/$1.out" "^\[$2 [0-9]+\] " || return 1
+    first_pid "$2" "$OUT/$1.out"
+}
+
 # wait_bg NAME: wait (bounded by the start_bg timeout) and set $status.
 wait_bg() {
     local var="${1}_pid"
@@ -117,10 +144,73 @@ stop_all_bg() {
     BG_PIDS=()
 }
 
-# wait_for_line FILE REGEX [SECONDS]: poll until a line of FILE matches.
+# has [-x] [-F] PATTERN [FILE...]: what grep -q -E (-x: the whole line; -F: a
+# fixed string) answers for the FILEs, or standard input, in bash: tests ask it
+# hundreds of times, and a grep is a process each time.  A file of more than
+# HAS_LINES lines goes to grep: bash compiles the expression for every line.
+HAS_LINES=500
+has() {
+    local whole=0 fixed=0 pat f rc
+    local -a text flags=(-q -E)
+    while [[ $1 == -* ]]; do
+        [[ $1 == -- ]] && { shift; break; }
+        [[ $1 == *x* ]] && whole=1 flags+=(-x)
+        [[ $1 == *F* ]] && fixed=1 flags+=(-F)
+        shift
+    done
+    pat=$1
+    shift
+    (($#)) || set -- /dev/stdin
+    for f; do
+        mapfile -t text <"$f" || return 2
+        if ((${#text[@]} > HAS_LINES)); then
+            printf '%s\n' "${text[@]}" | grep "${flags[@]}" -- "$pat" && return 0
+        else
+            rc=0
+            has_in_lines "$whole" "$fixed" "$pat" "${text[@]}" || rc=$?
+            ((rc == 1)) || return "$rc"
+        fi
+    done
+    return 1
+}
+
+# has_in_lines WHOLE FIXED PATTERN LINE...: one of the LINEs matches.
+has_in_lines() {
+    local whole=$1 fixed=$2 pat=$3 line valid=0
+    shift 3
+    ((whole && !fixed)) && pat="^($pat)\$"
+    ((fixed)) || [[ '' =~ $pat ]] || valid=$?
+    ((valid != 2)) || { echo "not a regular expression: $pat" >&2; return 2; }
+    for line; do
+        if ((fixed && whole)); then
+            [[ $line == "$pat" ]] && return 0
+        elif ((fixed)); then
+            [[ $line == *"$pat"* ]] && return 0
+        else
+            [[ $line =~ $pat ]] && return 0
+        fi
+    done
+    return 1
+}
+
+# wait_for_line FILE REGEX [SECONDS]: poll until a line of FILE matches, each
+# line looked at once (a last line still without its newline, again next time).
 wait_for_line() {
-    local file=$1 regex=$2 deadline=$((SECONDS + ${3:-$T})) pause=0
-    until grep -qE -- "$regex" "$file" 2>/dev/null; do
+    local file=$1 regex=$2 deadline=$((SECONDS + ${3:-$T})) pause=0 seen=0 n rc
+    local -a text
+    while :; do
+        text=()
+        [[ -r $file ]] && mapfile -s "$seen" text <"$file"
+        n=${#text[@]}
+        ((n == 0)) || [[ ${text[n - 1]} == *$'\n' ]] || n=$((n - 1))
+        if ((${#text[@]} > HAS_LINES)); then
+            grep -qE -- "$regex" "$file" && return 0
+        else
+            rc=0
+            has_in_lines 0 0 "$regex" "${text[@]%$'\n'}" || rc=$?
+            ((rc == 1)) || return "$rc"
+        fi
+        seen=$((seen + n))
         if ((SECONDS >= deadline)); then
             echo "timed out waiting for /$regex/ in $file; it has:" >&2
             cat "$file" >&2 2>/dev/null
@@ -212,30 +302,38 @@ ipc_objects_for() {
 # The project ids of common/objects.h: shm, msgq, sem, holder, bench.
 IPC_PROJS=(s q m h b)
 
-# check_leftovers: no FIFO under this test's directories, no POSIX object named
+# check_leftovers: no FIFO or socket file under this test's directories, no POSIX object named
 # after its IPC_DEMO_DIR, no System V object with one of its keys.  It runs
-# after every test: one stat and one ipcs, the rest in bash.
+# after every test, so in bash: a stat(1) only when there is something to judge.
 check_leftovers() {
-    local f left=() dev ino kdev='' kino='' proj keys=() line objs=""
+    local f left=() posix=() sysv=() dev ino kdev='' kino='' prefix proj kind key id
+    local -A ours=()
     shopt -s globstar dotglob nullglob
     for f in "$BATS_TEST_TMPDIR"/**; do
-        [[ -p $f ]] && left+=("$f")
+        [[ -p $f || -S $f ]] && left+=("$f")
     done
+    posix=(/dev/shm/ipc-demos-* /dev/shm/sem.ipc-demos-* /dev/mqueue/ipc-demos-*)
     shopt -u globstar dotglob nullglob
     if ((${#left[@]})); then
-        echo "FIFOs left behind:" >&2
+        echo "FIFOs or socket files left behind:" >&2
         printf '%s\n' "${left[@]}" >&2
         rm -f -- "${left[@]}"
         return 1
     fi
-    [[ -d $IPC_DEMO_DIR ]] || return 0
+    for kind in shm msg sem; do      # "key id ...", keys in decimal, after a heading
+        while read -r key id _; do
+            [[ $key == key || $key == 0 ]] || sysv+=("$kind $key $id")
+        done <"/proc/sysvipc/$kind"
+    done
+    [[ -d $IPC_DEMO_DIR ]] && ((${#posix[@]} + ${#sysv[@]})) || return 0
     stat -c '%d %i' -- "$IPC_DEMO_DIR" "$IPC_DEMO_DIR/key" >"$OUT/.stat" 2>/dev/null
     { read -r dev ino; read -r kdev kino; } <"$OUT/.stat"
     # POSIX objects are named after the directory's device and inode (posix_name).
-    printf -v f 'ipc-demos-%x-%x-' "$dev" "$ino"
-    shopt -s nullglob
-    left=(/dev/shm/"$f"* /dev/shm/sem."$f"* /dev/mqueue/"$f"*)
-    shopt -u nullglob
+    printf -v prefix 'ipc-demos-%x-%x-' "$dev" "$ino"
+    left=()
+    for f in "${posix[@]}"; do
+        [[ ${f##*/} == "$prefix"* || ${f##*/} == sem."$prefix"* ]] && left+=("$f")
+    done
     if ((${#left[@]})); then
         echo "POSIX objects left behind: ${left[*]}" >&2
         rm -f -- "${left[@]}"
@@ -244,19 +342,22 @@ check_leftovers() {
     # No key file, no key: nothing System V can be ours.
     [[ -n $kino ]] || return 0
     for proj in "${IPC_PROJS[@]}"; do
-        ftok_key f "$kdev" "$kino" "$proj"
-        keys+=("$f")
+        ftok_key key "$kdev" "$kino" "$proj"
+        ours[$((key))]=1
     done
-    ipcs -a >"$OUT/.ipcs" 2>/dev/null
-    while read -r line; do
-        for f in "${keys[@]}"; do
-            [[ ${line,,} == "$f "* ]] && objs+=$line$'\n'
+    left=()
+    for f in "${sysv[@]}"; do
+        read -r kind key id <<<"$f"
+        [[ -n ${ours[$key]:-} ]] && left+=("$f")
+    done
+    if ((${#left[@]})); then
+        echo "System V objects left behind (kind, key, id):" >&2
+        printf '%s\n' "${left[@]}" >&2
+        for f in "${left[@]}"; do
+            read -r kind key id <<<"$f"
+            case $kind in shm) kind=-m ;; msg) kind=-q ;; sem) kind=-s ;; esac
+            ipcrm "$kind" "$id" 2>/dev/null || true
         done
-    done <"$OUT/.ipcs"
-    if [[ -n $objs ]]; then
-        echo "System V objects left behind:" >&2
-        printf '%s' "$objs" >&2
-        ipcrm_lines "${objs%$'\n'}"
         return 1
     fi
 }

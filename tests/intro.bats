@@ -38,7 +38,7 @@ value_at() {
 @test "intro/isolation: the pipe carries the child's value across" {
     run_t "$BIN/intro/isolation"
     [ "$status" -eq 0 ]
-    grep -qxE '\[child [0-9]+\] wrote counter \(42\) into the pipe and closed it; exiting' <<<"$output"
+    has -x '\[child [0-9]+\] wrote counter \(42\) into the pipe and closed it; exiting' <<<"$output"
     [ "$(tail -n 1 <<<"$output" | strip_pids)" = "[parent] read 42 from the pipe: the child's value, carried across by the kernel" ]
 }
 
@@ -55,7 +55,7 @@ value_at() {
     before=${BASH_REMATCH[1]} after=${BASH_REMATCH[2]}
     [ "$before" != "$after" ]
     [ "$before" != 0x0 ] && [ "$after" != 0x0 ]
-    grep -qxE "\[parent [0-9]+\] page of &counter: still frame $before, the one it had before fork\(\)" <<<"$output"
+    has -x "\[parent [0-9]+\] page of &counter: still frame $before, the one it had before fork\(\)" <<<"$output"
 }
 
 @test "intro/isolation: without root, the copy is read from /proc/self/smaps, and frame 0 is never shown" {
@@ -65,7 +65,7 @@ value_at() {
     chmod 755 "$OUT" "$OUT/isolation"
     run --separate-stderr timeout "$T" setpriv --reuid=65534 --regid=65534 --clear-groups "$OUT/isolation"
     [ "$status" -eq 0 ]
-    grep -qE '^\[child [0-9]+\] page of &counter: frame numbers are shown only to root \(CAP_SYS_ADMIN\); its mapping in /proc/self/smaps: Shared_Dirty [0-9]+ -> [0-9]+ kB, Private_Dirty [0-9]+ -> [0-9]+ kB: shared pages became my own copies' <<<"$output"
+    has '^\[child [0-9]+\] page of &counter: frame numbers are shown only to root \(CAP_SYS_ADMIN\); its mapping in /proc/self/smaps: Shared_Dirty [0-9]+ -> [0-9]+ kB, Private_Dirty [0-9]+ -> [0-9]+ kB: shared pages became my own copies' <<<"$output"
     ! grep -q 'frame 0x0\b' <<<"$output"
     ! grep -q 'still frame' <<<"$output"
 }
@@ -98,12 +98,12 @@ EXPECTED
     [ "$status" -eq 0 ]
     read -r r w < <(sed -nE 's/.*pipe\(\) gave fd ([0-9]+) \(read end\) and fd ([0-9]+) .*/\1 \2/p' <<<"$output")
     [ -n "$r" ] && [ -n "$w" ]
-    grep -qE "^\[parent [0-9]+\] after pipe\(\): fd $r -> pipe:\[[0-9]+\]$" <<<"$output"
-    grep -qE "^\[parent [0-9]+\] after pipe\(\): fd $w -> pipe:\[[0-9]+\]$" <<<"$output"
-    grep -qE "^\[parent [0-9]+\] after close\(\): fd $r -> pipe:" <<<"$output"
-    ! grep -qE "^\[parent [0-9]+\] after close\(\): fd $w " <<<"$output"
-    grep -qE "^\[child [0-9]+\] after close\(\): fd $w -> pipe:" <<<"$output"
-    ! grep -qE "^\[child [0-9]+\] after close\(\): fd $r " <<<"$output"
+    has "^\[parent [0-9]+\] after pipe\(\): fd $r -> pipe:\[[0-9]+\]$" <<<"$output"
+    has "^\[parent [0-9]+\] after pipe\(\): fd $w -> pipe:\[[0-9]+\]$" <<<"$output"
+    has "^\[parent [0-9]+\] after close\(\): fd $r -> pipe:" <<<"$output"
+    ! has "^\[parent [0-9]+\] after close\(\): fd $w " <<<"$output"
+    has "^\[child [0-9]+\] after close\(\): fd $w -> pipe:" <<<"$output"
+    ! has "^\[child [0-9]+\] after close\(\): fd $r " <<<"$output"
 }
 
 @test "intro/isolation -d: paces the steps" {

@@ -8,8 +8,7 @@ load helpers
 # start_server [ARGS...]: msgq/server in the background, ready for requests.
 # KEY: this test's key, once the server made the key file.
 start_server() {
-    rm -f "$OUT/server.out"                     # not a line of an earlier server
-    start_bg server "$BIN/msgq/server" "$@"
+    start server "$BIN/msgq/server" "$@"
     wait_for_line "$OUT/server.out" '^\[server [0-9]+\] waiting for requests'
     KEY=$(ipc_key q)
 }
@@ -26,7 +25,7 @@ start_bg_in() {
 stop_server() {
     run_t "$BIN/msgq/client" -q
     [ "$status" -eq 0 ]
-    grep -qE '^\[client [0-9]+\] asked the server to shut down$' <<<"$output"
+    has '^\[client [0-9]+\] asked the server to shut down$' <<<"$output"
     wait_bg server
     [ "$status" -eq 0 ]
 }
@@ -76,11 +75,6 @@ replies() {
     sed -nE 's/^\[client [0-9]+\] reply: //p' "$1"
 }
 
-# pid_in FILE: the pid of the first "[client PID]" line of FILE.
-pid_in() {
-    grep -oE '^\[client [0-9]+\]' "$1" | head -1 | tr -dc 0-9
-}
-
 # send_raw TYPE KIND PID SEQ TEXT [WAIT_REPLY]: put one hand-made message into
 # the queue (perl's msgsnd), bypassing msgq/client; with WAIT_REPLY, wait for
 # the message of type PID and print "TYPE KIND PID RUN SEQ TEXTLEN".
@@ -105,11 +99,11 @@ send_raw() {
     start_server
     msqid=$(msqid_of_test)
     [ -n "$msqid" ]
-    grep -qxE "\[server [0-9]+\] key $KEY, from the file $IPC_DEMO_DIR/key and the project id 'q'" "$OUT/server.out"
-    grep -qxE "\[server [0-9]+\] created message queue msqid $msqid \(mode 0600\); my pid and start time are on record in $IPC_DEMO_DIR/msgq.owner" "$OUT/server.out"
+    has -x "\[server [0-9]+\] key $KEY, from the file $IPC_DEMO_DIR/key and the project id 'q'" "$OUT/server.out"
+    has -x "\[server [0-9]+\] created message queue msqid $msqid \(mode 0600\); my pid and start time are on record in $IPC_DEMO_DIR/msgq.owner" "$OUT/server.out"
     [ "$(our_queue | awk '{ print $4 }')" = 600 ]
     # msg_qbytes of a new queue is msgmnb; msgmax comes from msgctl(IPC_INFO).
-    grep -qE "limits: msg_qbytes $(cat /proc/sys/kernel/msgmnb) bytes in the queue, msgmax $(cat /proc/sys/kernel/msgmax) bytes per message" "$OUT/server.out"
+    has "limits: msg_qbytes $(cat /proc/sys/kernel/msgmnb) bytes in the queue, msgmax $(cat /proc/sys/kernel/msgmax) bytes per message" "$OUT/server.out"
     read -r pid start id <"$IPC_DEMO_DIR/msgq.owner"
     [ "$pid" = "$(bg_child server)" ]
     [ "$id" = "$msqid" ]
@@ -120,8 +114,8 @@ send_raw() {
     [ "$status" -eq 0 ]
     (( ($(date +%s%N) - start) / 1000000 >= 150 ))
     [ -z "$stderr" ]
-    cpid=$(pid_in <(echo "$output"))
-    grep -qxE "\[client $cpid\] queue $msqid of msgq/server $pid: my requests go in as type 1, my replies come back as type $cpid" <<<"$output"
+    cpid=$(first_pid client <(echo "$output"))
+    has -x "\[client $cpid\] queue $msqid of msgq/server $pid: my requests go in as type 1, my replies come back as type $cpid" <<<"$output"
     diff - <(grep -E '(sent|reply): ' <<<"$output" | strip_pids) <<EXPECTED
 [client] sent: hello
 [client] reply: HELLO
@@ -138,7 +132,7 @@ EXPECTED
     # Text that is not printable is shown escaped, on both sides; then -q.
     run_t "$BIN/msgq/client" -q $'tab\there\001\377 back\\slash'
     [ "$status" -eq 0 ]
-    cpid=$(pid_in <(echo "$output"))
+    cpid=$(first_pid client <(echo "$output"))
     diff - <(strip_pids <<<"$output" | tail -n +2) <<'EXPECTED'
 [client] sent: tab\x09here\x01\xff back\\slash
 [client] reply: TAB\x09HERE\x01\xff BACK\\SLASH
@@ -196,7 +190,7 @@ EXPECTED
         # Every line of this client carries one pid, its own; the server took
         # its 40 requests from that pid.
         [ "$(grep -oE '^\[client [0-9]+\]' "$OUT/c$c.out" | sort -u | wc -l)" -eq 1 ]
-        [ "$(grep -c "request from client $(pid_in "$OUT/c$c.out"): client $c message" "$OUT/server.out")" -eq 40 ]
+        [ "$(grep -c "request from client $(first_pid client "$OUT/c$c.out"): client $c message" "$OUT/server.out")" -eq 40 ]
     done
     stop_server
     no_queue_left
@@ -230,23 +224,23 @@ EXPECTED
 @test "msgq -v: every queue call traced on stderr with its flags, stdout unchanged" {
     start_server -v
     msqid=$(msqid_of_test)
-    grep -qxE "\[server [0-9]+\] msgget\($KEY, IPC_CREAT\|IPC_EXCL\|0600\) = $msqid" "$OUT/server.err"
-    grep -qxE "\[server [0-9]+\] msgctl\($msqid, IPC_STAT\) = 0" "$OUT/server.err"
+    has -x "\[server [0-9]+\] msgget\($KEY, IPC_CREAT\|IPC_EXCL\|0600\) = $msqid" "$OUT/server.err"
+    has -x "\[server [0-9]+\] msgctl\($msqid, IPC_STAT\) = 0" "$OUT/server.err"
     run_t "$BIN/msgq/client" -v hi
     [ "$status" -eq 0 ]
-    cpid=$(pid_in <(echo "$output"))
-    grep -qxF "[client $cpid] ftok(\"$IPC_DEMO_DIR/key\", 'q') = $((KEY))" <<<"$stderr"
-    grep -qxE "\[client $cpid\] msgget\($KEY, 0\) = $msqid" <<<"$stderr"
-    grep -qxE "\[client $cpid\] msgsnd\($msqid, type 1, 22, 0\) = 0" <<<"$stderr"
-    grep -qxE "\[client $cpid\] msgrcv\($msqid, type $cpid, MSG_NOERROR\) = 22" <<<"$stderr"
+    cpid=$(first_pid client <(echo "$output"))
+    has -xF "[client $cpid] ftok(\"$IPC_DEMO_DIR/key\", 'q') = $((KEY))" <<<"$stderr"
+    has -x "\[client $cpid\] msgget\($KEY, 0\) = $msqid" <<<"$stderr"
+    has -x "\[client $cpid\] msgsnd\($msqid, type 1, 22, 0\) = 0" <<<"$stderr"
+    has -x "\[client $cpid\] msgrcv\($msqid, type $cpid, MSG_NOERROR\) = 22" <<<"$stderr"
     [[ $output != *' = '* ]]
     stop_server
-    grep -qxE "\[server [0-9]+\] msgrcv\($msqid, type 1, MSG_NOERROR\) = 22" "$OUT/server.err"
-    grep -qxE "\[server [0-9]+\] msgsnd\($msqid, type $cpid, 22, IPC_NOWAIT\) = 0" "$OUT/server.err"
-    grep -qxE "\[server [0-9]+\] msgctl\($msqid, IPC_RMID\) = 0" "$OUT/server.err"
+    has -x "\[server [0-9]+\] msgrcv\($msqid, type 1, MSG_NOERROR\) = 22" "$OUT/server.err"
+    has -x "\[server [0-9]+\] msgsnd\($msqid, type $cpid, 22, IPC_NOWAIT\) = 0" "$OUT/server.err"
+    has -x "\[server [0-9]+\] msgctl\($msqid, IPC_RMID\) = 0" "$OUT/server.err"
     # The tick's interrupted calls are left out, as -h says.
     ! grep -q 'EINTR' "$OUT/server.err"
-    "$BIN/msgq/server" -h | grep -qF 'left out: the msgrcv()'
+    "$BIN/msgq/server" -h | has -F 'left out: the msgrcv()'
 }
 
 # ---- untrusted messages ----
@@ -261,9 +255,9 @@ EXPECTED
     [ "$status" -eq 0 ]
     [ "$output" = "$$ 4 $$ 77 9 0" ]            # type $$, MSGQ_REFUSED, run and seq echoed
     wait_for_line "$OUT/server.out" "request from client $$ refused: longer than 1024 bytes"
-    grep -qE '^\[server [0-9]+\] ignored a malformed message: 3 bytes, shorter than the 20-byte header$' "$OUT/server.out"
-    grep -qE '^\[server [0-9]+\] ignored a message claiming to come from pid 1$' "$OUT/server.out"
-    grep -qE "^\[server [0-9]+\] ignored a message of unknown kind 99 from client $$\$" "$OUT/server.out"
+    has '^\[server [0-9]+\] ignored a malformed message: 3 bytes, shorter than the 20-byte header$' "$OUT/server.out"
+    has '^\[server [0-9]+\] ignored a message claiming to come from pid 1$' "$OUT/server.out"
+    has "^\[server [0-9]+\] ignored a message of unknown kind 99 from client $$\$" "$OUT/server.out"
 
     # A reply left for an earlier process with the same pid carries another
     # run stamp: one is planted for a client that reads stdin, sent to its
@@ -279,7 +273,7 @@ EXPECTED
     wait_bg client
     [ "$status" -eq 0 ]
     [ "$(replies "$OUT/client.out")" = FRESH ]
-    grep -qxF "msgq/client: ignored a stale reply, left for an earlier process with pid $cpid" "$OUT/client.err"
+    has -xF "msgq/client: ignored a stale reply, left for an earlier process with pid $cpid" "$OUT/client.err"
     rm -f "$OUT/feed"
     stop_server
     no_queue_left
@@ -306,8 +300,8 @@ EXPECTED
         kill -"$sig" "$(bg_child server)"
         wait_bg server
         [ "$status" -eq 0 ]
-        grep -qxE "\[server [0-9]+\] caught SIG$sig: stopping" "$OUT/server.out"
-        grep -qE '^\[server [0-9]+\] removed the queue' "$OUT/server.out"
+        has -x "\[server [0-9]+\] caught SIG$sig: stopping" "$OUT/server.out"
+        has '^\[server [0-9]+\] removed the queue' "$OUT/server.out"
         no_queue_left
         wait_bg client
         [ "$status" -eq 1 ]
@@ -335,7 +329,7 @@ EXPECTED
     start_bg zombie sh -c '"$1" zombie >"$2" & exec sleep 60' _ "$BIN/msgq/client" "$OUT/z.out"
     wait_for_line "$OUT/reaped.out" 'sent: orphan'
     wait_for_line "$OUT/z.out" 'sent: zombie'
-    rpid=$(pid_in "$OUT/reaped.out") zpid=$(pid_in "$OUT/z.out")
+    rpid=$(first_pid client "$OUT/reaped.out") zpid=$(first_pid client "$OUT/z.out")
     kill -KILL "$rpid" "$zpid"
     wait_bg reaped
     wait_until "client $zpid to be a zombie" in_state "$zpid" Z
@@ -343,8 +337,8 @@ EXPECTED
     # A request after theirs: once it is answered, theirs were handled.
     run_t "$BIN/msgq/client" after
     [ "$status" -eq 0 ]
-    grep -qxE "\[server [0-9]+\] client $rpid is gone: reply dropped" "$OUT/server.out"
-    grep -qxE "\[server [0-9]+\] client $zpid is gone: reply dropped" "$OUT/server.out"
+    has -x "\[server [0-9]+\] client $rpid is gone: reply dropped" "$OUT/server.out"
+    has -x "\[server [0-9]+\] client $zpid is gone: reply dropped" "$OUT/server.out"
     [ "$(messages_in_queue)" = 0 ]              # no reply left for nobody
     stop_server
     no_queue_left
@@ -387,7 +381,7 @@ EXPECTED
 @test "msgq/server --cleanup, or a second server: a live server's queue stays; a killed one's goes, with its record" {
     run_t "$BIN/msgq/server" --cleanup
     [ "$status" -eq 0 ]
-    grep -qxE "\[server [0-9]+\] nothing to clean up: no queue with key $(ipc_key q), no record of a server that is gone" <<<"$output"
+    has -x "\[server [0-9]+\] nothing to clean up: no queue with key $(ipc_key q), no record of a server that is gone" <<<"$output"
     start_server
     spid=$(bg_child server)
     msqid=$(msqid_of_test)

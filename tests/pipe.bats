@@ -32,8 +32,8 @@ EXPECTED
     run_t "$BIN/pipe/demo" -n 0
     [ "$status" -eq 0 ]
     [ "$(grep -c 'received:' <<<"$output")" -eq 0 ]
-    grep -qE '^\[parent [0-9]+\] read\(\) returned 0: end of file' <<<"$output"
-    grep -qE '^\[parent [0-9]+\] child [0-9]+ exited with status 0$' <<<"$output"
+    has '^\[parent [0-9]+\] read\(\) returned 0: end of file' <<<"$output"
+    has '^\[parent [0-9]+\] child [0-9]+ exited with status 0$' <<<"$output"
 }
 
 @test "pipe/demo -n 500: every message once, in order, however read() splits them" {
@@ -64,25 +64,25 @@ EXPECTED
     # After fork() both processes hold both ends of the same pipe ...
     for role in parent child; do
         for fd in "$r" "$w"; do
-            grep -qE "^\[$role [0-9]+\] after fork\(\): fd $fd -> pipe:\[[0-9]+\]$" <<<"$output"
+            has "^\[$role [0-9]+\] after fork\(\): fd $fd -> pipe:\[[0-9]+\]$" <<<"$output"
         done
     done
     # ... after close() the child keeps only the write end, the parent only the read end.
-    grep -qE "^\[child [0-9]+\] after close\(\): fd $w -> pipe:" <<<"$output"
+    has "^\[child [0-9]+\] after close\(\): fd $w -> pipe:" <<<"$output"
     [ "$(grep -cE "^\[child [0-9]+\] after close\(\): fd $r " <<<"$output")" -eq 0 ]
-    grep -qE "^\[parent [0-9]+\] after close\(\): fd $r -> pipe:" <<<"$output"
+    has "^\[parent [0-9]+\] after close\(\): fd $r -> pipe:" <<<"$output"
     [ "$(grep -cE "^\[parent [0-9]+\] after close\(\): fd $w " <<<"$output")" -eq 0 ]
 }
 
 @test "pipe/demo -v: every system call traced on stderr, stdout unchanged" {
     run_t "$BIN/pipe/demo" -v -n 2
     [ "$status" -eq 0 ]
-    grep -qE '^\[parent [0-9]+\] pipe\(\[[0-9]+, [0-9]+\]\) = 0$' <<<"$stderr"
-    grep -qE '^\[parent [0-9]+\] fork\(\) = [0-9]+$' <<<"$stderr"
-    grep -qE '^\[child [0-9]+\] close\([0-9]+\) = 0$' <<<"$stderr"
+    has '^\[parent [0-9]+\] pipe\(\[[0-9]+, [0-9]+\]\) = 0$' <<<"$stderr"
+    has '^\[parent [0-9]+\] fork\(\) = [0-9]+$' <<<"$stderr"
+    has '^\[child [0-9]+\] close\([0-9]+\) = 0$' <<<"$stderr"
     [ "$(grep -cE '^\[child [0-9]+\] write\([0-9]+, 15\) = 15$' <<<"$stderr")" -eq 2 ]
-    grep -qE '^\[parent [0-9]+\] read\([0-9]+, [0-9]+\) = 0$' <<<"$stderr"
-    grep -qE '^\[parent [0-9]+\] waitpid\([0-9]+\) = [0-9]+$' <<<"$stderr"
+    has '^\[parent [0-9]+\] read\([0-9]+, [0-9]+\) = 0$' <<<"$stderr"
+    has '^\[parent [0-9]+\] waitpid\([0-9]+\) = [0-9]+$' <<<"$stderr"
     [ "$(grep -cE '\) = ' <<<"$output")" -eq 0 ]
 }
 
@@ -122,11 +122,6 @@ can_see_wchan() {
     [[ -n $w && $w != 0 ]]
 }
 
-# pid_of ROLE FILE: the pid in the first "[ROLE PID]" line of FILE.
-pid_of() {
-    sed -nE "s/^\[$1 ([0-9]+)\] .*/\1/p" "$2" | head -n 1
-}
-
 @test "pipe/cases empty: the reader's read() blocks until the writer writes" {
     start=$(date +%s%N)
     run_t "$BIN/pipe/cases" -d 150 empty
@@ -134,12 +129,12 @@ pid_of() {
     [ "$status" -eq 0 ]
     [ -z "$stderr" ]
     # The pipe was empty when the reader came (the writer waits for its word) ...
-    grep -qE '^\[reader [0-9]+\] the pipe is empty: a non-blocking read\(\) fails with EAGAIN$' <<<"$output"
+    has '^\[reader [0-9]+\] the pipe is empty: a non-blocking read\(\) fails with EAGAIN$' <<<"$output"
     # ... the blocking read() got the writer's 32-byte note, and says how long it waited ...
-    grep -qE '^\[reader [0-9]+\] read\(\) returned 32 bytes after blocking [0-9]+\.[0-9] ms: "hello"$' <<<"$output"
-    grep -qE '^\[writer [0-9]+\] wrote a 32-byte note' <<<"$output"
-    grep -qE '^\[reader [0-9]+\] writer [0-9]+ exited with status 0$' <<<"$output"
-    grep -qE '^\[reader [0-9]+\] empty: as the lesson says: ' <<<"$output"
+    has '^\[reader [0-9]+\] read\(\) returned 32 bytes after blocking [0-9]+\.[0-9] ms: "hello"$' <<<"$output"
+    has '^\[writer [0-9]+\] wrote a 32-byte note' <<<"$output"
+    has '^\[reader [0-9]+\] writer [0-9]+ exited with status 0$' <<<"$output"
+    has '^\[reader [0-9]+\] empty: as the lesson says: ' <<<"$output"
     # ... and the writer's pacing is a floor for the whole run.
     [ "$elapsed_ms" -ge 150 ]
 }
@@ -151,7 +146,7 @@ pid_of() {
     start_bg cases "$BIN/pipe/cases" -d 60000 empty
     wait_for_line "$OUT/cases.out" '^\[writer [0-9]+\] the reader is waiting'
     wait_for_line "$OUT/cases.out" '^\[reader [0-9]+\] calling read\(\) on the empty pipe'
-    reader=$(pid_of reader "$OUT/cases.out") writer=$(pid_of writer "$OUT/cases.out")
+    reader=$(first_pid reader "$OUT/cases.out") writer=$(first_pid writer "$OUT/cases.out")
     wait_until "the reader asleep in the pipe's read" in_wchan "$reader" 'pipe_read|pipe_wait'
     ! grep -q 'wrote a' "$OUT/cases.out"
     kill -TERM "$writer" "$reader"
@@ -167,12 +162,12 @@ pid_of() {
     page=$(getconf PAGESIZE)
     [ "$capacity" -ge "$page" ]
     [ $((capacity % page)) -eq 0 ]
-    grep -qE "^\[writer [0-9]+\] F_GETPIPE_SZ \(Linux-only\) says $capacity bytes: the same$" <<<"$output"
-    grep -qE '^\[writer [0-9]+\] write\(\) returned 4096 after blocking [0-9]+\.[0-9] ms: the reader made room$' <<<"$output"
+    has "^\[writer [0-9]+\] F_GETPIPE_SZ \(Linux-only\) says $capacity bytes: the same$" <<<"$output"
+    has '^\[writer [0-9]+\] write\(\) returned 4096 after blocking [0-9]+\.[0-9] ms: the reader made room$' <<<"$output"
     # The reader got every byte, the 4096 of the blocked write included, all correct.
-    grep -qE "^\[reader [0-9]+\] drained $((capacity + 4096)) bytes in [0-9.]+ ms \(0 wrong\), then read\(\) returned 0$" <<<"$output"
-    grep -qE '^\[writer [0-9]+\] reader [0-9]+ exited with status 0$' <<<"$output"
-    grep -qE '^\[writer [0-9]+\] full: as the lesson says: ' <<<"$output"
+    has "^\[reader [0-9]+\] drained $((capacity + 4096)) bytes in [0-9.]+ ms \(0 wrong\), then read\(\) returned 0$" <<<"$output"
+    has '^\[writer [0-9]+\] reader [0-9]+ exited with status 0$' <<<"$output"
+    has '^\[writer [0-9]+\] full: as the lesson says: ' <<<"$output"
 }
 
 @test "pipe/cases full: seen from /proc, the writer sleeps in the pipe's write until the reader drains" {
@@ -182,7 +177,7 @@ pid_of() {
     start_bg cases "$BIN/pipe/cases" -d 60000 full
     wait_for_line "$OUT/cases.out" '^\[reader [0-9]+\] I will start draining'
     wait_for_line "$OUT/cases.out" '^\[writer [0-9]+\] the pipe is full: a blocking write\(\) of 4096 more bytes waits'
-    reader=$(pid_of reader "$OUT/cases.out") writer=$(pid_of writer "$OUT/cases.out")
+    reader=$(first_pid reader "$OUT/cases.out") writer=$(first_pid writer "$OUT/cases.out")
     wait_until "the writer asleep in the pipe's write" in_wchan "$writer" 'pipe_write|pipe_wait'
     ! grep -q 'write() returned' "$OUT/cases.out"
     kill -TERM "$reader" "$writer"
@@ -203,9 +198,9 @@ expected_pipe_size() {
         want=$(expected_pipe_size "$ask")
         run_t "$BIN/pipe/cases" -d 0 -s "$ask" full
         [ "$status" -eq 0 ]
-        grep -qE "^\[writer [0-9]+\] asked for $ask bytes with F_SETPIPE_SZ \(Linux-only\): the kernel made it $want$" <<<"$output"
-        grep -qE "^\[writer [0-9]+\] pipe capacity: $want bytes " <<<"$output"
-        grep -qE "^\[reader [0-9]+\] drained $((want + 4096)) bytes .*\(0 wrong\)" <<<"$output"
+        has "^\[writer [0-9]+\] asked for $ask bytes with F_SETPIPE_SZ \(Linux-only\): the kernel made it $want$" <<<"$output"
+        has "^\[writer [0-9]+\] pipe capacity: $want bytes " <<<"$output"
+        has "^\[reader [0-9]+\] drained $((want + 4096)) bytes .*\(0 wrong\)" <<<"$output"
     done
 }
 
@@ -218,11 +213,11 @@ expected_pipe_size() {
     run_t "$BIN/pipe/cases" -d 0 -s "$ask" full
     if (( (0x$capeff >> 24) & 1 )); then
         [ "$status" -eq 0 ]
-        grep -qE "^\[writer [0-9]+\] pipe capacity: $(expected_pipe_size "$ask") bytes " <<<"$output"
+        has "^\[writer [0-9]+\] pipe capacity: $(expected_pipe_size "$ask") bytes " <<<"$output"
     else
         [ "$status" -eq 1 ]
         [[ $stderr == "pipe/cases: F_SETPIPE_SZ $ask: above /proc/sys/fs/pipe-max-size, only a process with CAP_SYS_RESOURCE may: Operation not permitted" ]]
-        grep -qE '^\[writer [0-9]+\] full: could not resize the pipe' <<<"$output"
+        has '^\[writer [0-9]+\] full: could not resize the pipe' <<<"$output"
     fi
 }
 
@@ -240,12 +235,12 @@ expected_pipe_size() {
     eof=$(line_of '[reader] read() returned 0 at once: end of file')
     [ -n "$reaped" ] && [ -n "$eagain" ] && [ -n "$closed" ] && [ -n "$eof" ]
     ((reaped < eagain && eagain < closed && closed < eof))
-    grep -qE '^\[reader\] writer [0-9]+ exited with status 0$' "$OUT/got"
+    has '^\[reader\] writer [0-9]+ exited with status 0$' "$OUT/got"
     # Every byte of the three lines came back, however read() split them.
     sed -nE 's/^\[reader\] read\(\) returned [0-9]+ bytes: "(.*)"$/\1/p' "$OUT/got" | tr -d '\n' >"$OUT/bytes"
     [ "$(cat "$OUT/bytes")" = 'one\x0atwo\x0athree\x0a' ]
-    grep -qxF '[reader] received 14 bytes, exactly what the writer wrote' "$OUT/got"
-    grep -qF '[reader] eof: as the lesson says: ' "$OUT/got"
+    has -xF '[reader] received 14 bytes, exactly what the writer wrote' "$OUT/got"
+    has -F '[reader] eof: as the lesson says: ' "$OUT/got"
 }
 
 @test "pipe/cases sigpipe: the writer is killed by SIGPIPE, then with SIGPIPE ignored gets EPIPE" {
@@ -255,21 +250,21 @@ expected_pipe_size() {
     mapfile -t writers < <(grep -oE '^\[writer [0-9]+\]' <<<"$output" | tr -dc '0-9\n' | uniq)
     [ "${#writers[@]}" -eq 2 ]
     # The first writer wrote once the reader had closed, and died of it.
-    grep -qE "^\[writer ${writers[0]}\] SIGPIPE is at its default action: terminate$" <<<"$output"
-    grep -qE "^\[reader [0-9]+\] writer ${writers[0]} was killed by signal 13 \(SIGPIPE\)$" <<<"$output"
+    has "^\[writer ${writers[0]}\] SIGPIPE is at its default action: terminate$" <<<"$output"
+    has "^\[reader [0-9]+\] writer ${writers[0]} was killed by signal 13 \(SIGPIPE\)$" <<<"$output"
     [ "$(grep -cE "^\[writer ${writers[0]}\] write\(\)" <<<"$output")" -eq 0 ]
     # The second, SIGPIPE ignored, saw write() fail with EPIPE and exited normally.
-    grep -qE "^\[writer ${writers[1]}\] SIGPIPE is ignored$" <<<"$output"
-    grep -qE "^\[writer ${writers[1]}\] write\(\) failed with EPIPE \(Broken pipe\)" <<<"$output"
-    grep -qE "^\[reader [0-9]+\] writer ${writers[1]} exited with status 0$" <<<"$output"
-    grep -qE '^\[reader [0-9]+\] sigpipe: as the lesson says: ' <<<"$output"
+    has "^\[writer ${writers[1]}\] SIGPIPE is ignored$" <<<"$output"
+    has "^\[writer ${writers[1]}\] write\(\) failed with EPIPE \(Broken pipe\)" <<<"$output"
+    has "^\[reader [0-9]+\] writer ${writers[1]} exited with status 0$" <<<"$output"
+    has '^\[reader [0-9]+\] sigpipe: as the lesson says: ' <<<"$output"
 }
 
 @test "pipe/cases sigpipe: SIGPIPE ignored by whoever started it does not change the lesson" {
     # SIG_IGN is inherited across fork() and exec(): the writer must reset it.
     run --separate-stderr timeout "$T" bash -c 'trap "" PIPE; exec "$@"' _ "$BIN/pipe/cases" sigpipe
     [ "$status" -eq 0 ]
-    grep -qE '^\[reader [0-9]+\] writer [0-9]+ was killed by signal 13 \(SIGPIPE\)$' <<<"$output"
+    has '^\[reader [0-9]+\] writer [0-9]+ was killed by signal 13 \(SIGPIPE\)$' <<<"$output"
 }
 
 @test "pipe/cases all: the four cases in order, each as the lesson says" {
@@ -284,11 +279,11 @@ expected_pipe_size() {
 @test "pipe/cases -v: system calls on stderr, stdout unchanged" {
     run_t "$BIN/pipe/cases" -v eof
     [ "$status" -eq 0 ]
-    grep -qE '^\[reader [0-9]+\] pipe\(\[[0-9]+, [0-9]+\]\) = 0$' <<<"$stderr"
-    grep -qE '^\[writer [0-9]+\] write\([0-9]+, 4\) = 4$' <<<"$stderr"
-    grep -qE '^\[reader [0-9]+\] fcntl\([0-9]+, F_SETFL, O_NONBLOCK\) = 0$' <<<"$stderr"
-    grep -qE '^\[reader [0-9]+\] read\([0-9]+, [0-9]+\) = -1 EAGAIN$' <<<"$stderr"
-    grep -qE '^\[reader [0-9]+\] read\([0-9]+, [0-9]+\) = 0$' <<<"$stderr"
+    has '^\[reader [0-9]+\] pipe\(\[[0-9]+, [0-9]+\]\) = 0$' <<<"$stderr"
+    has '^\[writer [0-9]+\] write\([0-9]+, 4\) = 4$' <<<"$stderr"
+    has '^\[reader [0-9]+\] fcntl\([0-9]+, F_SETFL, O_NONBLOCK\) = 0$' <<<"$stderr"
+    has '^\[reader [0-9]+\] read\([0-9]+, [0-9]+\) = -1 EAGAIN$' <<<"$stderr"
+    has '^\[reader [0-9]+\] read\([0-9]+, [0-9]+\) = 0$' <<<"$stderr"
     [ "$(grep -cE '\) = ' <<<"$output")" -eq 0 ]
 }
 
@@ -310,19 +305,19 @@ expected_pipe_size() {
     [ "$status" -eq 0 ]
     [ -z "$stderr" ]
     pipe_buf=$(getconf PIPE_BUF /)
-    grep -qxE "\[reader [0-9]+\] PIPE_BUF is $pipe_buf bytes" <<<"$output"
+    has -x "\[reader [0-9]+\] PIPE_BUF is $pipe_buf bytes" <<<"$output"
     # Defaults: 4 writers x 1000 records of PIPE_BUF bytes.
     [ "$(grep -cE '^\[writer[0-3] [0-9]+\] wrote 1000 records of '"$pipe_buf"' bytes$' <<<"$output")" -eq 4 ]
-    grep -qxE "\[reader [0-9]+\] records: 4000 expected, 4000 read \($((4000 * pipe_buf)) bytes\), 4000 whole" <<<"$output"
-    grep -qxE '\[reader [0-9]+\] torn: 0' <<<"$output"
-    grep -qxE '\[reader [0-9]+\] 4 of 4 writers exited with status 0' <<<"$output"
+    has -x "\[reader [0-9]+\] records: 4000 expected, 4000 read \($((4000 * pipe_buf)) bytes\), 4000 whole" <<<"$output"
+    has -x '\[reader [0-9]+\] torn: 0' <<<"$output"
+    has -x '\[reader [0-9]+\] 4 of 4 writers exited with status 0' <<<"$output"
 }
 
 @test "pipe/atomic: 8 writers, records of 100 bytes: none torn (tests/stress repeats it)" {
     run_t "$BIN/pipe/atomic" -w 8 -s 100 -n 300
     [ "$status" -eq 0 ]
-    grep -qxE '\[reader [0-9]+\] torn: 0' <<<"$output"
-    grep -qE "records: 2400 expected, 2400 read \(240000 bytes\), 2400 whole$" <<<"$output"
+    has -x '\[reader [0-9]+\] torn: 0' <<<"$output"
+    has "records: 2400 expected, 2400 read \(240000 bytes\), 2400 whole$" <<<"$output"
 }
 
 @test "pipe/atomic: above PIPE_BUF every byte still arrives; tearing is reported and explained" {
@@ -330,13 +325,13 @@ expected_pipe_size() {
     size=$((pipe_buf + 1))
     run_t "$BIN/pipe/atomic" -w 8 -s "$size" -n 300
     [ "$status" -eq 0 ]
-    grep -qE "records: 2400 expected, 2400 read \($((2400 * size)) bytes\), [0-9]+ whole$" <<<"$output"
+    has "records: 2400 expected, 2400 read \($((2400 * size)) bytes\), [0-9]+ whole$" <<<"$output"
     torn=$(sed -nE 's/^\[reader [0-9]+\] torn: ([0-9]+)$/\1/p' <<<"$output")
     [ -n "$torn" ]
     if ((torn > 0)); then
-        grep -qE "^\[reader [0-9]+\] $torn reads of $size bytes held pieces of more than one record: a write\(\) larger than PIPE_BUF may be copied in pieces" <<<"$output"
+        has "^\[reader [0-9]+\] $torn reads of $size bytes held pieces of more than one record: a write\(\) larger than PIPE_BUF may be copied in pieces" <<<"$output"
     else
-        grep -qE '^\[reader [0-9]+\] no record was torn this time, but above PIPE_BUF nothing guarantees it' <<<"$output"
+        has '^\[reader [0-9]+\] no record was torn this time, but above PIPE_BUF nothing guarantees it' <<<"$output"
     fi
     echo "# records of $size bytes, 8 writers: torn $torn of 2400 (reported, not asserted)" >&3
 }
@@ -404,17 +399,17 @@ expected_pipe_size() {
     [ "$want" -eq 137 ]
     run_t "$BIN/pipe/pipeline" -v 'seq 3' "$OUT/killed"
     [ "$status" -eq 137 ]
-    grep -qE "^\[pipeline [0-9]+\] cmd2 \($OUT/killed, pid [0-9]+\) was killed by signal 9 \(SIGKILL\)$" <<<"$stderr"
+    has "^\[pipeline [0-9]+\] cmd2 \($OUT/killed, pid [0-9]+\) was killed by signal 9 \(SIGKILL\)$" <<<"$stderr"
 }
 
 @test "pipe/pipeline -v: the plan, and each command's status, on stderr" {
     run_t "$BIN/pipe/pipeline" -v 'seq 10' 'grep 1' 'wc -l'
     [ "$status" -eq 0 ]
     [ "$output" = 2 ]
-    grep -qxE '\[pipeline [0-9]+\] plan: 3 processes, 2 pipes: seq 10 \| grep 1 \| wc -l' <<<"$stderr"
+    has -x '\[pipeline [0-9]+\] plan: 3 processes, 2 pipes: seq 10 \| grep 1 \| wc -l' <<<"$stderr"
     [ "$(grep -cE '^\[pipeline [0-9]+\] pipe\(\[[0-9]+, [0-9]+\]\) = 0$' <<<"$stderr")" -eq 2 ]
     for i in 1 2 3; do
-        grep -qE "^\[pipeline [0-9]+\] cmd$i \([a-z]+, pid [0-9]+\) exited with status 0$" <<<"$stderr"
+        has "^\[pipeline [0-9]+\] cmd$i \([a-z]+, pid [0-9]+\) exited with status 0$" <<<"$stderr"
     done
 }
 
@@ -422,7 +417,7 @@ expected_pipe_size() {
     run --separate-stderr timeout "$T" bash -c 'trap "" PIPE; exec "$@"' _ "$BIN/pipe/pipeline" -v yes 'head -n 1'
     [ "$status" -eq 0 ]
     [ "$output" = y ]
-    grep -qE '^\[pipeline [0-9]+\] cmd1 \(yes, pid [0-9]+\) was killed by signal 13 \(SIGPIPE\)$' <<<"$stderr"
+    has '^\[pipeline [0-9]+\] cmd1 \(yes, pid [0-9]+\) was killed by signal 13 \(SIGPIPE\)$' <<<"$stderr"
 }
 
 # fds_of_ls OUTPUT: the fds an `ls -ln /proc/self/fd` listed, but for the one ls
@@ -441,14 +436,14 @@ fds_of_ls() {
     }
     only_std 'ls -ln /proc/self/fd' 'cat'                        # the first
     [ "$(fds_of_ls "$output")" = "0 1 2 " ]
-    grep -qE ' 1 -> pipe:\[[0-9]+\]$' <<<"$output"
+    has ' 1 -> pipe:\[[0-9]+\]$' <<<"$output"
     only_std 'seq 3' 'ls -ln /proc/self/fd' 'cat' 'cat'           # one in the middle
     [ "$(fds_of_ls "$output")" = "0 1 2 " ]
-    grep -qE ' 0 -> pipe:\[[0-9]+\]$' <<<"$output"
-    grep -qE ' 1 -> pipe:\[[0-9]+\]$' <<<"$output"
+    has ' 0 -> pipe:\[[0-9]+\]$' <<<"$output"
+    has ' 1 -> pipe:\[[0-9]+\]$' <<<"$output"
     only_std 'seq 3' 'cat' 'ls -ln /proc/self/fd'                 # the last
     [ "$(fds_of_ls "$output")" = "0 1 2 " ]
-    grep -qE ' 0 -> pipe:\[[0-9]+\]$' <<<"$output"
+    has ' 0 -> pipe:\[[0-9]+\]$' <<<"$output"
 }
 
 # children_of PID: "pid state" for each child of PID.

@@ -41,8 +41,7 @@ mq_name() {
 
 # start_server [ARGS...]: posix-mq/server in the background, ready. NAME: its queue.
 start_server() {
-    rm -f "$OUT/server.out"
-    start_bg server "$BIN/posix-mq/server" "$@"
+    start server "$BIN/posix-mq/server" "$@"
     wait_for_line "$OUT/server.out" '^\[server [0-9]+\] waiting for requests'
     NAME=$(mq_name)
 }
@@ -50,7 +49,7 @@ start_server() {
 stop_server() {
     run_t "$BIN/posix-mq/client" -q
     [ "$status" -eq 0 ]
-    grep -qE '^\[client [0-9]+\] the server is shutting down and removes the queue$' <<<"$output"
+    has '^\[client [0-9]+\] the server is shutting down and removes the queue$' <<<"$output"
     wait_bg server
     [ "$status" -eq 0 ]
 }
@@ -72,10 +71,6 @@ replies() {
     sed -nE 's/^\[client [0-9]+\] reply: //p' "$1"
 }
 
-pid_in() {
-    grep -oE '^\[client [0-9]+\]' "$1" | head -1 | tr -dc 0-9
-}
-
 start_bg_in() {
     local name=$1 file=$2
     shift 2
@@ -93,7 +88,7 @@ start_bg_in() {
 [server] created message queue $NAME (mode 0600, mq_maxmsg 10, mq_msgsize 1036); my pid and start time are on record in $rec
 [server] limits in /proc/sys/fs/mqueue: msg_max $(cat /proc/sys/fs/mqueue/msg_max) messages, msgsize_max $(cat /proc/sys/fs/mqueue/msgsize_max) bytes, queues_max $(cat /proc/sys/fs/mqueue/queues_max) queues; a request carries at most 1024 bytes of text
 EXPECTED
-    grep -qxE "\[server $spid\] waiting for requests: one poll\(\) on the queue \(fd [0-9]+\), the signalfd \(fd [0-9]+\) and standard output" "$OUT/server.out"
+    has -x "\[server $spid\] waiting for requests: one poll\(\) on the queue \(fd [0-9]+\), the signalfd \(fd [0-9]+\) and standard output" "$OUT/server.out"
     [ "$("$TOOL" exists "$NAME")" = "0 0600" ]
     read -r pid start ino <"$rec"
     [ "$pid" = "$spid" ]
@@ -102,7 +97,7 @@ EXPECTED
     run_t "$BIN/posix-mq/client" hello "two words" "" $'tab\there\001'
     [ "$status" -eq 0 ]
     [ -z "$stderr" ]
-    cpid=$(pid_in <(echo "$output"))
+    cpid=$(first_pid client <(echo "$output"))
     diff - <(strip_pids <<<"$output") <<EXPECTED
 [client] queue $NAME of posix-mq/server $spid: my requests go in with priority 0, my replies come back in my own queue $NAME.$cpid
 [client] sent: hello
@@ -118,7 +113,7 @@ EXPECTED
     [ ! -e "$IPC_DEMO_DIR/${NAME#/}.$cpid.owner" ]
     run_t "$BIN/posix-mq/client" -q
     [ "$status" -eq 0 ]
-    qpid=$(pid_in <(echo "$output"))
+    qpid=$(first_pid client <(echo "$output"))
     wait_bg server
     [ "$status" -eq 0 ]
     diff - <(tail -n 7 "$OUT/server.out" | strip_pids) <<EXPECTED
@@ -177,7 +172,7 @@ EXPECTED
     for n in 1 2 3 4 5; do
         wait_bg "c$n"
         [ "$status" -eq 0 ]
-        grep -qE '^\[client [0-9]+\] reply: PRIO [0-9]+$' "$OUT/c$n.out"
+        has '^\[client [0-9]+\] reply: PRIO [0-9]+$' "$OUT/c$n.out"
     done
     diff - <(sed -nE 's/^\[server [0-9]+\] request from client [0-9]+, (priority [0-9]+): .*/\1/p' "$OUT/server.out") <<'EXPECTED'
 priority 32767
@@ -203,7 +198,7 @@ EXPECTED
         [ "$status" -eq 0 ]
         replies "$OUT/c$c.out" | diff <(tr a-z A-Z <"$OUT/in$c") -
         [ "$(grep -oE '^\[client [0-9]+\]' "$OUT/c$c.out" | sort -u | wc -l)" -eq 1 ]
-        [ "$(grep -c "request from client $(pid_in "$OUT/c$c.out"), priority $c: client $c message" "$OUT/server.out")" -eq 25 ]
+        [ "$(grep -c "request from client $(first_pid client "$OUT/c$c.out"), priority $c: client $c message" "$OUT/server.out")" -eq 25 ]
     done
     stop_server
     nothing_left
@@ -225,7 +220,7 @@ EXPECTED
         wait_bg server
         [ "$status" -eq 0 ]
         (( ($(date +%s%N) - start) / 1000000 < 5000 ))     # the 20 s pause did not hold it
-        grep -qxE "\[server $spid\] caught SIG$sig: stopping" "$OUT/server.out"
+        has -x "\[server $spid\] caught SIG$sig: stopping" "$OUT/server.out"
         gone "$NAME"
         [ ! -e "$IPC_DEMO_DIR/${NAME#/}.owner" ]
         ! kill -0 "$spid" 2>/dev/null
@@ -311,8 +306,8 @@ EXPECTED
     kill -CONT "$spid"
     run_t "$BIN/posix-mq/client" after          # answered after the orphan's request
     [ "$status" -eq 0 ]
-    grep -qxE "\[server $spid\] client $kpid is gone: reply dropped" "$OUT/server.out"
-    grep -qxE "\[server $spid\] client $kpid is gone: removed its reply queue $NAME.$kpid, 0 messages left in it" "$OUT/server.out"
+    has -x "\[server $spid\] client $kpid is gone: reply dropped" "$OUT/server.out"
+    has -x "\[server $spid\] client $kpid is gone: removed its reply queue $NAME.$kpid, 0 messages left in it" "$OUT/server.out"
     gone "$NAME.$kpid"
     [ ! -e "$IPC_DEMO_DIR/${NAME#/}.$kpid.owner" ]
     # One killed while nothing was in flight: found at the next start.
@@ -327,7 +322,7 @@ EXPECTED
     rm "$OUT/feed"
     stop_server
     start_server
-    grep -qxE "\[server [0-9]+\] client $ipid is gone: removed its reply queue $NAME.$ipid, 0 messages left in it" "$OUT/server.out"
+    has -x "\[server [0-9]+\] client $ipid is gone: removed its reply queue $NAME.$ipid, 0 messages left in it" "$OUT/server.out"
     stop_server
     nothing_left
 }
@@ -335,7 +330,7 @@ EXPECTED
 @test "posix-mq/server --cleanup: a live server's queue stays; a killed server's and a killed client's go, with their records" {
     run_t "$BIN/posix-mq/server" --cleanup
     [ "$status" -eq 0 ]
-    grep -qxE "\[server [0-9]+\] nothing to clean up: no queue $(mq_name), no record of a server or client that is gone" <<<"$output"
+    has -x "\[server [0-9]+\] nothing to clean up: no queue $(mq_name), no record of a server or client that is gone" <<<"$output"
     start_server
     spid=$(bg_child server)
     in_use="message queue $NAME is in use: its creator, pid $spid, is still running.  Stop it first: kill $spid"
@@ -402,14 +397,14 @@ EXPECTED
     run_t "$BIN/posix-mq/client" --small-buffer hi
     [ "$status" -eq 1 ]
     [ "$stderr" = "posix-mq/client: mq_timedreceive into 64 bytes: Message too long: the buffer must hold the queue's mq_msgsize, 1036 bytes, however short the message waiting in it" ]
-    grep -qE '^\[server [0-9]+\] request from client [0-9]+, priority 0: hi$' "$OUT/server.out"
+    has '^\[server [0-9]+\] request from client [0-9]+, priority 0: hi$' "$OUT/server.out"
     "$TOOL" send "$NAME" 0 abc                  # shorter than the 12-byte header
     "$TOOL" request "$NAME" 0 1 1 1 "from pid 1"
     "$TOOL" request "$NAME" 0 99 $$ 1 "what kind?"
     "$TOOL" request "$NAME" 0 1 999999999 1 "nobody"
     wait_for_line "$OUT/server.out" 'client 999999999 is gone: reply dropped'
     [ "$(grep -c 'ignored a malformed message of' "$OUT/server.out")" -eq 3 ]
-    grep -qE '^\[server [0-9]+\] ignored a malformed message of 3 bytes$' "$OUT/server.out"
+    has '^\[server [0-9]+\] ignored a malformed message of 3 bytes$' "$OUT/server.out"
     stop_server
     nothing_left
 }
@@ -435,7 +430,7 @@ has_sys_resource() {
     # With it: allowed; without it (not in the bounding set, so not
     # given back by exec), refused as for anyone.
     start_server -m $((max + 1))
-    grep -qE "created message queue $NAME \(mode 0600, mq_maxmsg $((max + 1)), mq_msgsize 1036\)" "$OUT/server.out"
+    has "created message queue $NAME \(mode 0600, mq_maxmsg $((max + 1)), mq_msgsize 1036\)" "$OUT/server.out"
     stop_server
     command -v setpriv >/dev/null || skip "no setpriv to drop CAP_SYS_RESOURCE"
     run_t setpriv --inh-caps=-sys_resource --bounding-set=-sys_resource "$BIN/posix-mq/server" -m $((max + 1))
@@ -466,7 +461,7 @@ has_sys_resource() {
     custom="/posix-mq-test.$$.$RANDOM"
     start_bg server "$BIN/posix-mq/server" -N "$custom"
     wait_for_line "$OUT/server.out" 'waiting for requests'
-    grep -qxE "\[server [0-9]+\] queue name $custom, given with -N" "$OUT/server.out"
+    has -x "\[server [0-9]+\] queue name $custom, given with -N" "$OUT/server.out"
     run_t "$BIN/posix-mq/client" -N "$custom" -P 7 -q custom
     [ "$status" -eq 0 ]
     [ "$(replies <(echo "$output"))" = CUSTOM ]

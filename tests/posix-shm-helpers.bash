@@ -28,21 +28,9 @@ teardown() {
     [[ -z $left ]] || { echo "left behind: $left" >&2; return 1; }
 }
 
-# start NAME CMD...: start_bg, without the output of an earlier run of NAME.
-start() {
-    rm -f "$OUT/$1.out" "$OUT/$1.err"
-    start_bg "$@"
-}
-
 start_reader() {
     start reader "$BIN/posix-shm/reader" "$@"
     wait_for_line "$OUT/reader.out" 'waiting for posix-shm/writer'
-}
-
-# pid_of NAME ROLE: the pid in the first "[ROLE PID] " line of NAME's output.
-pid_of() {
-    wait_for_line "$OUT/$1.out" "^\[$2 [0-9]+\] " || return 1
-    grep -m1 -oE "^\[$2 [0-9]+\]" "$OUT/$1.out" | tr -dc 0-9
 }
 
 said() {
@@ -106,7 +94,7 @@ stress() {
     [ "$status" -eq 0 ]
     wait_bg reader
     [ "$status" -eq 0 ]
-    grep -qE "^\[reader [0-9]+\] checked: $n intact, 0 lost, 0 corrupted$" "$OUT/reader.out"
+    has "^\[reader [0-9]+\] checked: $n intact, 0 lost, 0 corrupted$" "$OUT/reader.out"
     # Checked here too: the numbers are 1..n, in order.
     said | awk '{ print $2 }' | cmp - <(seq "$n")
     [ ! -s "$OUT/reader.err" ] && [ ! -s "$OUT/writer.err" ]
@@ -120,7 +108,7 @@ reader_waiting() {
     kill -"$1" "$(pid_of reader reader)"
     wait_bg reader
     [ "$status" -eq 0 ]
-    grep -qE "^\[reader [0-9]+\] caught SIG$1 after 0 messages: removing $(shm_name)$" "$OUT/reader.out"
+    has "^\[reader [0-9]+\] caught SIG$1 after 0 messages: removing $(shm_name)$" "$OUT/reader.out"
     nothing_left
 }
 
@@ -131,11 +119,11 @@ reader_midstream() {
     kill -"$1" "$(pid_of reader reader)"
     wait_bg reader
     [ "$status" -eq 0 ]
-    grep -qE "^\[reader [0-9]+\] caught SIG$1 after [0-9]+ messages: removing $(shm_name)$" "$OUT/reader.out"
+    has "^\[reader [0-9]+\] caught SIG$1 after [0-9]+ messages: removing $(shm_name)$" "$OUT/reader.out"
     nothing_left
     wait_bg writer
     [ "$status" -eq 1 ]
-    grep -qE "^posix-shm/writer: the reader \(pid $(pid_of reader reader)\) is gone after [0-9]+ messages$" "$OUT/writer.err"
+    has "^posix-shm/writer: the reader \(pid $(pid_of reader reader)\) is gone after [0-9]+ messages$" "$OUT/writer.err"
 }
 
 writer_pausing() {
@@ -145,10 +133,10 @@ writer_pausing() {
     kill -"$1" "$(pid_of writer writer)"
     wait_bg writer
     [ "$status" -eq 1 ]
-    grep -qE "^posix-shm/writer: caught SIG$1 after [0-9]+ messages: stopping$" "$OUT/writer.err"
+    has "^posix-shm/writer: caught SIG$1 after [0-9]+ messages: stopping$" "$OUT/writer.err"
     wait_bg reader
     [ "$status" -eq 1 ]
-    grep -qE "^posix-shm/reader: the writer \(pid $(pid_of writer writer)\) is gone after [0-9]+ messages: removing $(shm_name)$" "$OUT/reader.err"
+    has "^posix-shm/reader: the writer \(pid $(pid_of writer writer)\) is gone after [0-9]+ messages: removing $(shm_name)$" "$OUT/reader.err"
     nothing_left
 }
 
@@ -165,7 +153,7 @@ writer_waiting() {
     kill -"$1" "$(pid_of writer writer)"
     wait_bg writer
     [ "$status" -eq 1 ]
-    grep -qxE "posix-shm/writer: caught SIG$1 after 2 messages: stopping" "$OUT/writer.err"
+    has -x "posix-shm/writer: caught SIG$1 after 2 messages: stopping" "$OUT/writer.err"
     kill -CONT "$reader"
     wait_bg reader
     [ "$(said | tr '\n' ' ')" = "a b " ]
@@ -173,7 +161,7 @@ writer_waiting() {
         [ "$status" -eq 0 ]                  # the end was in the ring already
     else
         [ "$status" -eq 1 ]
-        grep -qE "^posix-shm/reader: the writer \(pid [0-9]+\) is gone after 2 messages" "$OUT/reader.err"
+        has "^posix-shm/reader: the writer \(pid [0-9]+\) is gone after 2 messages" "$OUT/reader.err"
     fi
     nothing_left
 }

@@ -10,15 +10,15 @@ load posix-shm-helpers
 @test "posix-shm: three messages, in order; the object is a 0600 file in /dev/shm while it lives" {
     start_reader
     name=$(shm_name)
-    grep -qE "^\[reader [0-9]+\] created the shared memory object $name: the file /dev/shm$name, mode 0600" "$OUT/reader.out"
+    has "^\[reader [0-9]+\] created the shared memory object $name: the file /dev/shm$name, mode 0600" "$OUT/reader.out"
     [ "$(stat -c '%F %a %U' "$(shm_file)")" = "regular file 600 $(id -un)" ]
     slots=8 bytes=$(stat -c %s "$(shm_file)")
     [ "$bytes" -gt $((slots * 4096)) ]
     run_t "$BIN/posix-shm/writer" "first message" second 'third, with a tab:	!'
     [ "$status" -eq 0 ]
     [ -z "$stderr" ]
-    grep -qE '^\[writer [0-9]+\] the reader took all 3 messages; unmapped the object$' <<<"$output"
-    grep -qE "^\[writer [0-9]+\] wrote message 3 into slot 2: third" <<<"$output"
+    has '^\[writer [0-9]+\] the reader took all 3 messages; unmapped the object$' <<<"$output"
+    has "^\[writer [0-9]+\] wrote message 3 into slot 2: third" <<<"$output"
     wait_bg reader
     [ "$status" -eq 0 ]
     diff - <(said) <<'EXPECTED'
@@ -26,8 +26,8 @@ first message
 second
 third, with a tab:\x09!
 EXPECTED
-    grep -qE '^\[reader [0-9]+\] received 3 messages$' "$OUT/reader.out"
-    grep -qE "^\[reader [0-9]+\] removed $name \(shm_unlink\)" "$OUT/reader.out"
+    has '^\[reader [0-9]+\] received 3 messages$' "$OUT/reader.out"
+    has "^\[reader [0-9]+\] removed $name \(shm_unlink\)" "$OUT/reader.out"
     nothing_left
     [ ! -s "$OUT/reader.err" ]
 }
@@ -44,7 +44,7 @@ EXPECTED
     [ "$status" -eq 0 ]
     wait_bg reader
     [ "$status" -eq 0 ]
-    grep -qE '^\[reader [0-9]+\] checked: 0 intact, 0 lost, 0 corrupted$' "$OUT/reader.out"
+    has '^\[reader [0-9]+\] checked: 0 intact, 0 lost, 0 corrupted$' "$OUT/reader.out"
 }
 
 @test "posix-shm: -n 20000, the reader and the writer stopped and continued: all there" {
@@ -77,7 +77,7 @@ EXPECTED
     kill -KILL "$writer"
     wait_bg reader
     [ "$status" -eq 1 ]
-    grep -qE "^posix-shm/reader: the writer \(pid $writer\) is gone after [0-9]+ messages" "$OUT/reader.err"
+    has "^posix-shm/reader: the writer \(pid $writer\) is gone after [0-9]+ messages" "$OUT/reader.err"
     nothing_left
 }
 
@@ -90,7 +90,7 @@ EXPECTED
     kill -KILL "$reader"
     wait_bg writer
     [ "$status" -eq 1 ]
-    grep -qxE "posix-shm/writer: the reader \(pid $reader\) is gone after 2 messages" "$OUT/writer.err"
+    has -x "posix-shm/writer: the reader \(pid $reader\) is gone after 2 messages" "$OUT/writer.err"
     wait_bg reader
     [ -f "$(shm_file)" ]                         # kill -9: left behind
 
@@ -100,7 +100,7 @@ EXPECTED
     [[ $stderr == *"is not the object of a running posix-shm/reader: a leftover of a killed one?"* ]]
 
     start_reader
-    grep -qE "^\[reader [0-9]+\] shared memory object $(shm_name) was left by a killed run \(its creator, pid $reader, is gone; nobody uses it\): removing it$" "$OUT/reader.out"
+    has "^\[reader [0-9]+\] shared memory object $(shm_name) was left by a killed run \(its creator, pid $reader, is gone; nobody uses it\): removing it$" "$OUT/reader.out"
     run_t "$BIN/posix-shm/writer" after
     [ "$status" -eq 0 ]
     wait_bg reader
@@ -117,11 +117,11 @@ EXPECTED
     [ -f "$(shm_file)" ] && [ -f "$IPC_DEMO_DIR/posix-shm.owner" ]
     run_t "$BIN/posix-shm/reader" --cleanup
     [ "$status" -eq 0 ]
-    grep -qE "^\[reader [0-9]+\] shared memory object $(shm_name) was left by a killed run \(its creator, pid $reader, is gone" <<<"$output"
+    has "^\[reader [0-9]+\] shared memory object $(shm_name) was left by a killed run \(its creator, pid $reader, is gone" <<<"$output"
     nothing_left
     run_t "$BIN/posix-shm/reader" --cleanup
     [ "$status" -eq 0 ]
-    grep -qxE "\[reader [0-9]+\] nothing to clean up: no $(shm_file), no record of a reader that is gone" <<<"$output"
+    has -x "\[reader [0-9]+\] nothing to clean up: no $(shm_file), no record of a reader that is gone" <<<"$output"
 
     # A leftover no record names: refused, with the exact command.
     start_reader
@@ -199,15 +199,15 @@ scribble_then() {
 @test "posix-shm: a slot header scribbled from outside is reported and skipped, never followed" {
     FIELD=len VALUE=1000016 scribble_then one two three
     diff <(printf 'one\nthree\n') <(said)
-    grep -qxF 'posix-shm/reader: message 2: invalid slot header (sequence 2, length 1000016): the slot header claims more bytes than a slot holds: Bad message' "$OUT/reader.err"
-    grep -qE '^\[reader [0-9]+\] received 3 messages$' "$OUT/reader.out"
+    has -xF 'posix-shm/reader: message 2: invalid slot header (sequence 2, length 1000016): the slot header claims more bytes than a slot holds: Bad message' "$OUT/reader.err"
+    has '^\[reader [0-9]+\] received 3 messages$' "$OUT/reader.out"
 
     FIELD=seq VALUE=1002 scribble_then one two three
-    grep -qxF 'posix-shm/reader: message 2: invalid slot header (sequence 1002, length 3): the slot holds another message than the next: Bad message' "$OUT/reader.err"
+    has -xF 'posix-shm/reader: message 2: invalid slot header (sequence 1002, length 3): the slot holds another message than the next: Bad message' "$OUT/reader.err"
     FIELD=len VALUE=3 scribble_then -n 3
-    grep -qxF 'posix-shm/reader: message 2 failed its check: Bad message' "$OUT/reader.err"
-    grep -qE '^\[reader [0-9]+\] checked: 2 intact, 1 lost, 1 corrupted$' "$OUT/reader.out"
-    grep -qxF 'posix-shm/reader: the writer'"'"'s messages did not all arrive intact' "$OUT/reader.err"
+    has -xF 'posix-shm/reader: message 2 failed its check: Bad message' "$OUT/reader.err"
+    has '^\[reader [0-9]+\] checked: 2 intact, 1 lost, 1 corrupted$' "$OUT/reader.out"
+    has -xF 'posix-shm/reader: the writer'"'"'s messages did not all arrive intact' "$OUT/reader.err"
     nothing_left
 }
 

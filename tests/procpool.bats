@@ -147,7 +147,7 @@ fake_pool() {
 @test "procpool/pool -s random: the workers are drawn at random, every task still completed once" {
     run_t "$BIN/procpool/pool" -s random -w 4 -n 60
     [ "$status" -eq 0 ]
-    pool_lines | grep -qxF "dispatching 60 tasks at random over 4 workers"
+    pool_lines | has -xF "dispatching 60 tasks at random over 4 workers"
     pool_lines | sed -nE 's/^task ([0-9]+) \([a-z-]+\) -> worker([0-9]+) .*/\1 \2/p' >"$OUT/pairs"
     [ "$(wc -l <"$OUT/pairs")" -eq 60 ]
     # Not the round-robin order (the chance that 60 draws give it: 4^-60),
@@ -215,16 +215,16 @@ fake_pool() {
             exit bad
         }' <<<"$output"
     pool_lines >"$OUT/pool"
-    grep -qE '^worker0 \(pid [0-9]+\) has not exited after 1 second: its read\(\) is still blocked$' "$OUT/pool"
-    grep -qxF "worker0 still has 3 writers: the later workers inherited its write end" "$OUT/pool"
+    has '^worker0 \(pid [0-9]+\) has not exited after 1 second: its read\(\) is still blocked$' "$OUT/pool"
+    has -xF "worker0 still has 3 writers: the later workers inherited its write end" "$OUT/pool"
     for k in 1 2 3; do
-        grep -qxE "  worker$k \(pid $(started $k)\) holds it as fd [0-9]+" "$OUT/pool"
+        has -x "  worker$k \(pid $(started $k)\) holds it as fd [0-9]+" "$OUT/pool"
     done
-    grep -qxF "recovering: every write end closed, waiting for 4 workers to exit" "$OUT/pool"
+    has -xF "recovering: every write end closed, waiting for 4 workers to exit" "$OUT/pool"
     # End of file comes to the last worker first, then down the chain.
     grep -E '^\[worker[0-3] [0-9]+\] read\(\) returned 0' <<<"$output" | cut -d' ' -f1 | tr '\n' ' ' >"$OUT/order"
     [ "$(cat "$OUT/order")" = "[worker3 [worker2 [worker1 [worker0 " ]
-    pool_lines | grep -qE "^lesson: worker0's read\(\) returned 0 only once the workers holding copies of its write end had exited"
+    pool_lines | has "^lesson: worker0's read\(\) returned 0 only once the workers holding copies of its write end had exited"
     every_task_once 8
     summary_is "8 tasks dispatched, 8 completed, 4 workers exited cleanly"
 }
@@ -233,7 +233,7 @@ fake_pool() {
     run_t "$BIN/procpool/pool" --cloexec -f -w 3 -n 6
     [ "$status" -eq 0 ]
     for k in 1 2; do
-        grep -qE "^\[worker$k [0-9]+\] the write ends of the other workers' pipes \(fds( [0-9]+){$k}\) are close-on-exec: execv\(\) will close them$" <<<"$output"
+        has "^\[worker$k [0-9]+\] the write ends of the other workers' pipes \(fds( [0-9]+){$k}\) are close-on-exec: execv\(\) will close them$" <<<"$output"
     done
     for k in 0 1 2; do
         # 0-2 and its results pipe: none of the other workers' write ends
@@ -276,8 +276,8 @@ fake_pool() {
     output=$(cat "$OUT/pool.out")
     # No task completed twice; the summary counts the death.
     [ -z "$(completed_tasks | sort -n | uniq -d)" ]
-    pool_lines | grep -qxE "deaths during the run: 1; tasks re-dispatched: $(wc -w <<<"$again")"
-    pool_lines | tail -n 1 | grep -qE '^[0-9]+ tasks dispatched, [0-9]+ completed, 3 workers exited cleanly$'
+    pool_lines | has -x "deaths during the run: 1; tasks re-dispatched: $(wc -w <<<"$again")"
+    pool_lines | tail -n 1 | has '^[0-9]+ tasks dispatched, [0-9]+ completed, 3 workers exited cleanly$'
 }
 
 @test "procpool/pool: the worker is the one next to it; workers that keep dying make it give up, not spin" {
@@ -294,7 +294,7 @@ fake_pool() {
     fake_pool 'exit 3'
     run_t "$OUT/bin/pool" -w 2 -n 5
     [ "$status" -eq 1 ]
-    pool_lines | grep -qE '^worker[01] died 3 times in a row before completing a task: giving up$'
+    pool_lines | has '^worker[01] died 3 times in a row before completing a task: giving up$'
     [ "$(pool_lines | grep -cE '^worker[01] \(pid [0-9]+\) exited with status 3$')" -le 6 ]
     [[ $stderr == *"procpool/pool: workers kept dying before completing a task: gave up"* ]]
 }
@@ -305,7 +305,7 @@ fake_pool() {
 head -c 4 >/dev/null; printf "\007\000\000\000\001\000\000\000" >&"$fd"'
     run_t "$OUT/bin/pool" -w 1 -n 1
     [ "$status" -eq 1 ]
-    pool_lines | grep -qxF "worker0 sent 8 bytes that complete no task it was sent: ignored"
+    pool_lines | has -xF "worker0 sent 8 bytes that complete no task it was sent: ignored"
     [ -z "$(completed_tasks)" ]
 }
 
@@ -316,15 +316,15 @@ head -c 4 >/dev/null; printf "\007\000\000\000\001\000\000\000" >&"$fd"'
     wait_bg pool
     [ "$status" -eq 1 ]
     output=$(cat "$OUT/pool.out")
-    pool_lines | grep -qxF "stopped by SIGTERM: every write end closed, waiting for 5 workers to exit"
+    pool_lines | has -xF "stopped by SIGTERM: every write end closed, waiting for 5 workers to exit"
     for k in 0 1 2 3 4; do
         pid=$(started "$k")
-        pool_lines | grep -qE "^worker$k \(pid $pid\) exited with status 0$"
+        pool_lines | has "^worker$k \(pid $pid\) exited with status 0$"
         exited "$pid"
     done
     [ "$(pool_lines | grep -c '^started worker')" -eq 5 ]
-    grep -qxF "procpool/pool: stopped by SIGTERM before every task was completed" "$OUT/pool.err"
-    pool_lines | tail -n 1 | grep -qE '^[0-9]+ tasks dispatched, [0-9]+ completed, 5 workers exited cleanly$'
+    has -xF "procpool/pool: stopped by SIGTERM before every task was completed" "$OUT/pool.err"
+    pool_lines | tail -n 1 | has '^[0-9]+ tasks dispatched, [0-9]+ completed, 5 workers exited cleanly$'
 }
 
 @test "procpool/pool: Ctrl-C (SIGINT to the pool and its workers): all reaped, none replaced" {
@@ -335,7 +335,7 @@ head -c 4 >/dev/null; printf "\007\000\000\000\001\000\000\000" >&"$fd"'
     kill -INT "$(bg_child pool)" "$(started 0)" "$(started 1)" "$(started 2)" 2>/dev/null || true
     wait_bg pool
     [ "$status" -eq 1 ]
-    grep -qxF "procpool/pool: stopped by SIGINT before every task was completed" "$OUT/pool.err"
+    has -xF "procpool/pool: stopped by SIGINT before every task was completed" "$OUT/pool.err"
     output=$(cat "$OUT/pool.out")
     [ "$(pool_lines | grep -cE '^started worker')" -eq 3 ]
     [ "$(pool_lines | grep -cE '^worker[0-2] \(pid [0-9]+\) (exited|was killed)')" -eq 3 ]
@@ -367,12 +367,12 @@ head -c 4 >/dev/null; printf "\007\000\000\000\001\000\000\000" >&"$fd"'
     elapsed_ms=$((($(date +%s%N) - start) / 1000000))
     [ "$status" -eq 0 ]
     [ "$elapsed_ms" -ge 500 ]
-    grep -qE '^\[pool [0-9]+\] pipe\(\[[0-9]+, [0-9]+\]\) = 0$' <<<"$stderr"
-    grep -qE '^\[pool [0-9]+\] fcntl\([0-9]+, F_SETFD, FD_CLOEXEC\) = 0$' <<<"$stderr"
-    grep -qE '^\[pool [0-9]+\] fork\(\) = [0-9]+$' <<<"$stderr"
-    grep -qE '^\[worker1 [0-9]+\] close\([0-9]+\) = 0$' <<<"$stderr"
-    grep -qE '^\[worker[01] [0-9]+\] dup2\([0-9]+, 0\) = 0$' <<<"$stderr"
-    grep -qE '^\[worker[01] [0-9]+\] execv\(".*/worker"\)$' <<<"$stderr"
+    has '^\[pool [0-9]+\] pipe\(\[[0-9]+, [0-9]+\]\) = 0$' <<<"$stderr"
+    has '^\[pool [0-9]+\] fcntl\([0-9]+, F_SETFD, FD_CLOEXEC\) = 0$' <<<"$stderr"
+    has '^\[pool [0-9]+\] fork\(\) = [0-9]+$' <<<"$stderr"
+    has '^\[worker1 [0-9]+\] close\([0-9]+\) = 0$' <<<"$stderr"
+    has '^\[worker[01] [0-9]+\] dup2\([0-9]+, 0\) = 0$' <<<"$stderr"
+    has '^\[worker[01] [0-9]+\] execv\(".*/worker"\)$' <<<"$stderr"
     [ "$(grep -cE '^\[pool [0-9]+\] write\([0-9]+, 4\) = 4$' <<<"$stderr")" -eq 5 ]
     [ "$(grep -cE '^\[worker[01] [0-9]+\] read\(0, 4\) = 4$' <<<"$stderr")" -eq 5 ]
     [ "$(grep -cE '^\[worker[01] [0-9]+\] write\([0-9]+, 8\) = 8$' <<<"$stderr")" -eq 5 ]
@@ -434,17 +434,17 @@ EOF
     codes 7 0 4294967295 >"$OUT/in"
     run_t "$BIN/procpool/worker" <"$OUT/in"
     [ "$status" -eq 1 ]
-    grep -qE '^\[worker [0-9]+\] unknown task code 7: skipped$' <<<"$output"
-    grep -qE '^\[worker [0-9]+\] unknown task code 4294967295: skipped$' <<<"$output"
+    has '^\[worker [0-9]+\] unknown task code 7: skipped$' <<<"$output"
+    has '^\[worker [0-9]+\] unknown task code 4294967295: skipped$' <<<"$output"
     [ "$(grep -cE 'running task' <<<"$output")" -eq 1 ]
-    grep -qE '^\[worker [0-9]+\] 2 bad task codes received$' <<<"$output"
+    has '^\[worker [0-9]+\] 2 bad task codes received$' <<<"$output"
     for n in 1 2 3; do
         { codes 0; head -c "$n" /dev/zero; } >"$OUT/in"
         run_t "$BIN/procpool/worker" <"$OUT/in"
         [ "$status" -eq 1 ]
-        grep -qE "^\[worker [0-9]+\] truncated task code: $n of 4 bytes, then end of file$" <<<"$output"
+        has "^\[worker [0-9]+\] truncated task code: $n of 4 bytes, then end of file$" <<<"$output"
         [ "$(grep -cE 'running task 0' <<<"$output")" -eq 1 ]
-        grep -qE '^\[worker [0-9]+\] read\(\) returned 0: ' <<<"$output"
+        has '^\[worker [0-9]+\] read\(\) returned 0: ' <<<"$output"
     done
 }
 

@@ -17,7 +17,7 @@ load helpers
 
 @test "README: every program of the Makefile has a row in the table" {
     for prog in $(make -s -C "$ROOT" print-programs); do
-        grep -qF "| \`$prog\` |" "$ROOT/README.md" || { echo "no README row for $prog"; false; }
+        has -F "| \`$prog\` |" "$ROOT/README.md" || { echo "no README row for $prog"; false; }
     done
 }
 
@@ -33,6 +33,6 @@ load helpers
     cd "$ROOT"
     run_t ./pipe/demo
     [ "$status" -eq 0 ]
-    grep -qE '^\[parent [0-9]+\] received: message 1 of 5$' <<<"$output"
-    grep -qE '^\[parent [0-9]+\] read\(\) returned 0: end of file' <<<"$output"
+    has '^\[parent [0-9]+\] received: message 1 of 5$' <<<"$output"
+    has '^\[parent [0-9]+\] read\(\) returned 0: end of file' <<<"$output"
 }

@@ -92,20 +92,20 @@ kill_whole_run() {
     run_t "$BIN/sem/race"
     [ "$status" -eq 0 ]
     [ -z "$stderr" ]
-    grep -qxE '\[parent [0-9]+\] 2 processes, each adding 1 to one shared counter 10000000 times, with no protection \(-m none\)' <<<"$output"
-    grep -qxE '\[parent [0-9]+\] the counter: segment shmid [0-9]+ \(IPC_PRIVATE\), attached and already marked for removal' <<<"$output"
+    has -x '\[parent [0-9]+\] 2 processes, each adding 1 to one shared counter 10000000 times, with no protection \(-m none\)' <<<"$output"
+    has -x '\[parent [0-9]+\] the counter: segment shmid [0-9]+ \(IPC_PRIVATE\), attached and already marked for removal' <<<"$output"
     [ "$(grep -cE '^\[worker[12] [0-9]+\] done: 10000000 additions$' <<<"$output")" -eq 2 ]
-    grep -qE '^\[parent [0-9]+\] time: [0-9]+\.[0-9] ms, [0-9]+\.[0-9] ns per addition$' <<<"$output"
+    has '^\[parent [0-9]+\] time: [0-9]+\.[0-9] ms, [0-9]+\.[0-9] ns per addition$' <<<"$output"
     read -r expected got < <(counts)
     [ "$expected" -eq 20000000 ]
     [ "$got" -le "$expected" ]
     if ((got < expected)); then
-        grep -qxE "\[parent [0-9]+\] lost $((expected - got)) updates" <<<"$output"
-        grep -qE '^\[parent [0-9]+\] why: counter\+\+ is three steps: load the counter into a register, add 1, store it back;$' <<<"$output"
-        grep -qE "^\[parent [0-9]+\]   worker1: add 1, store 42      worker2: add 1, store 42$" <<<"$output"
+        has -x "\[parent [0-9]+\] lost $((expected - got)) updates" <<<"$output"
+        has '^\[parent [0-9]+\] why: counter\+\+ is three steps: load the counter into a register, add 1, store it back;$' <<<"$output"
+        has "^\[parent [0-9]+\]   worker1: add 1, store 42      worker2: add 1, store 42$" <<<"$output"
     else
         no_lost_line
-        grep -qE '^\[parent [0-9]+\] no update lost this time: the processes did not overlap' <<<"$output"
+        has '^\[parent [0-9]+\] no update lost this time: the processes did not overlap' <<<"$output"
     fi
 }
 
@@ -118,7 +118,7 @@ kill_whole_run() {
         [ "$status" -eq 0 ]
         read -r expected got < <(counts)
         if ((got < expected)); then
-            grep -qxE "\[parent [0-9]+\] lost $((expected - got)) updates" <<<"$output"
+            has -x "\[parent [0-9]+\] lost $((expected - got)) updates" <<<"$output"
             return 0
         fi
     done
@@ -136,16 +136,16 @@ kill_whole_run() {
                'exact: atomic_fetch_add is one indivisible read-modify-write instruction: no lock, no system call' \
                'the lock: an unnamed POSIX semaphore in the segment (sem_init, pshared 1), value 1 (free)' \
                'the lock: a pthread mutex in the segment, PTHREAD_PROCESS_SHARED, unlocked'; do
-        grep -qxF "$why" < <(strip_pids <<<"$output" | sed 's/^\[parent\] //')
+        has -xF "$why" < <(strip_pids <<<"$output" | sed 's/^\[parent\] //')
     done
     [ "$(grep -cE '^\[parent [0-9]+\] the counter: ' <<<"$output")" -eq 1 ]
     [ "$(grep -cE '^\[parent [0-9]+\] expected 6000, got [0-9]+$' <<<"$output")" -eq 5 ]
     [ "$(grep -cE '^\[worker[12] [0-9]+\] done: 3000 additions$' <<<"$output")" -eq 10 ]
     summary=$(sed -n '/the five answers, 2 processes each:$/,$p' <<<"$output")
     [ "$(wc -l <<<"$summary")" -eq 6 ]
-    grep -qE '^\[parent [0-9]+\]   -m none    expected 6000, got [0-9]+ \(lost [0-9]+\), [0-9]+\.[0-9] ns per addition$' <<<"$summary"
+    has '^\[parent [0-9]+\]   -m none    expected 6000, got [0-9]+ \(lost [0-9]+\), [0-9]+\.[0-9] ns per addition$' <<<"$summary"
     for m in sem posix mutex atomic; do
-        grep -qE "^\[parent [0-9]+\]   -m $m +expected 6000, got 6000 \(exact\), [0-9]+\.[0-9] ns per addition$" <<<"$summary"
+        has "^\[parent [0-9]+\]   -m $m +expected 6000, got 6000 \(exact\), [0-9]+\.[0-9] ns per addition$" <<<"$summary"
     done
 }
 
@@ -153,7 +153,7 @@ kill_whole_run() {
     run_t "$BIN/sem/race" -p 1 -n 100000
     [ "$status" -eq 0 ]
     [ "$(counts)" = "100000 100000" ]
-    grep -qE '^\[parent [0-9]+\] no update lost: one process cannot race with itself' <<<"$output"
+    has '^\[parent [0-9]+\] no update lost: one process cannot race with itself' <<<"$output"
     for mode in none sem posix mutex atomic; do
         run_t "$BIN/sem/race" -n 0 -m "$mode"
         [ "$status" -eq 0 ]
@@ -161,7 +161,7 @@ kill_whole_run() {
     done
     run_t "$BIN/sem/race" -m sem
     [ "$status" -eq 0 ]
-    grep -qE '^\[parent [0-9]+\] 2 processes, each adding 1 to one shared counter 10000 times, each addition inside P and V' <<<"$output"
+    has '^\[parent [0-9]+\] 2 processes, each adding 1 to one shared counter 10000 times, each addition inside P and V' <<<"$output"
     [ "$(counts)" = "20000 20000" ]
 }
 
@@ -169,24 +169,24 @@ kill_whole_run() {
     run_t "$BIN/sem/race" -v -p 2 -n 3 -m sem
     [ "$status" -eq 0 ]
     key=$(ipc_key m)
-    grep -qE '^\[parent [0-9]+\] shmget\(IPC_PRIVATE, [0-9]+, IPC_CREAT\|0600\) = [0-9]+$' <<<"$stderr"
-    grep -qE '^\[parent [0-9]+\] shmat\([0-9]+, NULL, 0\) = 0x[0-9a-f]+$' <<<"$stderr"
-    grep -qE '^\[parent [0-9]+\] shmctl\([0-9]+, IPC_RMID, NULL\) = 0$' <<<"$stderr"
-    grep -qE "^\[parent [0-9]+\] semget\($key, 1, IPC_CREAT\|IPC_EXCL\|0600\) = [0-9]+$" <<<"$stderr"
-    grep -qE '^\[parent [0-9]+\] semctl\([0-9]+, 0, SETVAL, 1\) = 0$' <<<"$stderr"
+    has '^\[parent [0-9]+\] shmget\(IPC_PRIVATE, [0-9]+, IPC_CREAT\|0600\) = [0-9]+$' <<<"$stderr"
+    has '^\[parent [0-9]+\] shmat\([0-9]+, NULL, 0\) = 0x[0-9a-f]+$' <<<"$stderr"
+    has '^\[parent [0-9]+\] shmctl\([0-9]+, IPC_RMID, NULL\) = 0$' <<<"$stderr"
+    has "^\[parent [0-9]+\] semget\($key, 1, IPC_CREAT\|IPC_EXCL\|0600\) = [0-9]+$" <<<"$stderr"
+    has '^\[parent [0-9]+\] semctl\([0-9]+, 0, SETVAL, 1\) = 0$' <<<"$stderr"
     [ "$(grep -cE '^\[parent [0-9]+\] fork\(\) = [0-9]+$' <<<"$stderr")" -eq 2 ]
     [ "$(grep -cE '^\[worker[12] [0-9]+\] semop\([0-9]+, P: -1\) = 0$' <<<"$stderr")" -eq 6 ]
     [ "$(grep -cE '^\[worker[12] [0-9]+\] semop\([0-9]+, V: \+1\) = 0$' <<<"$stderr")" -eq 6 ]
     [ "$(grep -cE '^\[worker[12] [0-9]+\] read\([0-9]+, 1\) = 0$' <<<"$stderr")" -eq 2 ]
     [ "$(grep -cE '^\[parent [0-9]+\] waitpid\(-1, WNOHANG\) = [1-9][0-9]*$' <<<"$stderr")" -eq 2 ]
-    grep -qE '^\[parent [0-9]+\] semctl\([0-9]+, 0, IPC_RMID\) = 0$' <<<"$stderr"
+    has '^\[parent [0-9]+\] semctl\([0-9]+, 0, IPC_RMID\) = 0$' <<<"$stderr"
     [[ $output != *') = '* ]]
     run_t "$BIN/sem/race" -v -n 2 -m posix
-    grep -qE '^\[parent [0-9]+\] sem_init\(0x[0-9a-f]+, 1, 1\) = 0$' <<<"$stderr"
+    has '^\[parent [0-9]+\] sem_init\(0x[0-9a-f]+, 1, 1\) = 0$' <<<"$stderr"
     [ "$(grep -cE '^\[worker[12] [0-9]+\] sem_(wait|post)\(0x[0-9a-f]+\) = 0$' <<<"$stderr")" -eq 8 ]
-    grep -qE '^\[parent [0-9]+\] sem_destroy\(0x[0-9a-f]+\) = 0$' <<<"$stderr"
+    has '^\[parent [0-9]+\] sem_destroy\(0x[0-9a-f]+\) = 0$' <<<"$stderr"
     run_t "$BIN/sem/race" -v -n 2 -m mutex
-    grep -qE '^\[parent [0-9]+\] pthread_mutexattr_setpshared\(0x[0-9a-f]+, PTHREAD_PROCESS_SHARED\) = 0$' <<<"$stderr"
+    has '^\[parent [0-9]+\] pthread_mutexattr_setpshared\(0x[0-9a-f]+, PTHREAD_PROCESS_SHARED\) = 0$' <<<"$stderr"
     [ "$(grep -cE '^\[worker[12] [0-9]+\] pthread_mutex_(lock|unlock)\(0x[0-9a-f]+\) = 0$' <<<"$stderr")" -eq 8 ]
 }
 
@@ -207,9 +207,9 @@ kill_whole_run() {
         kill -"$1" "$parent"
         wait_bg race                            # bounded: a run of minutes fails
         [ "$status" -eq 1 ]
-        grep -qxF "sem/race: caught SIG$1: stopped the workers" "$OUT/race.err"
+        has -xF "sem/race: caught SIG$1: stopped the workers" "$OUT/race.err"
         if [[ $2 == sem ]]; then
-            grep -qE '^\[parent [0-9]+\] removed the semaphore set \(semid [0-9]+\)$' "$OUT/race.out"
+            has '^\[parent [0-9]+\] removed the semaphore set \(semid [0-9]+\)$' "$OUT/race.out"
         fi
         for w in "${workers[@]}"; do [ ! -e "/proc/$w" ]; done   # stopped and reaped
         [ -z "$(ipc_objects_for m)" ]
@@ -222,8 +222,8 @@ kill_whole_run() {
     kill -KILL "${workers[0]}"
     wait_bg race                                # bounded: a hang fails
     [ "$status" -eq 1 ]
-    grep -qxE "\[parent [0-9]+\] worker1 \(pid ${workers[0]}\) was killed by signal 9 \(SIGKILL\): stopping the others, whose lock it may have held" "$OUT/race.out"
-    grep -qxE '\[parent [0-9]+\] 2 workers did not finish: the additions never made are missing too, so this count proves nothing about lost updates' "$OUT/race.out"
+    has -x "\[parent [0-9]+\] worker1 \(pid ${workers[0]}\) was killed by signal 9 \(SIGKILL\): stopping the others, whose lock it may have held" "$OUT/race.out"
+    has -x '\[parent [0-9]+\] 2 workers did not finish: the additions never made are missing too, so this count proves nothing about lost updates' "$OUT/race.out"
     for w in "${workers[@]}"; do [ ! -e "/proc/$w" ]; done
 }
 
@@ -233,7 +233,7 @@ kill_whole_run() {
     semid=$(ipcs -s | awk -v k="$(ipc_key m)" '$1 == k { print $2 }')
     run_t "$BIN/sem/race" -m sem -n 100
     [ "$status" -eq 0 ]
-    grep -qxE "\[parent [0-9]+\] semaphore set $semid \(key $(ipc_key m)\) was left by a killed run \(its creator, pid $parent, is gone; nobody uses it\): removing it" <<<"$output"
+    has -x "\[parent [0-9]+\] semaphore set $semid \(key $(ipc_key m)\) was left by a killed run \(its creator, pid $parent, is gone; nobody uses it\): removing it" <<<"$output"
     [ "$(counts)" = "200 200" ]
 }
 
@@ -241,11 +241,11 @@ kill_whole_run() {
     kill_whole_run
     run_t "$BIN/sem/race" --cleanup
     [ "$status" -eq 0 ]
-    grep -qE "^\[parent [0-9]+\] semaphore set [0-9]+ \(key $(ipc_key m)\) was left by a killed run \(its creator, pid $parent, is gone; nobody uses it\): removing it$" <<<"$output"
+    has "^\[parent [0-9]+\] semaphore set [0-9]+ \(key $(ipc_key m)\) was left by a killed run \(its creator, pid $parent, is gone; nobody uses it\): removing it$" <<<"$output"
     [ -z "$(ipc_objects_for m)" ]
     run_t "$BIN/sem/race" --cleanup
     [ "$status" -eq 0 ]
-    grep -qxE "\[parent [0-9]+\] nothing to clean up: no semaphore set with key $(ipc_key m)" <<<"$output"
+    has -x "\[parent [0-9]+\] nothing to clean up: no semaphore set with key $(ipc_key m)" <<<"$output"
 }
 
 @test "sem/race refuses a semaphore set still in use, with the exact command" {
@@ -266,7 +266,7 @@ kill_whole_run() {
     wait_dead "${workers[@]}"
     run_t "$BIN/sem/race" -m sem -n 10
     [ "$status" -eq 0 ]
-    grep -qE "^\[parent [0-9]+\] semaphore set $semid \(key 0x[0-9a-f]+\) was left by a killed run" <<<"$output"
+    has "^\[parent [0-9]+\] semaphore set $semid \(key 0x[0-9a-f]+\) was left by a killed run" <<<"$output"
     [ "$(counts)" = "20 20" ]
 }
 
@@ -284,39 +284,39 @@ holder() {
     run_t "$BIN/sem/holder-dies" -m "$@"
     [ "$status" -eq 0 ]
     [ -z "$stderr" ]
-    grep -qxE '\[holder [0-9]+\] took the lock; moved 10 out of the first account \(90 \+ 0 = 90\): telling the parent' <<<"$output"
-    grep -qxE '\[parent [0-9]+\] killed the holder \(pid [0-9]+\) with SIGKILL inside its critical section: no code of it ran after that' <<<"$output"
+    has -x '\[holder [0-9]+\] took the lock; moved 10 out of the first account \(90 \+ 0 = 90\): telling the parent' <<<"$output"
+    has -x '\[parent [0-9]+\] killed the holder \(pid [0-9]+\) with SIGKILL inside its critical section: no code of it ran after that' <<<"$output"
 }
 
 @test "sem/holder-dies -m sem: SEM_UNDO gives the lock back, silently; without it (-n), it stays taken" {
     holder sem
-    grep -qxE '\[parent [0-9]+\] the lock: semaphore set semid [0-9]+ \(key '"$(ipc_key h)"'\), value 1 \(free\)' <<<"$output"
-    grep -qxE '\[parent [0-9]+\] the semaphore.s value is 1' <<<"$output"
-    grep -qxE '\[parent [0-9]+\] took it at once: the kernel undid the dead holder.s -1 \(SEM_UNDO\)' <<<"$output"
-    grep -qxE '\[parent [0-9]+\] but silently: the accounts hold: 90 \+ 0 = 90, not 100: the move half done' <<<"$output"
+    has -x '\[parent [0-9]+\] the lock: semaphore set semid [0-9]+ \(key '"$(ipc_key h)"'\), value 1 \(free\)' <<<"$output"
+    has -x '\[parent [0-9]+\] the semaphore.s value is 1' <<<"$output"
+    has -x '\[parent [0-9]+\] took it at once: the kernel undid the dead holder.s -1 \(SEM_UNDO\)' <<<"$output"
+    has -x '\[parent [0-9]+\] but silently: the accounts hold: 90 \+ 0 = 90, not 100: the move half done' <<<"$output"
     holder sem -n -t 50
-    grep -qxE '\[parent [0-9]+\] the semaphore.s value is 0' <<<"$output"
-    grep -qxE '\[parent [0-9]+\] still taken after 50 ms: without SEM_UNDO nobody gives back a dead holder.s -1' <<<"$output"
+    has -x '\[parent [0-9]+\] the semaphore.s value is 0' <<<"$output"
+    has -x '\[parent [0-9]+\] still taken after 50 ms: without SEM_UNDO nobody gives back a dead holder.s -1' <<<"$output"
 }
 
 @test "sem/holder-dies -m posix: nobody gives a semaphore back; sem_timedwait times out" {
     holder posix -t 50
-    grep -qxE "\[parent [0-9]+\] the lock: named semaphore /ipc-demos-[0-9a-f]+-[0-9a-f]+-holder \(/dev/shm/sem.ipc-demos-[0-9a-f]+-[0-9a-f]+-holder, mode 0600\), value 1 \(free\)" <<<"$output"
+    has -x "\[parent [0-9]+\] the lock: named semaphore /ipc-demos-[0-9a-f]+-[0-9a-f]+-holder \(/dev/shm/sem.ipc-demos-[0-9a-f]+-[0-9a-f]+-holder, mode 0600\), value 1 \(free\)" <<<"$output"
     [[ $output == *"($(named_path), mode 0600)"* ]]
-    grep -qxE '\[parent [0-9]+\] the semaphore.s value is 0' <<<"$output"
-    grep -qxE '\[parent [0-9]+\] still taken after 50 ms: a semaphore has no owner, so nobody gave it back; every sem_wait\(\) on it would wait for ever, and nobody can repair the half-done move' <<<"$output"
+    has -x '\[parent [0-9]+\] the semaphore.s value is 0' <<<"$output"
+    has -x '\[parent [0-9]+\] still taken after 50 ms: a semaphore has no owner, so nobody gave it back; every sem_wait\(\) on it would wait for ever, and nobody can repair the half-done move' <<<"$output"
 }
 
 @test "sem/holder-dies -m mutex: EOWNERDEAD, repaired and consistent; never consistent (-n): ENOTRECOVERABLE" {
     holder mutex
-    grep -qxE '\[parent [0-9]+\] got the lock with EOWNERDEAD: its owner died holding it' <<<"$output"
-    grep -qxE '\[parent [0-9]+\] repaired, the accounts hold: 100 \+ 0 = 100' <<<"$output"
-    grep -qxE '\[parent [0-9]+\] made it consistent \(pthread_mutex_consistent\): an ordinary mutex again' <<<"$output"
-    grep -qxE '\[parent [0-9]+\] locked and unlocked it again: 0' <<<"$output"
+    has -x '\[parent [0-9]+\] got the lock with EOWNERDEAD: its owner died holding it' <<<"$output"
+    has -x '\[parent [0-9]+\] repaired, the accounts hold: 100 \+ 0 = 100' <<<"$output"
+    has -x '\[parent [0-9]+\] made it consistent \(pthread_mutex_consistent\): an ordinary mutex again' <<<"$output"
+    has -x '\[parent [0-9]+\] locked and unlocked it again: 0' <<<"$output"
     holder mutex -n
-    grep -qxE '\[parent [0-9]+\] got the lock with EOWNERDEAD: its owner died holding it' <<<"$output"
-    grep -qxE '\[parent [0-9]+\] left it inconsistent \(-n\), and unlocked it' <<<"$output"
-    grep -qxE '\[parent [0-9]+\] locking it again: ENOTRECOVERABLE: unusable for ever; only pthread_mutex_destroy\(\) and a new pthread_mutex_init\(\) help' <<<"$output"
+    has -x '\[parent [0-9]+\] got the lock with EOWNERDEAD: its owner died holding it' <<<"$output"
+    has -x '\[parent [0-9]+\] left it inconsistent \(-n\), and unlocked it' <<<"$output"
+    has -x '\[parent [0-9]+\] locking it again: ENOTRECOVERABLE: unusable for ever; only pthread_mutex_destroy\(\) and a new pthread_mutex_init\(\) help' <<<"$output"
     [[ $output != *"made it consistent"* ]]
 }
 
@@ -347,8 +347,8 @@ start_holder() {
     [ -e "$IPC_DEMO_DIR/sem-holder-named.owner" ]
     holder posix -t 50
     name=$(basename "$(named_path)")
-    grep -qxE "\[parent [0-9]+\] named semaphore /${name#sem.} was left by a killed run \(its creator, pid $parent, is gone; nobody uses it\): removing it" <<<"$output"
-    grep -qxE '\[parent [0-9]+\] it kept its value, 0: sem_open\(O_CREAT\) without O_EXCL would have opened it as it is, ignoring the initial value -- taken, with nobody left to give it back' <<<"$output"
+    has -x "\[parent [0-9]+\] named semaphore /${name#sem.} was left by a killed run \(its creator, pid $parent, is gone; nobody uses it\): removing it" <<<"$output"
+    has -x '\[parent [0-9]+\] it kept its value, 0: sem_open\(O_CREAT\) without O_EXCL would have opened it as it is, ignoring the initial value -- taken, with nobody left to give it back' <<<"$output"
 }
 
 @test "sem/holder-dies --cleanup removes a killed run's set and named semaphore, refuses a running one's" {
@@ -362,13 +362,13 @@ start_holder() {
     [ -e "$(named_path)" ]
     run_t "$BIN/sem/holder-dies" --cleanup
     [ "$status" -eq 0 ]
-    grep -qE "^\[parent [0-9]+\] semaphore set [0-9]+ \(key $(ipc_key h)\) was left by a killed run" <<<"$output"
-    grep -qE "^\[parent [0-9]+\] named semaphore /ipc-demos-[0-9a-f-]+holder was left by a killed run" <<<"$output"
+    has "^\[parent [0-9]+\] semaphore set [0-9]+ \(key $(ipc_key h)\) was left by a killed run" <<<"$output"
+    has "^\[parent [0-9]+\] named semaphore /ipc-demos-[0-9a-f-]+holder was left by a killed run" <<<"$output"
     [ -z "$(ipc_objects_for h)" ]
     [ ! -e "$(named_path)" ]
     run_t "$BIN/sem/holder-dies" --cleanup
     [ "$status" -eq 0 ]
-    grep -qxE "\[parent [0-9]+\] nothing to clean up: no semaphore set with key $(ipc_key h), no semaphore /ipc-demos-[0-9a-f-]+holder" <<<"$output"
+    has -x "\[parent [0-9]+\] nothing to clean up: no semaphore set with key $(ipc_key h), no semaphore /ipc-demos-[0-9a-f-]+holder" <<<"$output"
     # A run still going: its creator runs, so it is refused, then stopped.
     start_holder -m posix -t 20000
     for args in "--cleanup" "-m posix"; do
@@ -379,7 +379,7 @@ start_holder() {
     kill -TERM "$parent"
     wait_bg hd
     [ "$status" -eq 1 ]
-    grep -qxF "sem/holder-dies: caught SIGTERM: stopped" "$OUT/hd.err"
+    has -xF "sem/holder-dies: caught SIGTERM: stopped" "$OUT/hd.err"
 }
 
 @test "sem/holder-dies: a named semaphore no run of ours recorded is never guessed stale" {

@@ -1,12 +1,5 @@
 # tests/shm-helpers.bash - what tests/shm.bats and tests/stress/shm.bats share.
 
-# start NAME CMD...: start_bg, after removing NAME's output of an earlier run in
-# this test (else a wait could match the old lines before the new run writes).
-start() {
-    rm -f "$OUT/$1.out" "$OUT/$1.err"
-    start_bg "$@" 9>&-
-}
-
 # start_reader [ARGS...]: shm/reader in the background, waiting for a writer.
 start_reader() {
     start reader "$BIN/shm/reader" "$@"
@@ -29,13 +22,6 @@ shm_nattch() {
     shm_line | awk '{ print $6 }'
 }
 
-# pid_of NAME ROLE: the pid a program started as NAME prints in its first
-# "[ROLE PID] " line.
-pid_of() {
-    wait_for_line "$OUT/$1.out" "^\[$2 [0-9]+\] " || return 1
-    grep -m1 -oE "^\[$2 [0-9]+\]" "$OUT/$1.out" | tr -dc 0-9
-}
-
 # said: the messages the reader printed, one per line, without the prefix.
 said() {
     sed -nE 's/^\[reader [0-9]+\] shared memory says: //p' "$OUT/reader.out"
@@ -43,7 +29,7 @@ said() {
 
 # no_line REGEX FILE: no line of FILE matches (a bare `! grep` cannot fail a test).
 no_line() {
-    if grep -qE -- "$1" "$2"; then
+    if has -- "$1" "$2"; then
         echo "unexpected /$1/ in $2:" >&2
         grep -E -- "$1" "$2" >&2
         return 1
@@ -125,7 +111,7 @@ slowed_lines() {
     [ "$status" -eq 0 ]
     wait_bg reader
     [ "$status" -eq 0 ]
-    grep -qE "^\[reader [0-9]+\] received $n messages$" "$OUT/reader.out"
+    has "^\[reader [0-9]+\] received $n messages$" "$OUT/reader.out"
     said | cmp <(seq "$n") -
     [ ! -s "$OUT/reader.err" ] && [ ! -s "$OUT/writer.err" ]
 }
@@ -148,8 +134,8 @@ slowed() {
     [ "$status" -eq 0 ]
     wait_bg reader
     [ "$status" -eq 0 ]
-    grep -qE "^\[reader [0-9]+\] received $n messages$" "$OUT/reader.out"
-    grep -qE "^\[reader [0-9]+\] checked: $n intact, 0 lost, 0 duplicated, 0 reordered, 0 corrupted$" "$OUT/reader.out"
+    has "^\[reader [0-9]+\] received $n messages$" "$OUT/reader.out"
+    has "^\[reader [0-9]+\] checked: $n intact, 0 lost, 0 duplicated, 0 reordered, 0 corrupted$" "$OUT/reader.out"
     # Checked here too, not only by the reader: the numbers are 1..n in order.
     said | awk '{ print $2 }' >"$OUT/seqs"
     seq "$n" | cmp - "$OUT/seqs"

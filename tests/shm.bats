@@ -13,16 +13,16 @@ IPC_PROJS=(s)                     # shm/ makes no other System V object
     # The key the reader printed is ftok()'s key for our key file, and ipcs shows
     # the segment: mode 600, the reader alone attached.
     key=$(ipc_key s)
-    grep -qE "^\[reader [0-9]+\] key $key, from the file $IPC_DEMO_DIR/key and the project id 's'$" "$OUT/reader.out"
+    has "^\[reader [0-9]+\] key $key, from the file $IPC_DEMO_DIR/key and the project id 's'$" "$OUT/reader.out"
     read -r k id _ perms bytes nattch _ < <(shm_line)
     [ "$k" = "$key" ] && [ "$perms" = 600 ] && [ "$nattch" = 1 ]
-    grep -qE "^\[reader [0-9]+\] created the segment shmid $id: $bytes bytes, mode 0600$" "$OUT/reader.out"
+    has "^\[reader [0-9]+\] created the segment shmid $id: $bytes bytes, mode 0600$" "$OUT/reader.out"
     [ -p "$IPC_DEMO_DIR/shm-filled" ] && [ -p "$IPC_DEMO_DIR/shm-free" ]
 
     run_t "$BIN/shm/writer" "first message" second 'third, with a tab:	!'
     [ "$status" -eq 0 ]
     [ -z "$stderr" ]
-    grep -qE '^\[writer [0-9]+\] told the reader I am done; it took all 3 messages$' <<<"$output"
+    has '^\[writer [0-9]+\] told the reader I am done; it took all 3 messages$' <<<"$output"
     wait_bg reader
     [ "$status" -eq 0 ]
     diff - <(said) <<'EXPECTED'
@@ -30,7 +30,7 @@ first message
 second
 third, with a tab:\x09!
 EXPECTED
-    grep -qE '^\[reader [0-9]+\] received 3 messages$' "$OUT/reader.out"
+    has '^\[reader [0-9]+\] received 3 messages$' "$OUT/reader.out"
     [ -z "$(shm_line)" ]
     no_fifos_left
     [ ! -s "$OUT/reader.err" ]
@@ -59,7 +59,7 @@ EXPECTED
     wait_bg reader
     [ "$status" -eq 0 ]
     diff <(printf 'one\n\ntwo words\nno newline at the end\n') <(said)
-    grep -qE '^\[reader [0-9]+\] received 4 messages$' "$OUT/reader.out"
+    has '^\[reader [0-9]+\] received 4 messages$' "$OUT/reader.out"
 }
 
 @test "shm: -n 0 through one slot: no message, a clean end" {
@@ -68,8 +68,8 @@ EXPECTED
     [ "$status" -eq 0 ]
     wait_bg reader
     [ "$status" -eq 0 ]
-    grep -qE '^\[reader [0-9]+\] received 0 messages$' "$OUT/reader.out"
-    grep -qE '^\[reader [0-9]+\] checked: 0 intact, 0 lost, 0 duplicated, 0 reordered, 0 corrupted$' "$OUT/reader.out"
+    has '^\[reader [0-9]+\] received 0 messages$' "$OUT/reader.out"
+    has '^\[reader [0-9]+\] checked: 0 intact, 0 lost, 0 duplicated, 0 reordered, 0 corrupted$' "$OUT/reader.out"
 }
 
 # ---- either side slowed down (100000 -n messages: tests/stress/shm.bats) ----
@@ -88,7 +88,7 @@ EXPECTED
         kill -"$sig" "$(pid_of reader reader)"
         wait_bg reader
         [ "$status" -eq 0 ]
-        grep -qE "^\[reader [0-9]+\] caught SIG$sig while waiting: removed the segment and the FIFOs$" "$OUT/reader.out"
+        has "^\[reader [0-9]+\] caught SIG$sig while waiting: removed the segment and the FIFOs$" "$OUT/reader.out"
         [ -z "$(shm_line)" ]
         no_fifos_left
     done
@@ -102,7 +102,7 @@ EXPECTED
         kill -"$sig" "$(pid_of reader reader)"
         wait_bg reader
         [ "$status" -eq 0 ]
-        grep -qE "^\[reader [0-9]+\] caught SIG$sig after [0-9]+ messages: removed the segment and the FIFOs$" "$OUT/reader.out"
+        has "^\[reader [0-9]+\] caught SIG$sig after [0-9]+ messages: removed the segment and the FIFOs$" "$OUT/reader.out"
         wait_bg writer
         [ "$status" -eq 1 ]
         grep -q '^shm/writer: the reader is gone' "$OUT/writer.err"
@@ -120,11 +120,11 @@ EXPECTED
         wait_bg writer
         if [ "$sig" = INT ]; then
             [ "$status" -eq 1 ]             # it stops at once, and says so
-            grep -qE '^shm/writer: caught SIGINT after [0-9]+ messages: stopping$' "$OUT/writer.err"
+            has '^shm/writer: caught SIGINT after [0-9]+ messages: stopping$' "$OUT/writer.err"
         fi
         wait_bg reader
         [ "$status" -eq 1 ]
-        grep -qE '^shm/reader: the writer vanished mid-stream after [0-9]+ messages .*: removed the segment and the FIFOs$' "$OUT/reader.err"
+        has '^shm/reader: the writer vanished mid-stream after [0-9]+ messages .*: removed the segment and the FIFOs$' "$OUT/reader.err"
         [ -z "$(shm_line)" ]
         no_fifos_left
     done
@@ -143,11 +143,11 @@ EXPECTED
     [[ $stderr == *"no reader has it open"* ]]
 
     start_reader -v                              # -v: mkfifo's real result
-    grep -qE "^\[reader [0-9]+\] mkfifo\(\"$IPC_DEMO_DIR/shm-filled\", 0600\) = -1 EEXIST$" "$OUT/reader.err"
-    grep -qE "^\[reader [0-9]+\] mkfifo\(\"$IPC_DEMO_DIR/shm-free\", 0600\) = -1 EEXIST$" "$OUT/reader.err"
-    grep -qE "^\[reader [0-9]+\] segment $old \(key $(ipc_key s), [0-9]+ bytes\) was left by a killed run \(its creator, pid [0-9]+, is gone; nobody uses it\): removing it$" "$OUT/reader.out"
-    grep -qE "^\[reader [0-9]+\] reusing the FIFO $IPC_DEMO_DIR/shm-filled left by an earlier run \(ours, mode 0600\)$" "$OUT/reader.out"
-    grep -qE "^\[reader [0-9]+\] reusing the FIFO $IPC_DEMO_DIR/shm-free left by an earlier run" "$OUT/reader.out"
+    has "^\[reader [0-9]+\] mkfifo\(\"$IPC_DEMO_DIR/shm-filled\", 0600\) = -1 EEXIST$" "$OUT/reader.err"
+    has "^\[reader [0-9]+\] mkfifo\(\"$IPC_DEMO_DIR/shm-free\", 0600\) = -1 EEXIST$" "$OUT/reader.err"
+    has "^\[reader [0-9]+\] segment $old \(key $(ipc_key s), [0-9]+ bytes\) was left by a killed run \(its creator, pid [0-9]+, is gone; nobody uses it\): removing it$" "$OUT/reader.out"
+    has "^\[reader [0-9]+\] reusing the FIFO $IPC_DEMO_DIR/shm-filled left by an earlier run \(ours, mode 0600\)$" "$OUT/reader.out"
+    has "^\[reader [0-9]+\] reusing the FIFO $IPC_DEMO_DIR/shm-free left by an earlier run" "$OUT/reader.out"
     [ "$(shm_id)" != "$old" ]
     run_t "$BIN/shm/writer" after
     [ "$status" -eq 0 ]
@@ -168,14 +168,14 @@ EXPECTED
     [ "$(shm_nattch)" = 0 ]
     run_t "$BIN/shm/reader" --cleanup
     [ "$status" -eq 0 ]
-    grep -qE "^\[reader [0-9]+\] segment $id \(.*\) was left by a killed run" <<<"$output"
-    grep -qE "^\[reader [0-9]+\] removed the FIFO $IPC_DEMO_DIR/shm-filled$" <<<"$output"
-    grep -qE "^\[reader [0-9]+\] removed the FIFO $IPC_DEMO_DIR/shm-free$" <<<"$output"
+    has "^\[reader [0-9]+\] segment $id \(.*\) was left by a killed run" <<<"$output"
+    has "^\[reader [0-9]+\] removed the FIFO $IPC_DEMO_DIR/shm-filled$" <<<"$output"
+    has "^\[reader [0-9]+\] removed the FIFO $IPC_DEMO_DIR/shm-free$" <<<"$output"
     [ -z "$(shm_line)" ]
     no_fifos_left
     run_t "$BIN/shm/reader" --cleanup
     [ "$status" -eq 0 ]
-    grep -qE '^\[reader [0-9]+\] nothing to clean up' <<<"$output"
+    has '^\[reader [0-9]+\] nothing to clean up' <<<"$output"
 }
 
 @test "shm: a leftover still attached is not stale: refused with the exact ipcrm; --cleanup removes it" {
@@ -195,7 +195,7 @@ EXPECTED
     [ "$(shm_id)" = "$id" ]                      # refused, not touched
     run_t "$BIN/shm/reader" --cleanup
     [ "$status" -eq 0 ]
-    grep -qE "^\[reader [0-9]+\] segment $id \(.*\): its creator, pid [0-9]+, is gone, 1 process\(es\) still attached: removing it all the same" <<<"$output"
+    has "^\[reader [0-9]+\] segment $id \(.*\): its creator, pid [0-9]+, is gone, 1 process\(es\) still attached: removing it all the same" <<<"$output"
     kill -CONT "$writer"
     wait_bg writer
     [ "$status" -eq 1 ]
@@ -208,8 +208,8 @@ EXPECTED
     kill -KILL "$(pid_of reader reader)"
     wait_bg reader
     start_reader
-    grep -qE '^\[reader [0-9]+\] the segment there has [0-9]+ bytes, fewer than the [0-9]+ this run needs: shmget\(key, [0-9]+, 0\) fails with EINVAL \(a size mismatch\)$' "$OUT/reader.out"
-    grep -qE '^\[reader [0-9]+\] segment [0-9]+ .* was left by a killed run' "$OUT/reader.out"
+    has '^\[reader [0-9]+\] the segment there has [0-9]+ bytes, fewer than the [0-9]+ this run needs: shmget\(key, [0-9]+, 0\) fails with EINVAL \(a size mismatch\)$' "$OUT/reader.out"
+    has '^\[reader [0-9]+\] segment [0-9]+ .* was left by a killed run' "$OUT/reader.out"
     kill -TERM "$(pid_of reader reader)"
     wait_bg reader
     [ "$status" -eq 0 ]
@@ -295,9 +295,9 @@ EXPECTED
     wait_bg reader
     [ "$status" -eq 1 ]
     diff <(printf 'one\nthree\n') <(said)
-    grep -qxF 'shm/reader: message 2: invalid slot header (sequence 2, length 1000016): the slot header claims more bytes than a slot holds' "$OUT/reader.err"
-    grep -qE '^\[reader [0-9]+\] received 3 messages$' "$OUT/reader.out"
-    grep -qxF "shm/reader: the writer's messages did not all arrive intact" "$OUT/reader.err"
+    has -xF 'shm/reader: message 2: invalid slot header (sequence 2, length 1000016): the slot header claims more bytes than a slot holds' "$OUT/reader.err"
+    has '^\[reader [0-9]+\] received 3 messages$' "$OUT/reader.out"
+    has -xF "shm/reader: the writer's messages did not all arrive intact" "$OUT/reader.err"
 }
 
 @test "shm: a slot holding another message than announced is reported" {
@@ -313,7 +313,7 @@ EXPECTED
     wait_bg reader
     [ "$status" -eq 1 ]
     diff <(printf 'a\nc\n') <(said)
-    grep -qE '^shm/reader: message 2: invalid slot header \(sequence 1002, length 1\): the slot holds another message than the one announced' "$OUT/reader.err"
+    has '^shm/reader: message 2: invalid slot header \(sequence 1002, length 1\): the slot holds another message than the one announced' "$OUT/reader.err"
 }
 
 @test "shm: a foreign segment at our key: the writer refuses it, the reader replaces it as stale" {
@@ -324,7 +324,7 @@ EXPECTED
     [ "$status" -eq 1 ]
     [[ $stderr == *"is not a ring: no ring header (wrong magic number)"* ]]
     start_reader
-    grep -qE '^\[reader [0-9]+\] segment [0-9]+ .* was left by a killed run' "$OUT/reader.out"
+    has '^\[reader [0-9]+\] segment [0-9]+ .* was left by a killed run' "$OUT/reader.out"
     kill -TERM "$(pid_of reader reader)"
     wait_bg reader
     [ "$status" -eq 0 ]
@@ -360,11 +360,11 @@ EXPECTED
     start_reader -S 4
     run_t "$BIN/shm/writer" -u -n 5000
     [ "$status" -eq 0 ]
-    grep -qE '^\[writer [0-9]+\] told the reader I am done; unsynchronised' <<<"$output"
+    has '^\[writer [0-9]+\] told the reader I am done; unsynchronised' <<<"$output"
     wait_bg reader
     [ "$status" -eq 0 ]
-    grep -qE '^\[reader [0-9]+\] the writer runs unsynchronised' "$OUT/reader.out"
-    grep -qE '^\[reader [0-9]+\] received 5000 messages$' "$OUT/reader.out"
+    has '^\[reader [0-9]+\] the writer runs unsynchronised' "$OUT/reader.out"
+    has '^\[reader [0-9]+\] received 5000 messages$' "$OUT/reader.out"
     # Whatever the race did, the counts add up: each of the 5000 slots read was
     # intact, a duplicate or corrupted; lost = 5000 - intact.
     read -r intact lost dup corrupt < <(sed -nE 's/.*checked: ([0-9]+) intact, ([0-9]+) lost, ([0-9]+) duplicated, [0-9]+ reordered, ([0-9]+) corrupted$/\1 \2 \3 \4/p' "$OUT/reader.out")
@@ -387,7 +387,7 @@ EXPECTED
     # Slots 0 and 1 last held messages 5 (e) and 4 (d); the five announcements
     # lead the reader to slots 0 1 0 1 0: e d e d e.
     diff <(printf 'e\nd\ne\nd\ne\n') <(said)
-    grep -qE '^\[reader [0-9]+\] checked: 2 intact, 3 lost, 3 duplicated, 1 reordered, 0 corrupted$' "$OUT/reader.out"
+    has '^\[reader [0-9]+\] checked: 2 intact, 3 lost, 3 duplicated, 1 reordered, 0 corrupted$' "$OUT/reader.out"
 }
 
 # ---- -v and -f ----
@@ -396,21 +396,21 @@ EXPECTED
     start_reader -v
     run_t "$BIN/shm/writer" -v hi
     [ "$status" -eq 0 ]
-    grep -qE '^\[writer [0-9]+\] shmget\(0x[0-9a-f]{8}, 0, 0\) = [0-9]+$' <<<"$stderr"
-    grep -qE '^\[writer [0-9]+\] shmat\([0-9]+, NULL, 0\) = 0x[0-9a-f]+$' <<<"$stderr"
-    grep -qE '^\[writer [0-9]+\] open\(".*/shm-filled", O_WRONLY\|O_NONBLOCK\|O_CLOEXEC\|O_NOFOLLOW\) = [0-9]+$' <<<"$stderr"
-    grep -qE '^\[writer [0-9]+\] fcntl\([0-9]+, F_SETFL, 0\) = 0$' <<<"$stderr"
-    grep -qE '^\[writer [0-9]+\] read\([0-9]+, 1\) = 1$' <<<"$stderr"
-    grep -qE '^\[writer [0-9]+\] write\([0-9]+, "F", 1\) = 1$' <<<"$stderr"
-    grep -qE '^\[writer [0-9]+\] shmdt\(0x[0-9a-f]+\) = 0$' <<<"$stderr"
-    grep -qE '^\[writer [0-9]+\] write\([0-9]+, "E", 1\) = 1$' <<<"$stderr"
+    has '^\[writer [0-9]+\] shmget\(0x[0-9a-f]{8}, 0, 0\) = [0-9]+$' <<<"$stderr"
+    has '^\[writer [0-9]+\] shmat\([0-9]+, NULL, 0\) = 0x[0-9a-f]+$' <<<"$stderr"
+    has '^\[writer [0-9]+\] open\(".*/shm-filled", O_WRONLY\|O_NONBLOCK\|O_CLOEXEC\|O_NOFOLLOW\) = [0-9]+$' <<<"$stderr"
+    has '^\[writer [0-9]+\] fcntl\([0-9]+, F_SETFL, 0\) = 0$' <<<"$stderr"
+    has '^\[writer [0-9]+\] read\([0-9]+, 1\) = 1$' <<<"$stderr"
+    has '^\[writer [0-9]+\] write\([0-9]+, "F", 1\) = 1$' <<<"$stderr"
+    has '^\[writer [0-9]+\] shmdt\(0x[0-9a-f]+\) = 0$' <<<"$stderr"
+    has '^\[writer [0-9]+\] write\([0-9]+, "E", 1\) = 1$' <<<"$stderr"
     wait_bg reader
     [ "$status" -eq 0 ]
-    grep -qE '^\[reader [0-9]+\] shmget\(0x[0-9a-f]{8}, [0-9]+, IPC_CREAT\|IPC_EXCL\|0600\) = [0-9]+$' "$OUT/reader.err"
-    grep -qE '^\[reader [0-9]+\] mkfifo\(".*/shm-filled", 0600\) = 0$' "$OUT/reader.err"
-    grep -qE '^\[reader [0-9]+\] write\([0-9]+, "C" x 8, 8\) = 8$' "$OUT/reader.err"
-    grep -qE '^\[reader [0-9]+\] write\([0-9]+, "C", 1\) = 1$' "$OUT/reader.err"
-    grep -qE '^\[reader [0-9]+\] shmctl\([0-9]+, IPC_RMID\) = 0$' "$OUT/reader.err"
+    has '^\[reader [0-9]+\] shmget\(0x[0-9a-f]{8}, [0-9]+, IPC_CREAT\|IPC_EXCL\|0600\) = [0-9]+$' "$OUT/reader.err"
+    has '^\[reader [0-9]+\] mkfifo\(".*/shm-filled", 0600\) = 0$' "$OUT/reader.err"
+    has '^\[reader [0-9]+\] write\([0-9]+, "C" x 8, 8\) = 8$' "$OUT/reader.err"
+    has '^\[reader [0-9]+\] write\([0-9]+, "C", 1\) = 1$' "$OUT/reader.err"
+    has '^\[reader [0-9]+\] shmctl\([0-9]+, IPC_RMID\) = 0$' "$OUT/reader.err"
     no_line '"C" x|IPC_STAT' "$OUT/reader.out"
 }
 
@@ -442,9 +442,9 @@ EXPECTED
     wait_bg reader
     [ "$status" -eq 0 ]
     key=$(ipc_key s)
-    grep -qE "^\[reader [0-9]+\] after shmat\(\): mapping: [0-9a-f]+-[0-9a-f]+ rw-s .*/SYSV${key#0x}" "$OUT/reader.out"
-    grep -qE "^\[reader [0-9]+\] after open\(\): fd [0-9]+ -> $IPC_DEMO_DIR/shm-filled$" "$OUT/reader.out"
-    grep -qE "^\[reader [0-9]+\] after open\(\): fd [0-9]+ -> $IPC_DEMO_DIR/shm-free$" "$OUT/reader.out"
+    has "^\[reader [0-9]+\] after shmat\(\): mapping: [0-9a-f]+-[0-9a-f]+ rw-s .*/SYSV${key#0x}" "$OUT/reader.out"
+    has "^\[reader [0-9]+\] after open\(\): fd [0-9]+ -> $IPC_DEMO_DIR/shm-filled$" "$OUT/reader.out"
+    has "^\[reader [0-9]+\] after open\(\): fd [0-9]+ -> $IPC_DEMO_DIR/shm-free$" "$OUT/reader.out"
     no_line "fd [0-9]+ -> .*SYSV" "$OUT/reader.out"   # a segment is not a file descriptor
-    grep -qE "^\[reader [0-9]+\] after shmdt\(\): mapping: none for /SYSV${key#0x}$" "$OUT/reader.out"
+    has "^\[reader [0-9]+\] after shmdt\(\): mapping: none for /SYSV${key#0x}$" "$OUT/reader.out"
 }

@@ -19,35 +19,15 @@ CLOSE_FDS='for fd in /proc/$$/fd/*; do fd=${fd##*/}; ((fd > 2)) && eval "exec $f
 BARE=(bash -c "$CLOSE_FDS; exec \"\$@\"" bare)
 BARE_IN=(bash -c "exec <\"\$1\"; shift; $CLOSE_FDS; exec \"\$@\"" bare)
 
-teardown() {
-    stop_all_bg
-    check_leftovers
-    check_socket_leftovers
-}
-
-# check_socket_leftovers: no socket file under this test's directories.
-check_socket_leftovers() {
-    local left
-    left=$(find "$BATS_TEST_TMPDIR" -type s 2>/dev/null)
-    if [[ -n $left ]]; then
-        echo "socket files left behind:" >&2
-        echo "$left" >&2
-        rm -f $left
-        return 1
-    fi
-}
-
 # start_server [ARGS...]: socket/server in the background, up to its listen().
 start_server() {
-    rm -f "$OUT/server.out" "$OUT/server.err"
-    start_bg server "${BARE[@]}" "$BIN/socket/server" "$@"
+    start server "${BARE[@]}" "$BIN/socket/server" "$@"
     wait_for_line "$OUT/server.out" '^\[server [0-9]+\] listening on '
 }
 
 # start_recv [ARGS...]: socket/pass recv in the background, waiting for a sender.
 start_recv() {
-    rm -f "$OUT/recv.out" "$OUT/recv.err"
-    start_bg recv "${BARE[@]}" "$BIN/socket/pass" "$@" recv
+    start recv "${BARE[@]}" "$BIN/socket/pass" "$@" recv
     wait_for_line "$OUT/recv.out" '^\[recv [0-9]+\] waiting for a sender on '
 }
 

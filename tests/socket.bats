@@ -38,8 +38,8 @@ load socket-helpers
     [ -n "$pid" ]
     run_t "${BARE[@]}" "$BIN/socket/client" two
     wait_for_line "$OUT/server.out" 'client 2 finished'
-    grep -qE "^\[server [0-9]+\] client 1 connected \(fd [0-9]+\): pid $pid, uid $(id -u), gid $(id -g)$" "$OUT/server.out"
-    grep -qE "^\[server [0-9]+\] client 2 connected \(fd [0-9]+\): pid $(pid_of_output), uid " "$OUT/server.out"
+    has "^\[server [0-9]+\] client 1 connected \(fd [0-9]+\): pid $pid, uid $(id -u), gid $(id -g)$" "$OUT/server.out"
+    has "^\[server [0-9]+\] client 2 connected \(fd [0-9]+\): pid $(pid_of_output), uid " "$OUT/server.out"
 }
 
 # 1000 lines each: tests/stress/socket.bats.
@@ -154,7 +154,7 @@ AFTER" ]
 
 @test "socket: -f shows the listening socket, then one more fd per connection, gone once closed" {
     start_server -f
-    grep -qE '^\[server [0-9]+\] after listen\(\): fd 3 -> socket:\[[0-9]+\]$' "$OUT/server.out"
+    has '^\[server [0-9]+\] after listen\(\): fd 3 -> socket:\[[0-9]+\]$' "$OUT/server.out"
     run_t "${BARE[@]}" "$BIN/socket/client" -f hello
     [ "$status" -eq 0 ]
     [[ $output =~ after\ connect\(\):\ fd\ 3\ -\>\ socket:\[ ]]
@@ -213,7 +213,7 @@ AFTER" ]
     [ "$status" -eq 1 ]
     [ "$stderr" = "socket/client: connect $SOCK: Connection refused (a socket file nobody accepts on: its server was killed; start socket/server, which replaces it)" ]
     start_server
-    grep -qE "^\[server [0-9]+\] the socket file $SOCK was left by a killed run \(nobody uses it\): removing it$" "$OUT/server.out"
+    has "^\[server [0-9]+\] the socket file $SOCK was left by a killed run \(nobody uses it\): removing it$" "$OUT/server.out"
     run_t "${BARE[@]}" "$BIN/socket/client" hello
     [ "$status" -eq 0 ]
     stop_server_with INT
@@ -417,7 +417,7 @@ written after the read end was sent" ]
     [[ $output =~ after\ sendmsg\(\):\ fd\ [0-9]+\ -\>\ /memfd:pass\ \(deleted\) ]]
     wait_bg recv
     [ "$status" -eq 0 ]
-    grep -qE 'after recvmsg\(\): fd [0-9]+ -> /memfd:pass \(deleted\)$' "$OUT/recv.out"
+    has 'after recvmsg\(\): fd [0-9]+ -> /memfd:pass \(deleted\)$' "$OUT/recv.out"
     grep -q 'the memfd is sealed (F_SEAL_SEAL|F_SEAL_SHRINK|F_SEAL_GROW|F_SEAL_WRITE): 14 bytes nobody can change$' "$OUT/recv.out"
     grep -q '\] mapped it: in memory only$' "$OUT/recv.out"
 }
@@ -450,7 +450,7 @@ written after the read end was sent" ]
     [[ $output == *"reply: done"* ]]
     wait_bg recv
     [ "$status" -eq 0 ]
-    grep -qE '\] closed fd [0-9]+: one more fd than the one we take, never used$' "$OUT/recv.out"
+    has '\] closed fd [0-9]+: one more fd than the one we take, never used$' "$OUT/recv.out"
     grep -q "after recvmsg(): fd [0-9]* -> $OUT/f1$" "$OUT/recv.out"
     lacks -q "$OUT/f2" "$OUT/recv.out"
     grep -q '\] read 7 bytes from fd [0-9]*: file 1\\x0a$' "$OUT/recv.out"
@@ -476,7 +476,7 @@ written after the read end was sent" ]
     run_t "$FDS" "$PASS" 9 /dev/null
     wait_bg recv
     [ "$status" -eq 1 ]
-    grep -qE '^socket/pass: fd [0-9]+ is neither a file, a pipe nor a memfd: refused$' "$OUT/recv.err"
+    has '^socket/pass: fd [0-9]+ is neither a file, a pipe nor a memfd: refused$' "$OUT/recv.err"
 
     start_recv
     run_t "$FDS" "$PASS" 9 unsealed-memfd

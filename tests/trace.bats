@@ -91,7 +91,7 @@ check_trace() {
     kill -TERM "$(traced_pid race)"
     wait_bg race
     [ "$status" -eq 1 ]
-    grep -qE '^\[parent [0-9]+\] kill\([0-9]+, SIGTERM\) = 0$' "$OUT/race.err"
+    has '^\[parent [0-9]+\] kill\([0-9]+, SIGTERM\) = 0$' "$OUT/race.err"
     check_trace race "pipe fork waitpid kill read close shmget shmat shmdt shmctl"
 }
 
@@ -113,7 +113,7 @@ check_trace() {
     kill -TERM "$(traced_pid hd)"
     wait_bg hd
     [ "$status" -eq 1 ]
-    grep -qxF "sem/holder-dies: caught SIGTERM: stopped" "$OUT/hd.err"
+    has -xF "sem/holder-dies: caught SIGTERM: stopped" "$OUT/hd.err"
     check_trace hd "pipe fork waitpid kill"
 }
 
@@ -137,13 +137,13 @@ check_trace() {
     # Blocked in read() (where the kernel shows it: [anon_]pipe_read), so that
     # the signal interrupts the call and -v must show it returning EINTR.
     wait_until "the server to block in read()" \
-        grep -qxE '(anon_)?pipe_read|0|' "/proc/$server/wchan"
+        has -x '(anon_)?pipe_read|0|' "/proc/$server/wchan"
     wchan=$(cat "/proc/$server/wchan")
     kill -INT "$server"
     wait_bg server
     [ "$status" -eq 0 ]
-    grep -qE '^\[server [0-9]+\] SIGINT: removed .* and exiting$' "$OUT/server.out"
-    [[ $wchan != *pipe_read ]] || grep -qE '^\[server [0-9]+\] read\([0-9]+, 4096\) = -1 EINTR$' "$OUT/server.err"
+    has '^\[server [0-9]+\] SIGINT: removed .* and exiting$' "$OUT/server.out"
+    [[ $wchan != *pipe_read ]] || has '^\[server [0-9]+\] read\([0-9]+, 4096\) = -1 EINTR$' "$OUT/server.err"
     check_trace server "mkfifo lstat open fstat flock read close unlink"
 }
 
@@ -423,7 +423,7 @@ PMQ_CALLS="mq_open mq_unlink mq_send mq_receive mq_timedsend mq_timedreceive mq_
     timeout "$T" "$BIN/posix-mq/client" -q hi >/dev/null
     wait_bg server
     [ "$status" -eq 0 ]
-    grep -qE '^\[server [0-9]+\] poll\([^)]*, 1, 50\) = 0$' "$OUT/server.err"
+    has '^\[server [0-9]+\] poll\([^)]*, 1, 50\) = 0$' "$OUT/server.err"
     check_trace server "$PMQ_CALLS"
 }
 
@@ -443,7 +443,7 @@ PMQ_CALLS="mq_open mq_unlink mq_send mq_receive mq_timedsend mq_timedreceive mq_
     wait_bg waiting
     [ "$status" -eq 1 ]
     grep -q 'is gone (killed?)' "$OUT/waiting.err"
-    grep -qE '^\[client [0-9]+\] mq_timedreceive\([0-9]+, 1036, 1 s\) = -1 ETIMEDOUT$' "$OUT/waiting.err"
+    has '^\[client [0-9]+\] mq_timedreceive\([0-9]+, 1036, 1 s\) = -1 ETIMEDOUT$' "$OUT/waiting.err"
     check_trace waiting "$PMQ_CALLS"
     "$BIN/posix-mq/server" --cleanup >/dev/null
 }
@@ -459,7 +459,7 @@ POSIX_SHM_CALLS="shm_open open fstat lstat ftruncate mmap munmap close shm_unlin
     trace_run writer "$BIN/posix-shm/writer" -v one two three
     wait_bg reader
     [ "$status" -eq 0 ]
-    grep -qE '^\[reader [0-9]+\] shm_open\("/ipc-demos-[0-9a-f]+-[0-9a-f]+-ring", O_CREAT\|O_EXCL\|O_RDWR, 0600\) = [0-9]+$' "$OUT/reader.err"
+    has '^\[reader [0-9]+\] shm_open\("/ipc-demos-[0-9a-f]+-[0-9a-f]+-ring", O_CREAT\|O_EXCL\|O_RDWR, 0600\) = [0-9]+$' "$OUT/reader.err"
     check_trace reader "$POSIX_SHM_CALLS" /dev/shm/
     check_trace writer "$POSIX_SHM_CALLS" /dev/shm/
 }
@@ -491,7 +491,7 @@ SHM_WRITER_CALLS="shmget shmat shmdt shmctl open fstat fcntl read write close"
     trace_run writer "$BIN/shm/writer" -v one two three
     wait_bg reader
     [ "$status" -eq 0 ]
-    grep -qE '^\[reader [0-9]+\] unlink\(".*/shm-free"\) = 0$' "$OUT/reader.err"
+    has '^\[reader [0-9]+\] unlink\(".*/shm-free"\) = 0$' "$OUT/reader.err"
     check_trace reader "$SHM_READER_CALLS"
     check_trace writer "$SHM_WRITER_CALLS"
 }
@@ -507,7 +507,7 @@ SHM_WRITER_CALLS="shmget shmat shmdt shmctl open fstat fcntl read write close"
     wait_bg reader
     [ "$status" -eq 0 ]
     grep -q 'caught SIGTERM while waiting' "$OUT/reader.out"
-    grep -qE '^\[reader [0-9]+\] mkfifo\(".*/shm-filled", 0600\) = -1 EEXIST$' "$OUT/reader.err"
+    has '^\[reader [0-9]+\] mkfifo\(".*/shm-filled", 0600\) = -1 EEXIST$' "$OUT/reader.err"
     check_trace reader "$SHM_READER_CALLS"
 
     start_bg plain "$BIN/shm/reader"

@@ -47,10 +47,10 @@ table_rows() {
     grep -qx "64 KiB dd|dd" "$OUT/rows"
     rows=$((6 * (${#MECHS[@]} + 1) + 1))
     [ "$(wc -l <"$OUT/rows")" -eq "$rows" ]
-    grep -qE "^\[bench [0-9]+\] shm's ring: [0-9]+ slots of 64 B, .*, [0-9]+ slots of 1 MiB; shm1's: 1 slot$" <<<"$output"
+    has "^\[bench [0-9]+\] shm's ring: [0-9]+ slots of 64 B, .*, [0-9]+ slots of 1 MiB; shm1's: 1 slot$" <<<"$output"
     [ -z "$(grep -vE '^\[bench [0-9]+\] ' <<<"$output")" ]
-    grep -qE '^\[bench [0-9]+\] verified: [0-9]+ messages, .* every byte compared .*: no mismatch$' <<<"$output"
-    grep -qE '^\[bench [0-9]+\] crossover: shm ' <<<"$output"
+    has '^\[bench [0-9]+\] verified: [0-9]+ messages, .* every byte compared .*: no mismatch$' <<<"$output"
+    has '^\[bench [0-9]+\] crossover: shm ' <<<"$output"
     [ "$(grep -cE '^\[bench [0-9]+\]   ([a-z0-9-]+|dd\|dd) +\|[# ]{40}\|' <<<"$output")" -eq "$rows" ]
     [ "$(ls -A "$IPC_DEMO_DIR")" = key ]
 }
@@ -62,7 +62,7 @@ table_rows() {
     strip_pids <<<"$output" | sed -n '/^\[bench\] round trips/,/^\[bench\] *$/p' >"$OUT/trips"
     for size in "1 B" "4 KiB"; do
         for mech in pipe fifo shm msgq socketpair unix posix-mq posix-shm; do
-            grep -qE "^\[bench\] +$size +$mech +[0-9.]+ +[0-9.]+ +[0-9.]+ " "$OUT/trips"
+            has "^\[bench\] +$size +$mech +[0-9.]+ +[0-9.]+ +[0-9.]+ " "$OUT/trips"
         done
     done
 }

@@ -71,7 +71,7 @@ client_input() {
     for k in 1 2 3 4; do
         wait_bg "client$k"
         [ "$status" -eq 0 ] || { cat "$OUT/client$k.err"; false; }
-        grep -qE '^\[client [0-9]+\] closed the FIFO: 2000 lines sent$' "$OUT/client$k.out"
+        has '^\[client [0-9]+\] closed the FIFO: 2000 lines sent$' "$OUT/client$k.out"
     done
     wait_for_count "$OUT/server.out" '^\[server [0-9]+\] client says: ' 8000
     server=$(child_of server)
@@ -79,7 +79,7 @@ client_input() {
     wait_bg server
     [ "$status" -eq 0 ]
     [ ! -e "$FIFO" ]
-    grep -qE "^\[server $server\] SIGTERM: removed $FIFO and exiting$" "$OUT/server.out"
+    has "^\[server $server\] SIGTERM: removed $FIFO and exiting$" "$OUT/server.out"
     said "$OUT/server.out" >"$OUT/got"
     [ "$(wc -l <"$OUT/got")" -eq 8000 ]
     # Every line of every client exactly once, nothing torn or merged ...

@@ -158,9 +158,9 @@ EOF_GUESSES
 @test "labs/grade-all: one line per submission, pass or the first failing check" {
     results grade-all extras
     [[ $(<"$BATS_FILE_TMPDIR/grade-all.rc") == 1 ]]
-    grep -qE "^alice +FAIL  sigpipe: .* - alice.c does not compile: .*error: .*missing" "$TAP"
-    grep -qE '^carol +pass$' "$TAP"
-    grep -qE '^# sigpipe: 1 passed, 1 failed$' "$TAP"
+    has "^alice +FAIL  sigpipe: .* - alice.c does not compile: .*error: .*missing" "$TAP"
+    has '^carol +pass$' "$TAP"
+    has '^# sigpipe: 1 passed, 1 failed$' "$TAP"
 }
 
 @test "make grade: a lab that does not exist is a usage error" {

@@ -8,8 +8,8 @@ load ../helpers
     for size in 16 100 1000 "$pipe_buf"; do
         for run in $(seq 10); do
             run_t "$BIN/pipe/atomic" -w 8 -s "$size" -n 300
-            if [ "$status" -ne 0 ] || ! grep -qxE '\[reader [0-9]+\] torn: 0' <<<"$output" ||
-               ! grep -qE "records: 2400 expected, 2400 read \($((2400 * size)) bytes\), 2400 whole$" <<<"$output"; then
+            if [ "$status" -ne 0 ] || ! has -x '\[reader [0-9]+\] torn: 0' <<<"$output" ||
+               ! has "records: 2400 expected, 2400 read \($((2400 * size)) bytes\), 2400 whole$" <<<"$output"; then
                 echo "size $size, run $run: status $status"
                 echo "$output"
                 return 1

@@ -40,7 +40,7 @@ started() {
 @test "stress: --leaky -w 64: the stuck shutdown recovers, end of file going down the chain" {
     T=60 run_t "$BIN/procpool/pool" --leaky -w 64 -n 640
     [ "$status" -eq 0 ]
-    pool_lines | grep -qxF "worker0 still has 63 writers: the later workers inherited its write end"
+    pool_lines | has -xF "worker0 still has 63 writers: the later workers inherited its write end"
     grep -E '^\[worker[0-9]+ [0-9]+\] read\(\) returned 0' <<<"$output" |
         sed -E 's/^\[worker([0-9]+) .*/\1/' | tr '\n' ' ' >"$OUT/order"
     [ "$(cat "$OUT/order")" = "$(seq 63 -1 0 | tr '\n' ' ')" ]
@@ -62,7 +62,7 @@ started() {
     wait_bg pool
     [ "$status" -eq 0 ]
     output=$(cat "$OUT/pool.out")
-    pool_lines | grep -qE '^deaths during the run: 12; tasks re-dispatched: [0-9]+$'
+    pool_lines | has '^deaths during the run: 12; tasks re-dispatched: [0-9]+$'
     every_task_once 5000
     summary_is "5000 tasks dispatched, 5000 completed, 6 workers exited cleanly"
 }
@@ -79,7 +79,7 @@ started() {
         output=$(cat "$OUT/pool.out")
         [ "$(pool_lines | grep -c '^started worker')" -eq 3 ]
         [ "$(pool_lines | grep -c '^re-dispatching')" -eq 0 ]
-        grep -qxF "procpool/pool: stopped by SIGINT before every task was completed" "$OUT/pool.err"
+        has -xF "procpool/pool: stopped by SIGINT before every task was completed" "$OUT/pool.err"
     done
 }
 
@@ -93,7 +93,7 @@ started() {
         [ "$status" -eq 1 ]
         output=$(cat "$OUT/pool.out")
         for pid in $(pool_lines | sed -nE 's/^started worker[0-9]+ \(pid ([0-9]+)\).*/\1/p'); do
-            pool_lines | grep -qE "^worker[0-9]+ \(pid $pid\) (exited|was killed)"
+            pool_lines | has "^worker[0-9]+ \(pid $pid\) (exited|was killed)"
             exited "$pid"
         done
     done

@@ -23,7 +23,7 @@ IPC_PROJS=(s)
     [ "$status" -eq 0 ]
     wait_bg reader
     [ "$status" -eq 0 ]
-    grep -qE '^\[reader [0-9]+\] received 100000 messages$' "$OUT/reader.out"
+    has '^\[reader [0-9]+\] received 100000 messages$' "$OUT/reader.out"
     read -r intact lost dup corrupt < <(sed -nE 's/.*checked: ([0-9]+) intact, ([0-9]+) lost, ([0-9]+) duplicated, [0-9]+ reordered, ([0-9]+) corrupted$/\1 \2 \3 \4/p' "$OUT/reader.out")
     [ -n "$intact" ]
     [ $((intact + dup + corrupt)) -eq 100000 ]
