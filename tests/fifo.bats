@@ -15,17 +15,9 @@ setup() {
     IPC_PROJS=()
 }
 
-# bash -c "$BARE" _ CMD...: CMD with fds 0-2 only, as from a terminal (Bats keeps
-# others open), so that the fd numbers it prints are the ones a student sees.
-BARE='for f in /proc/$$/fd/*; do
-        f=${f##*/}
-        if ((f > 2)) && [[ -e /proc/$$/fd/$f ]]; then eval "exec $f>&-"; fi
-    done
-    exec "$@"'
-
 # run_client ARGS...: fifo/client, bounded, its fds 0-2 only.
 run_client() {
-    run_t bash -c "$BARE" _ "$BIN/fifo/client" "$@"
+    run_t "$BIN/fifo/client" "$@"
 }
 
 # start_server [ARGS...]: fifo/server in the background, up to its blocking open().
@@ -34,7 +26,7 @@ run_client() {
 # (Once that line is out, the FIFO has a reader -- the server's lock -- so a
 # client may come at once.)
 start_server() {
-    start server bash -c "$BARE" _ "$BIN/fifo/server" "$@"
+    start_bg server "$BIN/fifo/server" "$@"
     wait_for_line "$OUT/server.out" '^\[server [0-9]+\] waiting for a client on '
 }
 
@@ -221,7 +213,7 @@ EXPECTED
         }' >"$OUT/in$k"
     done
     for k in 1 2 3; do
-        start_bg "client$k" bash -c 'exec "$1" <"$2"' _ "$BIN/fifo/client" "$OUT/in$k"
+        start_bg_in "client$k" "$OUT/in$k" "$BIN/fifo/client"
     done
     for k in 1 2 3; do
         wait_bg "client$k"
@@ -302,7 +294,7 @@ EXPECTED
     start_server
     head -c 4095 /dev/zero | tr '\0' x >"$OUT/max"
     { echo short; cat "$OUT/max"; echo; head -c 4096 /dev/zero | tr '\0' y; echo; echo last; } >"$OUT/input"
-    run_t bash -c 'exec "$1" <"$2"' _ "$BIN/fifo/client" "$OUT/input"
+    run_t "$BIN/fifo/client" <"$OUT/input"
     [ "$status" -eq 1 ]
     [[ $stderr == "fifo/client: line 3 of standard input is 4096 bytes long: not sent"* ]]
     has '^\[client [0-9]+\] closed the FIFO: 3 lines sent, 1 refused$' <<<"$output"

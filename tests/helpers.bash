@@ -30,12 +30,27 @@ teardown() {
     check_leftovers
 }
 
+# bare: close every fd above 2 of this shell but those named in $KEEP_FDS;
+# called in the subshell that then execs a program, so that the program holds
+# 0, 1 and 2 only, as from a terminal: the fd numbers it prints are the ones a
+# student sees, and no pipe of Bats' stays open in a program.  A test that
+# hands a program an fd says so: KEEP_FDS=7 run_t prog -r 7 7>file.
+bare() {
+    local fd
+    for fd in /proc/"$BASHPID"/fd/*; do
+        fd=${fd##*/}
+        ((fd > 2)) && [[ " ${KEEP_FDS-} " != *" $fd "* ]] && eval "exec $fd>&-"
+    done
+    return 0
+}
+
 # run_t CMD...: what Bats' run --separate-stderr does (status; output without
-# its trailing newlines, and its lines; stderr trimmed), bounded by $T seconds.
-# Bats' own run costs some 30 ms of CPU a call; this, the command and no more.
+# its trailing newlines, and its lines; stderr trimmed), bounded by $T seconds,
+# CMD holding fds 0-2 only (standard input: the caller's).  Bats' own run costs
+# some 30 ms of CPU a call; this, the command and no more.
 run_t() {
     status=0
-    timeout "$T" "$@" >"$OUT/.run.out" 2>"$OUT/.run.err" || status=$?
+    (bare; exec timeout "$T" "$@") >"$OUT/.run.out" 2>"$OUT/.run.err" || status=$?
     IFS= read -r -d '' output <"$OUT/.run.out" || true
     while [[ $output == *$'\n' ]]; do output=${output%$'\n'}; done
     IFS=$'\n' read -r -d '' -a lines <<<"$output" || true
@@ -68,12 +83,21 @@ backoff() {
 }
 
 # start_bg NAME CMD...: start CMD in the background with stdout in $OUT/NAME.out
-# and stderr in $OUT/NAME.err, fd 3 (Bats' own) closed.  The pid of its `timeout`
-# wrapper is in NAME_pid (a variable); the program's own pid: bg_child NAME.
+# and stderr in $OUT/NAME.err (emptied here first, so that no wait can match the
+# lines of an earlier NAME before the new one writes), fds 0-2 only;
+# start_bg_in NAME FILE CMD...: the same with standard input from FILE (else
+# /dev/null).  The pid of its `timeout` wrapper is in NAME_pid (a variable); the
+# program's own pid: bg_child NAME.
 start_bg() {
-    local name=$1
-    shift
-    timeout "$T" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" 3>&- &
+    start_bg_in "$1" /dev/null "${@:2}"
+}
+
+start_bg_in() {
+    local name=$1 input=$2
+    shift 2
+    : >"$OUT/$name.out"
+    : >"$OUT/$name.err"
+    (bare; exec timeout "$T" "$@") <"$input" >"$OUT/$name.out" 2>"$OUT/$name.err" &
     printf -v "${name}_pid" '%s' "$!"
     BG_PIDS+=("$!")
 }
@@ -93,14 +117,6 @@ bg_child() {
     done
     echo "no child of $parent appeared within ${T}s" >&2
     return 1
-}
-
-# start NAME CMD...: start_bg, NAME's output of an earlier run in this test
-# emptied first (else a wait could match the old lines before the new run writes).
-start() {
-    : >"$OUT/$1.out"
-    : >"$OUT/$1.err"
-    start_bg "$@"
 }
 
 # first_pid ROLE FILE: the pid in the first "[ROLE PID] " line of FILE (ROLE
@@ -151,25 +167,26 @@ stop_all_bg() {
 HAS_LINES=500
 has() {
     local whole=0 fixed=0 pat f rc
-    local -a text flags=(-q -E)
+    local -a text flags=(-q)
     while [[ $1 == -* ]]; do
         [[ $1 == -- ]] && { shift; break; }
         [[ $1 == *x* ]] && whole=1 flags+=(-x)
-        [[ $1 == *F* ]] && fixed=1 flags+=(-F)
+        [[ $1 == *F* ]] && fixed=1
         shift
     done
+    if ((fixed)); then flags+=(-F); else flags+=(-E); fi
     pat=$1
     shift
     (($#)) || set -- /dev/stdin
     for f; do
         mapfile -t text <"$f" || return 2
+        rc=0
         if ((${#text[@]} > HAS_LINES)); then
-            printf '%s\n' "${text[@]}" | grep "${flags[@]}" -- "$pat" && return 0
+            printf '%s\n' "${text[@]}" | grep "${flags[@]}" -- "$pat" || rc=$?
         else
-            rc=0
             has_in_lines "$whole" "$fixed" "$pat" "${text[@]}" || rc=$?
-            ((rc == 1)) || return "$rc"
         fi
+        ((rc == 1)) || return "$rc"
     done
     return 1
 }

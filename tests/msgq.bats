@@ -8,17 +8,9 @@ load helpers
 # start_server [ARGS...]: msgq/server in the background, ready for requests.
 # KEY: this test's key, once the server made the key file.
 start_server() {
-    start server "$BIN/msgq/server" "$@"
+    start_bg server "$BIN/msgq/server" "$@"
     wait_for_line "$OUT/server.out" '^\[server [0-9]+\] waiting for requests'
     KEY=$(ipc_key q)
-}
-
-# start_bg_in NAME FILE CMD...: start_bg with stdin from FILE, opened by the
-# job itself (a background job's stdin is otherwise /dev/null).
-start_bg_in() {
-    local name=$1 file=$2
-    shift 2
-    start_bg "$name" bash -c 'exec "$@" <"$0"' "$file" "$@"
 }
 
 # stop_server: a shutdown request from a client; the server must end with 0.

@@ -41,7 +41,7 @@ mq_name() {
 
 # start_server [ARGS...]: posix-mq/server in the background, ready. NAME: its queue.
 start_server() {
-    start server "$BIN/posix-mq/server" "$@"
+    start_bg server "$BIN/posix-mq/server" "$@"
     wait_for_line "$OUT/server.out" '^\[server [0-9]+\] waiting for requests'
     NAME=$(mq_name)
 }
@@ -69,12 +69,6 @@ nothing_left() {
 
 replies() {
     sed -nE 's/^\[client [0-9]+\] reply: //p' "$1"
-}
-
-start_bg_in() {
-    local name=$1 file=$2
-    shift 2
-    start_bg "$name" bash -c 'exec "$@" <"$0"' "$file" "$@"
 }
 
 # ---- the conversation ----

@@ -29,7 +29,7 @@ teardown() {
 }
 
 start_reader() {
-    start reader "$BIN/posix-shm/reader" "$@"
+    start_bg reader "$BIN/posix-shm/reader" "$@"
     wait_for_line "$OUT/reader.out" 'waiting for posix-shm/writer'
 }
 
@@ -72,7 +72,7 @@ stress() {
     start_reader "$@"
     reader=$(pid_of reader reader)
     kill -STOP "$reader"
-    start writer "$BIN/posix-shm/writer" -n "$n"
+    start_bg writer "$BIN/posix-shm/writer" -n "$n"
     writer=$(pid_of writer writer)
     for mark in 0 $marks; do
         if ((mark > 0)); then
@@ -114,7 +114,7 @@ reader_waiting() {
 
 reader_midstream() {
     start_reader
-    start writer "$BIN/posix-shm/writer" -d 20 $(seq 1000)
+    start_bg writer "$BIN/posix-shm/writer" -d 20 $(seq 1000)
     wait_for_line "$OUT/reader.out" 'says: 3$'
     kill -"$1" "$(pid_of reader reader)"
     wait_bg reader
@@ -128,7 +128,7 @@ reader_midstream() {
 
 writer_pausing() {
     start_reader
-    start writer "$BIN/posix-shm/writer" -d 20 $(seq 1000)
+    start_bg writer "$BIN/posix-shm/writer" -d 20 $(seq 1000)
     wait_for_line "$OUT/reader.out" 'says: 3$'
     kill -"$1" "$(pid_of writer writer)"
     wait_bg writer
@@ -148,7 +148,7 @@ writer_waiting() {
     start_reader -S "$slots"
     reader=$(pid_of reader reader)
     kill -STOP "$reader"
-    start writer "$BIN/posix-shm/writer" "${args[@]}"
+    start_bg writer "$BIN/posix-shm/writer" "${args[@]}"
     wait_until "the writer to wait" in_futex "$(pid_of writer writer)"
     kill -"$1" "$(pid_of writer writer)"
     wait_bg writer

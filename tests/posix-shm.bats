@@ -71,7 +71,7 @@ EXPECTED
 
 @test "posix-shm: kill -9 of the writer while the reader waits in sem_timedwait: reported, exit 1, nothing left" {
     start_reader
-    start writer "$BIN/posix-shm/writer" -d 20 $(seq 1000)
+    start_bg writer "$BIN/posix-shm/writer" -d 20 $(seq 1000)
     wait_for_line "$OUT/reader.out" 'says: 3$'
     writer=$(pid_of writer writer)
     kill -KILL "$writer"
@@ -85,7 +85,7 @@ EXPECTED
     start_reader -S 2
     reader=$(pid_of reader reader)
     kill -STOP "$reader"
-    start writer "$BIN/posix-shm/writer" a b c d
+    start_bg writer "$BIN/posix-shm/writer" a b c d
     wait_for_line "$OUT/writer.out" 'wrote message 2 into slot 1'
     kill -KILL "$reader"
     wait_bg writer
@@ -151,7 +151,7 @@ EXPECTED
     [ "$(said)" = "still works" ]
 
     start_reader
-    start writer "$BIN/posix-shm/writer" -d 20 $(seq 30)
+    start_bg writer "$BIN/posix-shm/writer" -d 20 $(seq 30)
     wait_for_line "$OUT/reader.out" 'says: 1$'
     # Stopped, it is still running, however long the intruder takes to start.
     kill -STOP "$(pid_of writer writer)"
@@ -167,7 +167,7 @@ EXPECTED
 }
 
 @test "posix-shm: standard output gone (| head): the reader stops and removes the object" {
-    start reader bash -c '"$0" | head -n 6' "$BIN/posix-shm/reader"     # 4 lines, 2 messages
+    start_bg reader bash -c '"$0" | head -n 6' "$BIN/posix-shm/reader"     # 4 lines, 2 messages
     wait_for_line "$IPC_DEMO_DIR/posix-shm.owner" ' '                     # written last
     run_t "$BIN/posix-shm/writer" -n 100000
     [ "$status" -eq 1 ]
@@ -186,7 +186,7 @@ scribble_then() {
     start_reader -S 4
     reader=$(pid_of reader reader)
     kill -STOP "$reader"
-    start writer "$BIN/posix-shm/writer" "$@"
+    start_bg writer "$BIN/posix-shm/writer" "$@"
     wait_until "the writer to wait for its slots back" in_futex "$(pid_of writer writer)"
     "$ROOT/tests/posix-shm-scribble" "$(shm_name)" 1 "$FIELD" "$VALUE"
     kill -CONT "$reader"

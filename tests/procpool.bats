@@ -450,7 +450,7 @@ EOF
 
 @test "procpool/worker -r FD: one 8-byte result record per task" {
     codes 2 0 1 >"$OUT/in"
-    run_t "$BIN/procpool/worker" -i 5 -r 7 <"$OUT/in" 7>"$OUT/records"
+    KEEP_FDS=7 run_t "$BIN/procpool/worker" -i 5 -r 7 <"$OUT/in" 7>"$OUT/records"
     [ "$status" -eq 0 ]
     # code value, as uint32_t
     od -An -tu4 -w8 -v "$OUT/records" | awk '{ $1 = $1; print }' >"$OUT/got"
@@ -462,7 +462,7 @@ EOF
     reader=$!
     wait_until "the results reader to exit" exited "$reader"
     codes 0 >"$OUT/in"
-    run_t "$BIN/procpool/worker" -i 1 -r "$fd" <"$OUT/in"
+    KEEP_FDS=$fd run_t "$BIN/procpool/worker" -i 1 -r "$fd" <"$OUT/in"
     exec {fd}>&-
     [ "$status" -eq 1 ]
     [ "$stderr" = "procpool/worker: write to the results pipe (is the pool gone?): Broken pipe" ]

@@ -2,7 +2,7 @@
 
 # start_reader [ARGS...]: shm/reader in the background, waiting for a writer.
 start_reader() {
-    start reader "$BIN/shm/reader" "$@"
+    start_bg reader "$BIN/shm/reader" "$@"
     wait_for_line "$OUT/reader.out" 'waiting for shm/writer'
     # and in its open(), so that a writer's O_NONBLOCK open finds it there
     wait_until "the reader in its open()" in_state "$(pid_of reader reader)" S
@@ -42,8 +42,9 @@ no_fifos_left() {
 
 # The gate: a FIFO this test holds open for reading and writing (such an open
 # never waits), as a writer's standard input: its lines go in when the test
-# chooses.  start_gated NAME ARGS...: shm/writer ARGS reading the gate (without
-# the test's own fd 7, so that closing the gate is its end of file).
+# chooses.  start_gated NAME ARGS...: shm/writer ARGS reading the gate (fds 0-2
+# only, as start_bg gives: without the test's own fd 7, closing the gate is its
+# end of file).
 start_gated() {
     local name=$1
     shift
@@ -51,7 +52,7 @@ start_gated() {
     exec 7<>"$OUT/gate"
     # (bash gives a background command /dev/null as its stdin: hence the inner one)
     # shellcheck disable=SC2016 # $0 and $@ are the inner shell's
-    start "$name" bash -c 'exec "$@" <"$0"' "$OUT/gate" "$BIN/shm/writer" "$@" 7>&-
+    start_bg_in "$name" "$OUT/gate" "$BIN/shm/writer" "$@"
 }
 
 # feed_gate TEXT: TEXT into the gate, which is then closed and removed.
@@ -124,7 +125,7 @@ slowed() {
     shift 2
     start_reader "$@"
     reader=$(pid_of reader reader)
-    start writer "$BIN/shm/writer" -n "$n"
+    start_bg writer "$BIN/shm/writer" -n "$n"
     writer=$(pid_of writer writer)
     for ((r = 1; r <= 5; r++)); do
         wait_for_line "$OUT/reader.out" "says: message $((r * step)) of "

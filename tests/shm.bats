@@ -97,7 +97,7 @@ EXPECTED
 @test "shm: SIGINT or SIGTERM to the reader mid-stream: nothing left, the writer says the reader is gone" {
     for sig in INT TERM; do
         start_reader
-        start writer "$BIN/shm/writer" -d 20 $(seq 1000)
+        start_bg writer "$BIN/shm/writer" -d 20 $(seq 1000)
         wait_for_line "$OUT/reader.out" 'says: 3$'
         kill -"$sig" "$(pid_of reader reader)"
         wait_bg reader
@@ -114,7 +114,7 @@ EXPECTED
 @test "shm: SIGKILL or SIGINT to the writer mid-stream: the reader reports it, exits 1, leaves nothing" {
     for sig in KILL INT; do
         start_reader
-        start writer "$BIN/shm/writer" -d 20 $(seq 1000)
+        start_bg writer "$BIN/shm/writer" -d 20 $(seq 1000)
         wait_for_line "$OUT/reader.out" 'says: 3$'
         kill -"$sig" "$(pid_of writer writer)"
         wait_bg writer
@@ -158,7 +158,7 @@ EXPECTED
 
 @test "shm: SIGKILL to the reader mid-stream: the writer exits 1; --cleanup removes the leftover" {
     start_reader
-    start writer "$BIN/shm/writer" -d 20 $(seq 1000)
+    start_bg writer "$BIN/shm/writer" -d 20 $(seq 1000)
     wait_for_line "$OUT/reader.out" 'says: 3$'
     kill -KILL "$(pid_of reader reader)"
     wait_bg writer
@@ -180,7 +180,7 @@ EXPECTED
 
 @test "shm: a leftover still attached is not stale: refused with the exact ipcrm; --cleanup removes it" {
     start_reader
-    start writer "$BIN/shm/writer" -d 20 $(seq 1000)
+    start_bg writer "$BIN/shm/writer" -d 20 $(seq 1000)
     wait_for_line "$OUT/reader.out" 'says: 3$'
     writer=$(pid_of writer writer)
     kill -STOP "$writer"                         # still attached, but stuck
@@ -237,7 +237,7 @@ EXPECTED
 
 @test "shm: two writers at once: the second refuses" {
     start_reader
-    start writer "$BIN/shm/writer" -d 50 $(seq 40)
+    start_bg writer "$BIN/shm/writer" -d 50 $(seq 40)
     wait_for_line "$OUT/reader.out" 'says: 1$'
     run_t "$BIN/shm/writer" intruder
     [ "$status" -eq 1 ]
@@ -415,7 +415,7 @@ EXPECTED
 }
 
 @test "shm: what the reader says it removed, it had removed: -v shows the unlinks first" {
-    start reader bash -c 'exec "$0" -v 2>&1' "$BIN/shm/reader"
+    start_bg reader bash -c 'exec "$0" -v 2>&1' "$BIN/shm/reader"
     wait_for_line "$OUT/reader.out" 'waiting for shm/writer'
     run_t "$BIN/shm/writer" hi
     [ "$status" -eq 0 ]
@@ -425,7 +425,7 @@ EXPECTED
         sed -E 's/^([0-9]+):.*(unlink|removed).*/\2/' >"$OUT/order"
     diff <(printf 'unlink\nunlink\nremoved\n') "$OUT/order"
     # The same when a stop signal ends it.
-    start reader bash -c 'exec "$0" -v 2>&1' "$BIN/shm/reader"
+    start_bg reader bash -c 'exec "$0" -v 2>&1' "$BIN/shm/reader"
     wait_for_line "$OUT/reader.out" 'waiting for shm/writer'
     kill -TERM "$(pid_of reader reader)"
     wait_bg reader

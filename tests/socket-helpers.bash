@@ -11,23 +11,15 @@ setup() {
     FDS="$ROOT/tests/socket-fds"
 }
 
-# Our programs run with fds 0-2 only, as from a terminal (Bats keeps fds 3
-# and 4 open), so that the fd numbers they print are the ones a student sees:
-#   "${BARE[@]}" CMD...             "${BARE_IN[@]}" FILE CMD...  (stdin from FILE:
-# a background job's own stdin would be /dev/null)
-CLOSE_FDS='for fd in /proc/$$/fd/*; do fd=${fd##*/}; ((fd > 2)) && eval "exec $fd>&-"; done'
-BARE=(bash -c "$CLOSE_FDS; exec \"\$@\"" bare)
-BARE_IN=(bash -c "exec <\"\$1\"; shift; $CLOSE_FDS; exec \"\$@\"" bare)
-
 # start_server [ARGS...]: socket/server in the background, up to its listen().
 start_server() {
-    start server "${BARE[@]}" "$BIN/socket/server" "$@"
+    start_bg server "$BIN/socket/server" "$@"
     wait_for_line "$OUT/server.out" '^\[server [0-9]+\] listening on '
 }
 
 # start_recv [ARGS...]: socket/pass recv in the background, waiting for a sender.
 start_recv() {
-    start recv "${BARE[@]}" "$BIN/socket/pass" "$@" recv
+    start_bg recv "$BIN/socket/pass" "$@" recv
     wait_for_line "$OUT/recv.out" '^\[recv [0-9]+\] waiting for a sender on '
 }
 
@@ -36,7 +28,7 @@ start_recv() {
 # write() to the socket), its replies go to $OUT/raw.out.  (A pipe, not a FIFO:
 # nothing here can block in open().)
 start_raw() {
-    exec {raw_in}> >(exec timeout "$T" "${BARE[@]}" "$RAW" "$SOCK" >"$OUT/raw.out" 2>"$OUT/raw.err")
+    exec {raw_in}> >(exec timeout "$T" "$RAW" "$SOCK" >"$OUT/raw.out" 2>"$OUT/raw.err")
     raw_pid=$!
     BG_PIDS+=("$raw_pid")
 }

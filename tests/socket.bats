@@ -10,7 +10,7 @@ load socket-helpers
     start_server
     [ -S "$SOCK" ]
     [ "$(stat -c %a "$SOCK")" = 600 ]
-    run_t "${BARE[@]}" "$BIN/socket/client" hello "how are you?"
+    run_t "$BIN/socket/client" hello "how are you?"
     [ "$status" -eq 0 ]
     [ -z "$stderr" ]
     [ "$(strip_pids <<<"$output")" = "[client] connected to $SOCK (fd 3)
@@ -31,12 +31,12 @@ load socket-helpers
 
 @test "socket: SO_PEERCRED: the server names each client's pid, uid and gid as the kernel saw them" {
     start_server
-    run_t "${BARE[@]}" "$BIN/socket/client" one
+    run_t "$BIN/socket/client" one
     [ "$status" -eq 0 ]
     local pid
     pid=$(pid_of_output)
     [ -n "$pid" ]
-    run_t "${BARE[@]}" "$BIN/socket/client" two
+    run_t "$BIN/socket/client" two
     wait_for_line "$OUT/server.out" 'client 2 finished'
     has "^\[server [0-9]+\] client 1 connected \(fd [0-9]+\): pid $pid, uid $(id -u), gid $(id -g)$" "$OUT/server.out"
     has "^\[server [0-9]+\] client 2 connected \(fd [0-9]+\): pid $(pid_of_output), uid " "$OUT/server.out"
@@ -51,7 +51,7 @@ load socket-helpers
         tr a-z A-Z <"$OUT/in.$i" >"$OUT/want.$i"
     done
     for i in 1 2 3 4 5 6 7 8; do
-        start_bg client$i "${BARE_IN[@]}" "$OUT/in.$i" "$BIN/socket/client"
+        start_bg_in client$i "$OUT/in.$i" "$BIN/socket/client"
     done
     for i in 1 2 3 4 5 6 7 8; do
         wait_bg client$i
@@ -66,9 +66,9 @@ load socket-helpers
 
 @test "socket: one process serves them all: a connected client that says nothing holds up nobody" {
     start_server
-    start_bg quiet "${BARE[@]}" "$BIN/socket/client" -d 15000 "late line"
+    start_bg quiet "$BIN/socket/client" -d 15000 "late line"
     wait_for_line "$OUT/server.out" 'client 1 connected'
-    run_t "${BARE[@]}" "$BIN/socket/client" quick
+    run_t "$BIN/socket/client" quick
     [ "$status" -eq 0 ]
     [ "$(replies <(echo "$output"))" = QUICK ]
     grep -q 'client 2 says: quick' "$OUT/server.out"
@@ -81,16 +81,16 @@ load socket-helpers
     # 1 MB of lines, written without reading a reply: far more than the
     # socket buffers of both directions hold.
     head -c 1000000 /dev/zero | tr '\0' x | fold -w 63 >"$OUT/flood"
-    start_bg flood "${BARE_IN[@]}" "$OUT/flood" "$RAW" "$SOCK"
+    start_bg_in flood "$OUT/flood" "$RAW" "$SOCK"
     # The server owes it replies it does not read: its write() fails with
     # EAGAIN, and from then on it waits for POLLOUT, reading nothing more from it.
     wait_for_line "$OUT/server.err" 'write\(4, [0-9]+\) = -1 EAGAIN$'
-    run_t "${BARE[@]}" "$BIN/socket/client" meanwhile
+    run_t "$BIN/socket/client" meanwhile
     [ "$status" -eq 0 ]
     [[ $output == *"reply: MEANWHILE"* ]]
     kill -KILL "$(bg_child flood)"
     wait_for_line "$OUT/server.out" 'client 1 vanished \(write: Broken pipe\): closed fd 4$'
-    run_t "${BARE[@]}" "$BIN/socket/client" after
+    run_t "$BIN/socket/client" after
     [ "$status" -eq 0 ]
     [[ $output == *"reply: AFTER"* ]]
     stop_server_with TERM
@@ -126,7 +126,7 @@ four" ]
     local ok long
     ok=$(head -c 4095 /dev/zero | tr '\0' a)
     long=$(head -c 5000 /dev/zero | tr '\0' b)
-    run_t "${BARE[@]}" "$BIN/socket/client" "$ok" "$long" after
+    run_t "$BIN/socket/client" "$ok" "$long" after
     [ "$status" -eq 0 ]
     replies <(echo "$output") >"$OUT/got"
     [ "$(sed -n 1p "$OUT/got")" = "$(tr a A <<<"$ok")" ]
@@ -139,13 +139,13 @@ four" ]
 @test "socket: lines of standard input; a last line without newline; one too long for the client is not sent" {
     start_server
     printf 'one\ntwo\nlast' >"$OUT/in"
-    run_t "${BARE_IN[@]}" "$OUT/in" "$BIN/socket/client"
+    run_t "$BIN/socket/client" <"$OUT/in"
     [ "$status" -eq 0 ]
     [ "$(replies <(echo "$output"))" = "ONE
 TWO
 LAST" ]
     { echo short; head -c 5000 /dev/zero | tr '\0' x; echo; echo after; } >"$OUT/in"
-    run_t "${BARE_IN[@]}" "$OUT/in" "$BIN/socket/client"
+    run_t "$BIN/socket/client" <"$OUT/in"
     [ "$status" -eq 1 ]
     [ "$stderr" = "socket/client: line 2 of standard input is longer than 4095 bytes: not sent" ]
     [ "$(replies <(echo "$output"))" = "SHORT
@@ -155,7 +155,7 @@ AFTER" ]
 @test "socket: -f shows the listening socket, then one more fd per connection, gone once closed" {
     start_server -f
     has '^\[server [0-9]+\] after listen\(\): fd 3 -> socket:\[[0-9]+\]$' "$OUT/server.out"
-    run_t "${BARE[@]}" "$BIN/socket/client" -f hello
+    run_t "$BIN/socket/client" -f hello
     [ "$status" -eq 0 ]
     [[ $output =~ after\ connect\(\):\ fd\ 3\ -\>\ socket:\[ ]]
     wait_for_line "$OUT/server.out" 'after close\(\): fd 3 '
@@ -175,11 +175,11 @@ AFTER" ]
     [[ $name == @ipc-demos-*-socket ]]
     [ -z "$(find "$BATS_TEST_TMPDIR" -type s)" ]
     grep -q " $name\$" /proc/net/unix
-    run_t "${BARE[@]}" "$BIN/socket/client" -a hello
+    run_t "$BIN/socket/client" -a hello
     [ "$status" -eq 0 ]
     [[ $output == *"reply: HELLO"* ]]
     # A second server cannot bind the same name.
-    run_t "${BARE[@]}" "$BIN/socket/server" -a
+    run_t "$BIN/socket/server" -a
     [ "$status" -eq 1 ]
     [[ $stderr == "socket/server: bind $name: Address already in use (another server is bound to that name"* ]]
     kill -TERM "$(bg_child server)"
@@ -190,7 +190,7 @@ AFTER" ]
 }
 
 @test "socket: -a with no server: connect() is refused at once, with a hint" {
-    run_t "${BARE[@]}" "$BIN/socket/client" -a -p no-such-name hello
+    run_t "$BIN/socket/client" -a -p no-such-name hello
     [ "$status" -eq 1 ]
     [ "$stderr" = "socket/client: connect @no-such-name: Connection refused (nobody is bound to that abstract name: start socket/server -a first)" ]
 }
@@ -198,7 +198,7 @@ AFTER" ]
 # ---- no server, leftovers, things that are not ours ----
 
 @test "socket: no server: connect() fails at once with ENOENT and a hint, exit 1" {
-    run_t "${BARE[@]}" "$BIN/socket/client" hello
+    run_t "$BIN/socket/client" hello
     [ "$status" -eq 1 ]
     [ -z "$output" ]
     [ "$stderr" = "socket/client: connect $SOCK: No such file or directory (start socket/server first)" ]
@@ -209,12 +209,12 @@ AFTER" ]
     kill -KILL "$(bg_child server)"
     wait_bg server
     [ -S "$SOCK" ]
-    run_t "${BARE[@]}" "$BIN/socket/client" hello
+    run_t "$BIN/socket/client" hello
     [ "$status" -eq 1 ]
     [ "$stderr" = "socket/client: connect $SOCK: Connection refused (a socket file nobody accepts on: its server was killed; start socket/server, which replaces it)" ]
     start_server
     has "^\[server [0-9]+\] the socket file $SOCK was left by a killed run \(nobody uses it\): removing it$" "$OUT/server.out"
-    run_t "${BARE[@]}" "$BIN/socket/client" hello
+    run_t "$BIN/socket/client" hello
     [ "$status" -eq 0 ]
     stop_server_with INT
 }
@@ -223,11 +223,11 @@ AFTER" ]
     start_server
     local pid
     pid=$(bg_child server)
-    run_t "${BARE[@]}" "$BIN/socket/server"
+    run_t "$BIN/socket/server"
     [ "$status" -eq 1 ]
     [ -z "$output" ]
     [ "$stderr" = "socket/server: the socket file $SOCK is in use: its creator, pid $pid, is still running.  Stop it first: kill $pid" ]
-    run_t "${BARE[@]}" "$BIN/socket/client" still
+    run_t "$BIN/socket/client" still
     [ "$status" -eq 0 ]
     [[ $output == *"reply: STILL"* ]]
 }
@@ -236,7 +236,7 @@ AFTER" ]
     mkdir -m 700 -p "$IPC_DEMO_DIR"
     echo precious >"$OUT/target"
     ln -s "$OUT/target" "$SOCK"
-    run_t "${BARE[@]}" "$BIN/socket/server"
+    run_t "$BIN/socket/server"
     [ "$status" -eq 1 ]
     [ "$stderr" = "socket/server: $SOCK is a symbolic link (never followed), not a socket: left as it is (remove it, or choose another path with -p)" ]
     [ -L "$SOCK" ] && [ "$(cat "$OUT/target")" = precious ]
@@ -245,7 +245,7 @@ AFTER" ]
     kill -KILL "$(bg_child server)"
     wait_bg server
     ln -sfn "$OUT/elsewhere" "$SOCK"
-    run_t "${BARE[@]}" "$BIN/socket/server"
+    run_t "$BIN/socket/server"
     [ "$status" -eq 1 ]
     [[ $stderr == *"is a symbolic link (never followed), not a socket"* ]]
     [ -L "$SOCK" ] && [ -S "$OUT/elsewhere" ]
@@ -255,13 +255,13 @@ AFTER" ]
 @test "socket: a regular file or a directory at the path is left as it is" {
     mkdir -m 700 -p "$IPC_DEMO_DIR"
     echo data >"$SOCK"
-    run_t "${BARE[@]}" "$BIN/socket/server"
+    run_t "$BIN/socket/server"
     [ "$status" -eq 1 ]
     [ "$stderr" = "socket/server: $SOCK is a regular file, not a socket: left as it is (remove it, or choose another path with -p)" ]
     [ "$(cat "$SOCK")" = data ]
     rm "$SOCK"
     mkdir "$SOCK"
-    run_t "${BARE[@]}" "$BIN/socket/server"
+    run_t "$BIN/socket/server"
     [ "$status" -eq 1 ]
     [[ $stderr == *"$SOCK is a directory, not a socket"* ]]
     [ -d "$SOCK" ]
@@ -273,7 +273,7 @@ AFTER" ]
     kill -KILL "$(bg_child server)"
     wait_bg server
     chown 65534 "$SOCK"            # nobody's now, as if nobody's server had been killed
-    run_t "${BARE[@]}" "$BIN/socket/server"
+    run_t "$BIN/socket/server"
     [ "$status" -eq 1 ]
     [ "${lines[0]}" = "" ]
     [[ $stderr == "socket/server: the socket file $SOCK is not ours (another user, or another mode than 0600): not touched."* ]]
@@ -287,7 +287,7 @@ AFTER" ]
     kill -KILL "$(bg_child server)"
     wait_bg server
     chmod 666 "$SOCK"
-    run_t "${BARE[@]}" "$BIN/socket/server"
+    run_t "$BIN/socket/server"
     [ "$status" -eq 1 ]
     [[ $stderr == *"the socket file $SOCK is not ours (another user, or another mode than 0600): not touched."* ]]
     [ "$(stat -c %a "$SOCK")" = 666 ]
@@ -295,7 +295,7 @@ AFTER" ]
 }
 
 @test "socket: -p that does not fit in sun_path is a usage error, nothing created" {
-    run_t "${BARE[@]}" "$BIN/socket/server" -p "/tmp/$(head -c 120 /dev/zero | tr '\0' d)"
+    run_t "$BIN/socket/server" -p "/tmp/$(head -c 120 /dev/zero | tr '\0' d)"
     [ "$status" -eq 2 ]
     [[ $stderr == "socket/server: -p: '/tmp/ddd"*"' does not fit in a socket address (1 to 107 bytes)"* ]]
     absent "$IPC_DEMO_DIR"
@@ -313,7 +313,7 @@ AFTER" ]
 
 @test "socket: a stop signal mid-line, with clients connected: their connections close, the file goes" {
     start_server
-    start_bg quiet "${BARE[@]}" "$BIN/socket/client" -d 15000 "never sent"
+    start_bg quiet "$BIN/socket/client" -d 15000 "never sent"
     wait_for_line "$OUT/server.out" 'client 1 connected'
     start_raw
     printf 'half a li' >&"$raw_in"
@@ -326,7 +326,7 @@ AFTER" ]
 
 @test "socket: a stop signal during the -d pause ends it at once; the reply in hand still goes out" {
     start_server -v -d 15000
-    start_bg talker "${BARE[@]}" "$BIN/socket/client" x
+    start_bg talker "$BIN/socket/client" x
     wait_for_line "$OUT/server.err" 'read\(4, 4096\) = 2$'
     local start=$SECONDS
     stop_server_with TERM
@@ -357,7 +357,7 @@ AFTER" ]
 @test "pass: a file's fd: another number over there, one open file: the receiver reads on from the sender's offset" {
     printf 'abcdefghijklmnopqrstuvwxyz0123456789\n' >"$OUT/alpha"
     start_recv -f
-    run_t "${BARE[@]}" "$BIN/socket/pass" -f send file "$OUT/alpha"
+    run_t "$BIN/socket/pass" -f send file "$OUT/alpha"
     [ "$status" -eq 0 ]
     local sfd rfd
     sfd=$(sed -nE 's/.*\] opened .* \(fd ([0-9]+)\) and read 16 bytes: abcdefghijklmnop$/\1/p' <<<"$output")
@@ -379,7 +379,7 @@ AFTER" ]
 @test "pass: /proc/PID/fdinfo agrees: the sender's fd and the receiver's show one position, one inode" {
     printf 'abcdefghijklmnopqrstuvwxyz0123456789\n' >"$OUT/alpha"
     start_recv -d 15000 -f
-    start_bg send "${BARE[@]}" "$BIN/socket/pass" send file "$OUT/alpha"
+    start_bg send "$BIN/socket/pass" send file "$OUT/alpha"
     # The receiver has the fd and pauses before it reads: both sit at 16.
     wait_for_line "$OUT/recv.out" "after recvmsg\(\): fd 5 -> $OUT/alpha\$"
     local recv send
@@ -393,7 +393,7 @@ AFTER" ]
 
 @test "pass: a pipe's read end goes to a process that never forked from the writer" {
     start_recv -f
-    run_t "${BARE[@]}" "$BIN/socket/pass" -f send pipe "first line"
+    run_t "$BIN/socket/pass" -f send pipe "first line"
     [ "$status" -eq 0 ]
     wait_bg recv
     [ "$status" -eq 0 ]
@@ -412,7 +412,7 @@ written after the read end was sent" ]
 
 @test "pass: a sealed memfd: shared memory with no name, mapped once the seals are checked" {
     start_recv -f
-    run_t "${BARE[@]}" "$BIN/socket/pass" -f send memfd "in memory only"
+    run_t "$BIN/socket/pass" -f send memfd "in memory only"
     [ "$status" -eq 0 ]
     [[ $output =~ after\ sendmsg\(\):\ fd\ [0-9]+\ -\>\ /memfd:pass\ \(deleted\) ]]
     wait_bg recv
@@ -424,7 +424,7 @@ written after the read end was sent" ]
 
 @test "pass: a memfd has no name: killed with -9 on both sides, nothing is left anywhere" {
     start_recv -d 15000 -f
-    start_bg send "${BARE[@]}" "$BIN/socket/pass" send memfd "kept by fds alone"
+    start_bg send "$BIN/socket/pass" send memfd "kept by fds alone"
     wait_for_line "$OUT/recv.out" 'after recvmsg\(\): fd [0-9]+ -> /memfd:pass'
     local recv send fd
     recv=$(bg_child recv)
@@ -501,7 +501,7 @@ written after the read end was sent" ]
 
 @test "pass: no receiver: the sender fails at once with a hint" {
     echo x >"$OUT/f"
-    run_t "${BARE[@]}" "$BIN/socket/pass" send file "$OUT/f"
+    run_t "$BIN/socket/pass" send file "$OUT/f"
     [ "$status" -eq 1 ]
     [ "$stderr" = "socket/pass: connect $PASS: No such file or directory (start socket/pass recv first)" ]
 }

@@ -66,7 +66,7 @@ client_input() {
         client_input "$k" >"$OUT/in$k"
     done
     for k in 1 2 3 4; do
-        start_bg "client$k" bash -c 'exec "$1" <"$2"' _ "$BIN/fifo/client" "$OUT/in$k"
+        start_bg_in "client$k" "$OUT/in$k" "$BIN/fifo/client"
     done
     for k in 1 2 3 4; do
         wait_bg "client$k"

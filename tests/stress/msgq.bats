@@ -11,13 +11,6 @@ start_server() {
     wait_for_line "$OUT/server.out" '^\[server [0-9]+\] waiting for requests'
 }
 
-# start_bg_in NAME FILE CMD...: start_bg with stdin from FILE.
-start_bg_in() {
-    local name=$1 file=$2
-    shift 2
-    start_bg "$name" bash -c 'exec "$@" <"$0"' "$file" "$@"
-}
-
 stop_server() {
     run_t "$BIN/msgq/client" -q
     [ "$status" -eq 0 ]

@@ -12,12 +12,6 @@ start_server() {
     wait_for_line "$OUT/server.out" '^\[server [0-9]+\] waiting for requests'
 }
 
-start_bg_in() {
-    local name=$1 file=$2
-    shift 2
-    start_bg "$name" bash -c 'exec "$@" <"$0"' "$file" "$@"
-}
-
 # stop_server: -q; nothing of this test's left in $IPC_DEMO_DIR but the key
 # file (every queue has a record beside it while it exists).
 stop_server() {

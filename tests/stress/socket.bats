@@ -16,7 +16,7 @@ T=60
         tr a-z A-Z <"$OUT/in.$i" >"$OUT/want.$i"
     done
     for i in 1 2 3 4 5 6 7 8; do
-        start_bg client$i "${BARE_IN[@]}" "$OUT/in.$i" "$BIN/socket/client"
+        start_bg_in client$i "$OUT/in.$i" "$BIN/socket/client"
     done
     for i in 1 2 3 4 5 6 7 8; do
         wait_bg client$i
@@ -34,7 +34,7 @@ T=60
     # Each client holds its connection for 10 s before it says anything, so
     # that all 64 slots are taken at once.
     for i in $(seq 100); do
-        start_bg client$i "${BARE[@]}" "$BIN/socket/client" -d 10000 "client $i"
+        start_bg client$i "$BIN/socket/client" -d 10000 "client $i"
     done
     for i in $(seq 100); do
         wait_bg client$i
@@ -58,7 +58,7 @@ T=60
         # start-up test in tests/socket.bats.
         start_bg server "$BIN/socket/server"
         pid=$(bg_child server)
-        start_bg client "${BARE_IN[@]}" "$OUT/in" "$BIN/socket/client"
+        start_bg_in client "$OUT/in" "$BIN/socket/client"
         # Somewhere between start-up and the middle of the conversation.
         [ "$n" -lt 10 ] || wait_for_line "$OUT/server.out" "says: line $((n * 50))\$"
         kill -"$sig" "$pid"
@@ -73,7 +73,7 @@ T=60
     local n
     for n in $(seq 20); do
         start_recv
-        run_t "${BARE[@]}" "$BIN/socket/pass" send memfd "memfd number $n"
+        run_t "$BIN/socket/pass" send memfd "memfd number $n"
         [ "$status" -eq 0 ]
         wait_bg recv
         [ "$status" -eq 0 ]
