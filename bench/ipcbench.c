@@ -363,16 +363,14 @@ static void set_tick(long seconds)
         die("setitimer");
 }
 
-int main(int argc, char *argv[])
+/* The command line into PLAN and PINNING; true for --cleanup. */
+static bool parse_args(int argc, char *argv[], struct plan *plan, enum pinning *pinning)
 {
-    prog_init("bench/ipcbench", "bench", usage);
-    struct plan plan = { .rounds = 5, .min_seconds = 0.2 };
     bool rounds_given = false, cleanup = false;
-    enum pinning pinning = PIN_SAME;
     for (int m = 0; m < M_MECHS; m++)
-        plan.mechs[m] = true;
-    memcpy(plan.sizes, default_sizes, sizeof default_sizes);
-    plan.nsizes = sizeof default_sizes / sizeof default_sizes[0];
+        plan->mechs[m] = true;
+    memcpy(plan->sizes, default_sizes, sizeof default_sizes);
+    plan->nsizes = sizeof default_sizes / sizeof default_sizes[0];
 
     /* getopt_long(3) is a GNU extension: the long options have no short form. */
     static const struct option longopts[] = {
@@ -386,16 +384,16 @@ int main(int argc, char *argv[])
     int c;
     while ((c = getopt_long(argc, argv, ":m:s:r:c:h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'm': parse_mechs(&plan, optarg); break;
-        case 's': parse_sizes(&plan, optarg); break;
+        case 'm': parse_mechs(plan, optarg); break;
+        case 's': parse_sizes(plan, optarg); break;
         case 'r':
-            plan.rounds = (int)parse_number("-r", optarg, 1, MAX_ROUNDS);
+            plan->rounds = (int)parse_number("-r", optarg, 1, MAX_ROUNDS);
             rounds_given = true;
             break;
-        case 'c': pinning = parse_pinning(optarg); break;
-        case OPT_LATENCY: plan.latency = true; break;
-        case OPT_CSV: plan.csv = true; break;
-        case OPT_QUICK: plan.quick = true; break;
+        case 'c': *pinning = parse_pinning(optarg); break;
+        case OPT_LATENCY: plan->latency = true; break;
+        case OPT_CSV: plan->csv = true; break;
+        case OPT_QUICK: plan->quick = true; break;
         case OPT_CLEANUP: cleanup = true; break;
         case 'h': usage_help();
         default:
@@ -406,13 +404,37 @@ int main(int argc, char *argv[])
     }
     if (optind < argc)
         extra_operand(argv[optind]);
-    if (plan.quick) {
-        plan.min_seconds = 0.01;
+    if (plan->quick) {
+        plan->min_seconds = 0.01;
         if (!rounds_given)
-            plan.rounds = 2;
+            plan->rounds = 2;
     }
+    return cleanup;
+}
 
-    if (cleanup) {
+/* Every trial calibrated, then the rounds, each in a new order. */
+static void run_trials(struct plan *plan)
+{
+    size_t runnable = 0;
+    for (size_t i = 0; i < plan->njobs; i++)
+        runnable += plan->jobs[i].na == NULL;
+    if (!plan->csv)
+        sayf("calibrating %zu trials to last at least %g s each (after a warm-up)",
+            runnable, plan->min_seconds);
+    set_tick(1);
+    for (size_t i = 0; i < plan->njobs; i++)
+        if (plan->jobs[i].na == NULL)
+            calibrate(plan, &plan->jobs[i]);
+    run_rounds(plan);
+    set_tick(0);
+}
+
+int main(int argc, char *argv[])
+{
+    prog_init("bench/ipcbench", "bench", usage);
+    struct plan plan = { .rounds = 5, .min_seconds = 0.2 };
+    enum pinning pinning = PIN_SAME;
+    if (parse_args(argc, argv, &plan, &pinning)) {
         remove_leftovers();
         return 0;
     }
@@ -421,7 +443,8 @@ int main(int argc, char *argv[])
     pin_setup(pinning);
     pin_self(ROLE_READER);
     catch_stop_signals();
-    signal(SIGPIPE, SIG_IGN);           /* a vanished child: EPIPE, reported */
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)    /* a vanished child: EPIPE, reported */
+        die("signal SIGPIPE");
     plan.load_start = load_average();
     atexit(bench_cleanup);
     mechs_prepare(plan.mechs);
@@ -431,18 +454,7 @@ int main(int argc, char *argv[])
         csv_header();
     else
         report_header(&plan);
-    size_t runnable = 0;
-    for (size_t i = 0; i < plan.njobs; i++)
-        runnable += plan.jobs[i].na == NULL;
-    if (!plan.csv)
-        sayf("calibrating %zu trials to last at least %g s each (after a warm-up)",
-            runnable, plan.min_seconds);
-    set_tick(1);
-    for (size_t i = 0; i < plan.njobs; i++)
-        if (plan.jobs[i].na == NULL)
-            calibrate(&plan, &plan.jobs[i]);
-    run_rounds(&plan);
-    set_tick(0);
+    run_trials(&plan);
 
     bool honest = plan.csv ? report_honest(&plan, true) : report_results(&plan);
     free_plan(&plan);

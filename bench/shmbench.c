@@ -270,6 +270,36 @@ void shm_transfer(bool one_slot, size_t size, long warm, long count, struct timi
     reap_or_die(child, "writer", mech);
 }
 
+/* The echo child of shm_roundtrip(): each request on THERE answered on BACK. */
+static _Noreturn void echo_child(struct ring *there, struct ring *back, size_t size,
+                                 long total, int ready_fd)
+{
+    const char *mech = "shm";
+    if (ring_open_reader(there, filled[0], freed[0]) == -1)
+        ring_failed(there, mech, "opening the FIFOs", true);
+    if (ring_open_writer(back, filled[1], freed[1], 0) == -1)
+        ring_failed(back, mech, "opening the FIFOs", true);
+    say_ready(ready_fd);
+    bool corrupt = corrupt_for(mech);
+    for (long seq = 0; seq < total; seq++) {
+        if (!ring_take(there, mech, size, (uint64_t)seq, true)) {
+            warn_sys("%s: request %ld is corrupted", mech, seq);
+            _exit(1);
+        }
+        ring_send(back, mech, size, (uint64_t)seq | ANSWER, corrupt && seq == total - 1, true);
+    }
+    if (ring_finish(back) == -1)
+        ring_failed(back, mech, "finishing", true);
+    struct ring_msg m;
+    if (ring_receive(there, &m) != RING_END)
+        _exit(1);
+    for (int i = 0; i < 2; i++) {
+        ring_close(&live[i]);
+        ring_detach(&live[i]);
+    }
+    _exit(0);
+}
+
 /* Round trips over two one-slot rings, one each way: the request's "filled"
  * byte wakes the echo child, the answer's wakes us. */
 void shm_roundtrip(size_t size, long warm, long count, struct latency *l)
@@ -292,30 +322,7 @@ void shm_roundtrip(size_t size, long warm, long count, struct latency *l)
         for (int i = 0; i < 4; i++)
             if (close(hold[i]) == -1)
                 die_child("close");
-        if (ring_open_reader(there, filled[0], freed[0]) == -1)
-            ring_failed(there, mech, "opening the FIFOs", true);
-        if (ring_open_writer(back, filled[1], freed[1], 0) == -1)
-            ring_failed(back, mech, "opening the FIFOs", true);
-        say_ready(ready[1]);
-        bool corrupt = corrupt_for(mech);
-        for (long seq = 0; seq < total; seq++) {
-            if (!ring_take(there, mech, size, (uint64_t)seq, true)) {
-                warn_sys("%s: request %ld is corrupted", mech, seq);
-                _exit(1);
-            }
-            ring_send(back, mech, size, (uint64_t)seq | ANSWER, corrupt && seq == total - 1,
-                      true);
-        }
-        if (ring_finish(back) == -1)
-            ring_failed(back, mech, "finishing", true);
-        struct ring_msg m;
-        if (ring_receive(there, &m) != RING_END)
-            _exit(1);
-        for (int i = 0; i < 2; i++) {
-            ring_close(&live[i]);
-            ring_detach(&live[i]);
-        }
-        _exit(0);
+        echo_child(there, back, size, total, ready[1]);
     }
 
     if (close(ready[1]) == -1)
