@@ -10,11 +10,11 @@ load ../shm-helpers
 IPC_PROJS=(s)
 
 @test "shm stress: -n 100000 through the default ring, reader and writer each stopped 5 times: all there" {
-    slowed 100000 16000
+    slowed 100000 4000
 }
 
 @test "shm stress: -n 100000 through one slot (-S 1), reader and writer each stopped 5 times: all there" {
-    slowed 100000 16000 -S 1
+    slowed 100000 4000 -S 1
 }
 
 @test "shm stress: -u -n 100000 through 4 slots: the counts add up" {
