@@ -19,73 +19,54 @@ static char role[32] = "main";
 bool verbose;
 volatile sig_atomic_t stop_signal;
 
-/* ---- a formatter a signal handler may call (no locale, no malloc) ---- */
+/* ---- a formatter a signal handler may call (no lock, no malloc, no locale) ---- */
 
 struct out {
     char *buf;
-    size_t size, len;             /* len may pass size: the rest is cut */
+    size_t size, len;             /* what does not fit is cut */
 };
 
-static void put(struct out *o, const char *s, size_t n, int width, bool left, char pad)
+static void put(struct out *o, const char *s, size_t n)
 {
-    size_t fill = width > 0 && (size_t)width > n ? (size_t)width - n : 0;
-    for (size_t i = 0; i < fill + n; i++) {
-        bool padding = left ? i >= n : i < fill;
-        char c = padding ? pad : s[left ? i : i - fill];
-        if (o->len < o->size)
-            o->buf[o->len] = c;
-        o->len++;
-    }
+    for (size_t i = 0; i < n && o->len < o->size; i++)
+        o->buf[o->len++] = s[i];
 }
 
-static void put_number(struct out *o, uintmax_t v, bool negative, unsigned base, int width,
-                       bool left, bool zero)
+static void pad(struct out *o, char c, size_t n)
 {
-    char digits[72];
-    size_t n = sizeof digits;
-    do {
-        digits[--n] = "0123456789abcdef"[v % base];
-        v /= base;
-    } while (v != 0);
-    if (negative && zero && width > 0) {          /* "-0042": the sign before the zeros */
-        put(o, "-", 1, 0, false, ' ');
-        width--;
-    } else if (negative) {
-        digits[--n] = '-';
-    }
-    put(o, digits + n, sizeof digits - n, width, left, zero && !left ? '0' : ' ');
+    while (n-- > 0)
+        put(o, &c, 1);
 }
 
-/* Read one integer argument of the length the conversion names. */
-enum length { HH, H, INT, LONG, LLONG, SIZE, MAX };
-
-static uintmax_t next_unsigned(va_list *ap, enum length len)
+/* PREFIX ("-", "0x" or "") and then S[0..N) in a field of WIDTH: blanks before
+ * or (LEFT) after them, or zeros between them (ZERO). */
+static void field(struct out *o, const char *prefix, const char *s, size_t n, int width,
+                  bool left, bool zero)
 {
-    switch (len) {
-    case HH: return (unsigned char)va_arg(*ap, unsigned);
-    case H: return (unsigned short)va_arg(*ap, unsigned);
-    case LONG: return va_arg(*ap, unsigned long);
-    case LLONG: return va_arg(*ap, unsigned long long);
-    case SIZE: return va_arg(*ap, size_t);
-    case MAX: return va_arg(*ap, uintmax_t);
-    default: return va_arg(*ap, unsigned);
-    }
+    size_t len = strlen(prefix) + n;
+    size_t fill = width > 0 && (size_t)width > len ? (size_t)width - len : 0;
+    pad(o, ' ', left || zero ? 0 : fill);
+    put(o, prefix, strlen(prefix));
+    pad(o, '0', !left && zero ? fill : 0);
+    put(o, s, n);
+    pad(o, ' ', left ? fill : 0);
 }
 
-static intmax_t next_signed(va_list *ap, enum length len)
+/* The next integer argument of a conversion with LONGS l's (3: z), as a
+ * magnitude; *NEG says whether a signed one is negative. */
+static uintmax_t next_int(va_list *ap, int longs, bool is_signed, bool *neg)
 {
-    switch (len) {
-    case HH: return (signed char)va_arg(*ap, int);
-    case H: return (short)va_arg(*ap, int);
-    case LONG: return va_arg(*ap, long);
-    case LLONG: return va_arg(*ap, long long);
-    case SIZE: return va_arg(*ap, ssize_t);
-    case MAX: return va_arg(*ap, intmax_t);
-    default: return va_arg(*ap, int);
-    }
+    if (!is_signed)
+        return longs == 0 ? va_arg(*ap, unsigned) : longs == 1 ? va_arg(*ap, unsigned long)
+             : longs == 2 ? va_arg(*ap, unsigned long long) : va_arg(*ap, size_t);
+    intmax_t v = longs == 0 ? va_arg(*ap, int) : longs == 1 ? va_arg(*ap, long)
+               : longs == 2 ? va_arg(*ap, long long) : va_arg(*ap, ssize_t);
+    *neg = v < 0;
+    return v < 0 ? 0 - (uintmax_t)v : (uintmax_t)v;
 }
 
-/* Like vsnprintf: at most SIZE - 1 characters and a NUL; returns how many. */
+/* Like vsnprintf for what common.h lists: at most SIZE - 1 characters and a
+ * NUL; returns how many. */
 static size_t vformat(char *buf, size_t size, const char *f, va_list ap_in)
 {
     struct out o = { buf, size > 0 ? size - 1 : 0, 0 };
@@ -93,62 +74,48 @@ static size_t vformat(char *buf, size_t size, const char *f, va_list ap_in)
     va_copy(ap, ap_in);
     for (; *f != '\0'; f++) {
         if (*f != '%') {
-            put(&o, f, 1, 0, false, ' ');
+            put(&o, f, 1);
             continue;
         }
-        bool left = false, zero = false;
-        int width = 0, precision = -1;
-        enum length len = INT;
+        bool left = false, zero = false, neg = false;
+        int width = 0, precision = -1, longs = 0;
         for (f++; *f == '-' || *f == '0'; f++)
             *f == '-' ? (left = true) : (zero = true);
-        if (*f == '*') {
-            width = va_arg(ap, int);
-            f++;
-        }
-        for (; *f >= '0' && *f <= '9'; f++)
-            width = width * 10 + (*f - '0');
-        if (*f == '.' && *++f == '*') {
+        for (; *f == '*' || (*f >= '0' && *f <= '9'); f++)
+            width = *f == '*' ? va_arg(ap, int) : width * 10 + (*f - '0');
+        if (f[0] == '.' && f[1] == '*') {
             precision = va_arg(ap, int);
-            f++;
-        } else if (*(f - 1) == '.') {
-            for (precision = 0; *f >= '0' && *f <= '9'; f++)
-                precision = precision * 10 + (*f - '0');
+            f += 2;
         }
-        for (; *f == 'h'; f++)
-            len = len == H ? HH : H;
-        for (; *f == 'l'; f++)
-            len = len == LONG ? LLONG : LONG;
-        if (*f == 'z' || *f == 'j')
-            len = *f++ == 'z' ? SIZE : MAX;
-        if (*f == 'd' || *f == 'i') {
-            intmax_t v = next_signed(&ap, len);
-            put_number(&o, v < 0 ? 0 - (uintmax_t)v : (uintmax_t)v, v < 0, 10, width, left, zero);
-        } else if (*f == 'u' || *f == 'x' || *f == 'o') {
-            put_number(&o, next_unsigned(&ap, len), false, *f == 'u' ? 10 : *f == 'x' ? 16 : 8,
-                       width, left, zero);
-        } else if (*f == 'p') {
-            put(&o, "0x", 2, 0, false, ' ');
-            put_number(&o, (uintptr_t)va_arg(ap, void *), false, 16, 0, false, false);
+        for (; *f == 'l' || *f == 'z'; f++)
+            longs = *f == 'z' ? 3 : longs + 1;
+        char digits[24], *d = digits + sizeof digits;   /* 2^64 is 22 octal digits */
+        if (*f == 'd' || *f == 'u' || *f == 'x' || *f == 'o' || *f == 'p') {
+            uintmax_t v = *f == 'p' ? (uintptr_t)va_arg(ap, void *)
+                                    : next_int(&ap, longs, *f == 'd', &neg);
+            unsigned base = *f == 'o' ? 8 : *f == 'x' || *f == 'p' ? 16 : 10;
+            do
+                *--d = "0123456789abcdef"[v % base];
+            while ((v /= base) != 0);
+            field(&o, neg ? "-" : *f == 'p' ? "0x" : "", d, (size_t)(digits + sizeof digits - d),
+                  width, left, zero);
         } else if (*f == 'c') {
             char c = (char)va_arg(ap, int);
-            put(&o, &c, 1, width, left, ' ');
+            field(&o, "", &c, 1, width, left, false);
         } else if (*f == 's') {
             const char *s = va_arg(ap, const char *);
             size_t n = 0;
-            for (s = s != NULL ? s : "(null)"; s[n] != '\0' && (precision < 0 || n < (size_t)precision);)
+            s = s != NULL ? s : "(null)";
+            while (s[n] != '\0' && (precision < 0 || n < (size_t)precision))
                 n++;
-            put(&o, s, n, width, left, ' ');
-        } else if (*f == '%') {
-            put(&o, "%", 1, 0, false, ' ');
-        } else {                      /* not supported (%f...): show it, never guess */
-            put(&o, "%?", 2, 0, false, ' ');
+            field(&o, "", s, n, width, left, false);
+        } else {                      /* not supported (%f, %%...): show it, never guess */
+            put(&o, "%?", 2);
             if (*f == '\0')
                 break;
         }
     }
     va_end(ap);
-    if (o.len > o.size)
-        o.len = o.size;
     if (size > 0)
         buf[o.len] = '\0';
     return o.len;

@@ -5,8 +5,8 @@
  * no stdio buffer is copied by fork() and lines of processes sharing a pipe never
  * interleave.  With -v, traced() prints "[ROLE PID] call(args) = result" on
  * stderr.  say(), trace() and traced() are async-signal-safe (their own small
- * formatter: %d i u x o c s p %, flags - 0, width and precision (also *),
- * h l ll z j; no floating point), so a signal handler may use them.
+ * formatter: %d u x o with l, ll or z, %c, %s, %p; flags - 0, a width or *,
+ * and .* for %s; anything else prints "%?"), so a signal handler may use them.
  */
 #ifndef IPC_DEMOS_COMMON_H
 #define IPC_DEMOS_COMMON_H
