@@ -1,4 +1,7 @@
-/* common.c - see common.h. */
+/* common.c - see common.h.  _GNU_SOURCE is for strerrorname_np() alone (glibc
+ * 2.32 and later): the errno names of the traces, a plain lookup in libc's own
+ * table (no lock, no memory), so a signal handler may still trace. */
+#define _GNU_SOURCE
 #include "common.h"
 
 #include <dirent.h>
@@ -236,21 +239,8 @@ void *traced_ptr(void *p, const char *fmt, ...)
 
 const char *errno_name(int err)
 {
-#define E(x) { x, #x }
-    static const struct { int err; const char *name; } names[] = {
-        E(EPERM), E(ENOENT), E(ESRCH), E(EINTR), E(EIO), E(ENXIO), E(E2BIG), E(EBADF),
-        E(ECHILD), E(EAGAIN), E(ENOMEM), E(EACCES), E(EFAULT), E(EBUSY), E(EEXIST),
-        E(ENOTDIR), E(EISDIR), E(EINVAL), E(ENFILE), E(EMFILE), E(EFBIG), E(ENOSPC),
-        E(ESPIPE), E(EPIPE), E(ERANGE), E(EDEADLK), E(ENAMETOOLONG), E(ENOSYS),
-        E(ELOOP), E(ENOMSG), E(EIDRM), E(EPROTO), E(EBADMSG), E(EOVERFLOW), E(ENOTSOCK),
-        E(EMSGSIZE), E(EOPNOTSUPP), E(EADDRINUSE), E(ECONNRESET), E(ENOBUFS),
-        E(ENOTCONN), E(ETIMEDOUT), E(ECONNREFUSED), E(EOWNERDEAD), E(ENOTRECOVERABLE),
-    };
-#undef E
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (names[i].err == err)
-            return names[i].name;
-    return "E?";
+    const char *name = err != 0 ? strerrorname_np(err) : NULL;   /* it calls 0 "0" */
+    return name != NULL ? name : "E?";
 }
 
 size_t escape_text(char *out, size_t outsize, const char *in, size_t len)
