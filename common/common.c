@@ -10,7 +10,6 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -169,71 +168,62 @@ static void put_all(int fd, const char *p, size_t len)
     }
 }
 
-/* "[ROLE PID] text\n", handed to the kernel in one write(2). */
-static void emit(int fd, const char *fmt, va_list ap)
+/* One line handed to the kernel in one write(2): "[ROLE PID] text" (TAG), or
+ * "PROG: text" and ": ERROR" if there is one. */
+static void emit(int fd, bool tag, const char *fmt, va_list ap, const char *error)
 {
     char line[LINE_LIMIT + 256];
     int saved = errno;
-    size_t n = format(line, sizeof line - 1, "[%s %ld] ", role, (long)getpid());
+    size_t n = tag ? format(line, sizeof line - 1, "[%s %ld] ", role, (long)getpid())
+                   : format(line, sizeof line - 1, "%s: ", prog);
     n += vformat(line + n, sizeof line - 1 - n, fmt, ap);     /* room left for '\n' */
+    if (error != NULL)
+        n += format(line + n, sizeof line - 1 - n, ": %s", error);
     line[n++] = '\n';
     put_all(fd, line, n);
     errno = saved;
 }
 
-void say(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    emit(STDOUT_FILENO, fmt, ap);
-    va_end(ap);
-}
+/* The body of a function of FMT, ...: one line, as emit() makes it. */
+#define EMIT(fd, tag, error)           \
+    va_list ap;                        \
+    va_start(ap, fmt);                 \
+    emit(fd, tag, fmt, ap, error);     \
+    va_end(ap)
 
-void trace(const char *fmt, ...)
-{
-    if (!verbose)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    emit(STDERR_FILENO, fmt, ap);
-    va_end(ap);
-}
+void say(const char *fmt, ...) { EMIT(STDOUT_FILENO, true, NULL); }
+void trace(const char *fmt, ...) { if (verbose) { EMIT(STDERR_FILENO, true, NULL); } }
 
-static void trace_result(bool failed, const char *result, const char *fmt, va_list ap)
+static void trace_call(bool failed, const char *result, const char *fmt, va_list ap)
 {
-    int saved = errno;
     char call[1024];
     vformat(call, sizeof call, fmt, ap);
-    if (failed)
-        trace("%s = -1 %s", call, errno_name(saved));
-    else
-        trace("%s = %s", call, result);
-    errno = saved;
+    trace("%s = %s%s", call, failed ? "-1 " : result, failed ? errno_name(errno) : "");
 }
 
 long traced(long rc, const char *fmt, ...)
 {
-    if (!verbose)
-        return rc;
-    char result[24];
-    format(result, sizeof result, "%ld", rc);
-    va_list ap;
-    va_start(ap, fmt);
-    trace_result(rc == -1, result, fmt, ap);
-    va_end(ap);
+    if (verbose) {
+        char result[24];
+        format(result, sizeof result, "%ld", rc);
+        va_list ap;
+        va_start(ap, fmt);
+        trace_call(rc == -1, result, fmt, ap);
+        va_end(ap);
+    }
     return rc;
 }
 
 void *traced_ptr(void *p, const char *fmt, ...)
 {
-    if (!verbose)
-        return p;
-    char result[24];
-    format(result, sizeof result, "%p", p);
-    va_list ap;
-    va_start(ap, fmt);
-    trace_result(p == (void *)-1, result, fmt, ap);
-    va_end(ap);
+    if (verbose) {
+        char result[24];
+        format(result, sizeof result, "%p", p);
+        va_list ap;
+        va_start(ap, fmt);
+        trace_call(p == (void *)-1, result, fmt, ap);
+        va_end(ap);
+    }
     return p;
 }
 
@@ -264,41 +254,17 @@ size_t escape_text(char *out, size_t outsize, const char *in, size_t len)
 
 /* ---- errors ---- */
 
-static void vwarn(bool with_errno, const char *fmt, va_list ap)
-{
-    char msg[2048];
-    int saved = errno;
-    int n = snprintf(msg, sizeof msg, "%s: ", prog);
-    vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
-    size_t len = strlen(msg);
-    if (with_errno)
-        snprintf(msg + len, sizeof msg - len, ": %s", strerror(saved));
-    len = strlen(msg);
-    if (len > sizeof msg - 2)
-        len = sizeof msg - 2;
-    msg[len++] = '\n';
-    put_all(STDERR_FILENO, msg, len);
-    errno = saved;
-}
-
-#define WARN_THEN(with_errno, then) \
-    va_list ap;                     \
-    va_start(ap, fmt);              \
-    vwarn(with_errno, fmt, ap);     \
-    va_end(ap);                     \
-    then
-
-void warn_sys(const char *fmt, ...) { WARN_THEN(true, return;) }
-void warn_msg(const char *fmt, ...) { WARN_THEN(false, return;) }
-void die(const char *fmt, ...) { WARN_THEN(true, exit(1);) }
-void die_msg(const char *fmt, ...) { WARN_THEN(false, exit(1);) }
-void die_child(const char *fmt, ...) { WARN_THEN(true, _exit(1);) }
+void warn_sys(const char *fmt, ...) { EMIT(STDERR_FILENO, false, strerror(errno)); }
+void warn_msg(const char *fmt, ...) { EMIT(STDERR_FILENO, false, NULL); }
+void die(const char *fmt, ...) { EMIT(STDERR_FILENO, false, strerror(errno)); exit(1); }
+void die_msg(const char *fmt, ...) { EMIT(STDERR_FILENO, false, NULL); exit(1); }
+void die_child(const char *fmt, ...) { EMIT(STDERR_FILENO, false, strerror(errno)); _exit(1); }
 
 /* ---- command line ---- */
 
 void usage_error(const char *fmt, ...)
 {
-    WARN_THEN(false, (void)0;)
+    EMIT(STDERR_FILENO, false, NULL);
     put_all(STDERR_FILENO, usage_text, strcspn(usage_text, "\n") + 1);
     exit(2);
 }
