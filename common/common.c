@@ -149,11 +149,6 @@ void set_role(const char *fmt, ...)
     va_end(ap);
 }
 
-const char *prog_name(void)
-{
-    return prog;
-}
-
 /* Every byte, never traced: the demo's own output is not the lesson. */
 static void put_all(int fd, const char *p, size_t len)
 {

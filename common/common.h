@@ -29,7 +29,6 @@
  * first line is the usage line). */
 void prog_init(const char *prog, const char *role, const char *usage);
 void set_role(const char *fmt, ...) PRINTF_LIKE(1, 2); /* after fork(): "worker%d" */
-const char *prog_name(void);
 extern bool verbose;                                   /* -v */
 
 void say(const char *fmt, ...) PRINTF_LIKE(1, 2);      /* stdout */
