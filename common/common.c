@@ -421,27 +421,23 @@ static int by_number(const void *a, const void *b)
     return *(const int *)a - *(const int *)b;
 }
 
-void print_fds(pid_t pid, const char *who)
+void print_fds(const char *who)
 {
-    char dir[64], path[96], target[PATH_MAX];
-    if (pid == 0)
-        format(dir, sizeof dir, "/proc/self/fd");
-    else
-        format(dir, sizeof dir, "/proc/%ld/fd", (long)pid);
-    DIR *d = opendir(dir);
+    char path[64], target[PATH_MAX];
+    DIR *d = opendir("/proc/self/fd");
     if (d == NULL) {
-        warn_sys("opendir %s", dir);
+        warn_sys("opendir /proc/self/fd");
         return;
     }
     int fds[256], count = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL && count < 256)   /* not our listing's own fd */
-        if (e->d_name[0] != '.' && (pid != 0 || atoi(e->d_name) != dirfd(d)))
+        if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d))
             fds[count++] = atoi(e->d_name);
     closedir(d);
     qsort(fds, (size_t)count, sizeof fds[0], by_number);   /* readdir order is not numeric */
     for (int i = 0; i < count; i++) {
-        format(path, sizeof path, "%s/%d", dir, fds[i]);
+        format(path, sizeof path, "/proc/self/fd/%d", fds[i]);
         ssize_t n = readlink(path, target, sizeof target - 1);
         if (n == -1)
             continue;             /* closed while we looked */

@@ -99,9 +99,8 @@ const char *signal_name(int signo);       /* "SIGPIPE" */
 
 /* ---- file descriptors ---- */
 
-/* -f: one line per open fd of PID (0: this process), "fd 3 -> pipe:[91827]",
- * after WHO when WHO is not NULL. */
-void print_fds(pid_t pid, const char *who);
+/* -f: one line per open fd, "fd 3 -> pipe:[91827]", after WHO if not NULL. */
+void print_fds(const char *who);
 
 /* Where IPC objects live, and what a killed run left: objects.h. */
 #include "objects.h"
