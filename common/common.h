@@ -4,9 +4,11 @@
  * Output: say() prints one "[ROLE PID] ..." line on stdout with one write(2), so
  * no stdio buffer is copied by fork() and lines of processes sharing a pipe never
  * interleave.  With -v, traced() prints "[ROLE PID] call(args) = result" on
- * stderr.  say(), trace() and traced() are async-signal-safe (their own small
- * formatter: %d u x o with l, ll or z, %c, %s, %p; flags - 0, a width or *,
- * and .* for %s; anything else prints "%?"), so a signal handler may use them.
+ * stderr.  Every FMT below, the errors' too, goes through one small formatter
+ * that takes no lock and no memory, so say(), trace() and traced() may be
+ * called in a signal handler.  It knows %d u x o (with l, ll or z), %c, %s, %p,
+ * the flags - and 0, a width or *, and .* for %s; anything else prints "%?"
+ * (snprintf() a double first).
  */
 #ifndef IPC_DEMOS_COMMON_H
 #define IPC_DEMOS_COMMON_H
