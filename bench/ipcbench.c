@@ -248,6 +248,14 @@ static long first_count(const struct job *j)
     return 16;
 }
 
+/* S as %g has it: die_msg() formats no floating point. */
+static const char *seconds_text(double s)
+{
+    static char text[32];
+    snprintf(text, sizeof text, "%g", s);
+    return text;
+}
+
 /* COUNT took SECONDS: how many to take TARGET (growing at least a little). */
 static long rescale(long count, double seconds, double target)
 {
@@ -258,7 +266,7 @@ static long rescale(long count, double seconds, double target)
         f = 1.25;
     double c = (double)count * f + 1;
     if (c > (double)(LONG_MAX / 16))
-        die_msg("calibration ran away (%ld in %g s)", count, seconds);
+        die_msg("calibration ran away (%ld in %s s)", count, seconds_text(seconds));
     return (long)c;
 }
 
@@ -279,7 +287,7 @@ static void calibrate(struct plan *p, struct job *j)
         }
         count = rescale(count, s, p->min_seconds * 1.4);
     }
-    die_msg("%s: could not calibrate a trial of %g s", j->name, p->min_seconds);
+    die_msg("%s: could not calibrate a trial of %s s", j->name, seconds_text(p->min_seconds));
 }
 
 /* A timed trial must last min_seconds: one that came out shorter (the machine got
@@ -301,7 +309,7 @@ static void timed_trial(struct plan *p, struct job *j, int round)
         }
         j->count = rescale(j->count, s, p->min_seconds * 1.4);
     }
-    die_msg("%s: trials keep ending under %g s", j->name, p->min_seconds);
+    die_msg("%s: trials keep ending under %s s", j->name, seconds_text(p->min_seconds));
 }
 
 static uint64_t rng_state;

@@ -440,7 +440,7 @@ bool report_honest(const struct plan *p, bool on_stderr)
                  ? "--quick trials are too short to tell (not a failure)" : "these figures "
                  "are wrong");
         if (on_stderr && !p->quick)
-            fprintf(stderr, "%s: %s\n", prog_name(), msg);
+            warn_msg("%s", msg);
         else if (!on_stderr)
             say("%s", msg);
         above++;

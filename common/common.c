@@ -1,4 +1,7 @@
-/* common.c - see common.h. */
+/* common.c - see common.h.  _GNU_SOURCE is for strerrorname_np() alone (glibc
+ * 2.32 and later): the errno names of the traces, a plain lookup in libc's own
+ * table (no lock, no memory), so a signal handler may still trace. */
+#define _GNU_SOURCE
 #include "common.h"
 
 #include <dirent.h>
@@ -7,7 +10,6 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -19,73 +21,54 @@ static char role[32] = "main";
 bool verbose;
 volatile sig_atomic_t stop_signal;
 
-/* ---- a formatter a signal handler may call (no locale, no malloc) ---- */
+/* ---- a formatter a signal handler may call (no lock, no malloc, no locale) ---- */
 
 struct out {
     char *buf;
-    size_t size, len;             /* len may pass size: the rest is cut */
+    size_t size, len;             /* what does not fit is cut */
 };
 
-static void put(struct out *o, const char *s, size_t n, int width, bool left, char pad)
+static void put(struct out *o, const char *s, size_t n)
 {
-    size_t fill = width > 0 && (size_t)width > n ? (size_t)width - n : 0;
-    for (size_t i = 0; i < fill + n; i++) {
-        bool padding = left ? i >= n : i < fill;
-        char c = padding ? pad : s[left ? i : i - fill];
-        if (o->len < o->size)
-            o->buf[o->len] = c;
-        o->len++;
-    }
+    for (size_t i = 0; i < n && o->len < o->size; i++)
+        o->buf[o->len++] = s[i];
 }
 
-static void put_number(struct out *o, uintmax_t v, bool negative, unsigned base, int width,
-                       bool left, bool zero)
+static void pad(struct out *o, char c, size_t n)
 {
-    char digits[72];
-    size_t n = sizeof digits;
-    do {
-        digits[--n] = "0123456789abcdef"[v % base];
-        v /= base;
-    } while (v != 0);
-    if (negative && zero && width > 0) {          /* "-0042": the sign before the zeros */
-        put(o, "-", 1, 0, false, ' ');
-        width--;
-    } else if (negative) {
-        digits[--n] = '-';
-    }
-    put(o, digits + n, sizeof digits - n, width, left, zero && !left ? '0' : ' ');
+    while (n-- > 0)
+        put(o, &c, 1);
 }
 
-/* Read one integer argument of the length the conversion names. */
-enum length { HH, H, INT, LONG, LLONG, SIZE, MAX };
-
-static uintmax_t next_unsigned(va_list *ap, enum length len)
+/* PREFIX ("-", "0x" or "") and then S[0..N) in a field of WIDTH: blanks before
+ * or (LEFT) after them, or zeros between them (ZERO). */
+static void field(struct out *o, const char *prefix, const char *s, size_t n, int width,
+                  bool left, bool zero)
 {
-    switch (len) {
-    case HH: return (unsigned char)va_arg(*ap, unsigned);
-    case H: return (unsigned short)va_arg(*ap, unsigned);
-    case LONG: return va_arg(*ap, unsigned long);
-    case LLONG: return va_arg(*ap, unsigned long long);
-    case SIZE: return va_arg(*ap, size_t);
-    case MAX: return va_arg(*ap, uintmax_t);
-    default: return va_arg(*ap, unsigned);
-    }
+    size_t len = strlen(prefix) + n;
+    size_t fill = width > 0 && (size_t)width > len ? (size_t)width - len : 0;
+    pad(o, ' ', left || zero ? 0 : fill);
+    put(o, prefix, strlen(prefix));
+    pad(o, '0', !left && zero ? fill : 0);
+    put(o, s, n);
+    pad(o, ' ', left ? fill : 0);
 }
 
-static intmax_t next_signed(va_list *ap, enum length len)
+/* The next integer argument of a conversion with LONGS l's (3: z), as a
+ * magnitude; *NEG says whether a signed one is negative. */
+static uintmax_t next_int(va_list *ap, int longs, bool is_signed, bool *neg)
 {
-    switch (len) {
-    case HH: return (signed char)va_arg(*ap, int);
-    case H: return (short)va_arg(*ap, int);
-    case LONG: return va_arg(*ap, long);
-    case LLONG: return va_arg(*ap, long long);
-    case SIZE: return va_arg(*ap, ssize_t);
-    case MAX: return va_arg(*ap, intmax_t);
-    default: return va_arg(*ap, int);
-    }
+    if (!is_signed)
+        return longs == 0 ? va_arg(*ap, unsigned) : longs == 1 ? va_arg(*ap, unsigned long)
+             : longs == 2 ? va_arg(*ap, unsigned long long) : va_arg(*ap, size_t);
+    intmax_t v = longs == 0 ? va_arg(*ap, int) : longs == 1 ? va_arg(*ap, long)
+               : longs == 2 ? va_arg(*ap, long long) : va_arg(*ap, ssize_t);
+    *neg = v < 0;
+    return v < 0 ? 0 - (uintmax_t)v : (uintmax_t)v;
 }
 
-/* Like vsnprintf: at most SIZE - 1 characters and a NUL; returns how many. */
+/* Like vsnprintf for what common.h lists: at most SIZE - 1 characters and a
+ * NUL; returns how many. */
 static size_t vformat(char *buf, size_t size, const char *f, va_list ap_in)
 {
     struct out o = { buf, size > 0 ? size - 1 : 0, 0 };
@@ -93,62 +76,48 @@ static size_t vformat(char *buf, size_t size, const char *f, va_list ap_in)
     va_copy(ap, ap_in);
     for (; *f != '\0'; f++) {
         if (*f != '%') {
-            put(&o, f, 1, 0, false, ' ');
+            put(&o, f, 1);
             continue;
         }
-        bool left = false, zero = false;
-        int width = 0, precision = -1;
-        enum length len = INT;
+        bool left = false, zero = false, neg = false;
+        int width = 0, precision = -1, longs = 0;
         for (f++; *f == '-' || *f == '0'; f++)
             *f == '-' ? (left = true) : (zero = true);
-        if (*f == '*') {
-            width = va_arg(ap, int);
-            f++;
-        }
-        for (; *f >= '0' && *f <= '9'; f++)
-            width = width * 10 + (*f - '0');
-        if (*f == '.' && *++f == '*') {
+        for (; *f == '*' || (*f >= '0' && *f <= '9'); f++)
+            width = *f == '*' ? va_arg(ap, int) : width * 10 + (*f - '0');
+        if (f[0] == '.' && f[1] == '*') {
             precision = va_arg(ap, int);
-            f++;
-        } else if (*(f - 1) == '.') {
-            for (precision = 0; *f >= '0' && *f <= '9'; f++)
-                precision = precision * 10 + (*f - '0');
+            f += 2;
         }
-        for (; *f == 'h'; f++)
-            len = len == H ? HH : H;
-        for (; *f == 'l'; f++)
-            len = len == LONG ? LLONG : LONG;
-        if (*f == 'z' || *f == 'j')
-            len = *f++ == 'z' ? SIZE : MAX;
-        if (*f == 'd' || *f == 'i') {
-            intmax_t v = next_signed(&ap, len);
-            put_number(&o, v < 0 ? 0 - (uintmax_t)v : (uintmax_t)v, v < 0, 10, width, left, zero);
-        } else if (*f == 'u' || *f == 'x' || *f == 'o') {
-            put_number(&o, next_unsigned(&ap, len), false, *f == 'u' ? 10 : *f == 'x' ? 16 : 8,
-                       width, left, zero);
-        } else if (*f == 'p') {
-            put(&o, "0x", 2, 0, false, ' ');
-            put_number(&o, (uintptr_t)va_arg(ap, void *), false, 16, 0, false, false);
+        for (; *f == 'l' || *f == 'z'; f++)
+            longs = *f == 'z' ? 3 : longs + 1;
+        char digits[24], *d = digits + sizeof digits;   /* 2^64 is 22 octal digits */
+        if (*f == 'd' || *f == 'u' || *f == 'x' || *f == 'o' || *f == 'p') {
+            uintmax_t v = *f == 'p' ? (uintptr_t)va_arg(ap, void *)
+                                    : next_int(&ap, longs, *f == 'd', &neg);
+            unsigned base = *f == 'o' ? 8 : *f == 'x' || *f == 'p' ? 16 : 10;
+            do
+                *--d = "0123456789abcdef"[v % base];
+            while ((v /= base) != 0);
+            field(&o, neg ? "-" : *f == 'p' ? "0x" : "", d, (size_t)(digits + sizeof digits - d),
+                  width, left, zero);
         } else if (*f == 'c') {
             char c = (char)va_arg(ap, int);
-            put(&o, &c, 1, width, left, ' ');
+            field(&o, "", &c, 1, width, left, false);
         } else if (*f == 's') {
             const char *s = va_arg(ap, const char *);
             size_t n = 0;
-            for (s = s != NULL ? s : "(null)"; s[n] != '\0' && (precision < 0 || n < (size_t)precision);)
+            s = s != NULL ? s : "(null)";
+            while (s[n] != '\0' && (precision < 0 || n < (size_t)precision))
                 n++;
-            put(&o, s, n, width, left, ' ');
-        } else if (*f == '%') {
-            put(&o, "%", 1, 0, false, ' ');
-        } else {                      /* not supported (%f...): show it, never guess */
-            put(&o, "%?", 2, 0, false, ' ');
+            field(&o, "", s, n, width, left, false);
+        } else {                      /* not supported (%f, %%...): show it, never guess */
+            put(&o, "%?", 2);
             if (*f == '\0')
                 break;
         }
     }
     va_end(ap);
-    if (o.len > o.size)
-        o.len = o.size;
     if (size > 0)
         buf[o.len] = '\0';
     return o.len;
@@ -180,11 +149,6 @@ void set_role(const char *fmt, ...)
     va_end(ap);
 }
 
-const char *prog_name(void)
-{
-    return prog;
-}
-
 /* Every byte, never traced: the demo's own output is not the lesson. */
 static void put_all(int fd, const char *p, size_t len)
 {
@@ -199,91 +163,69 @@ static void put_all(int fd, const char *p, size_t len)
     }
 }
 
-/* "[ROLE PID] text\n", handed to the kernel in one write(2). */
-static void emit(int fd, const char *fmt, va_list ap)
+/* One line handed to the kernel in one write(2): "[ROLE PID] text" (TAG), or
+ * "PROG: text" and ": ERROR" if there is one. */
+static void emit(int fd, bool tag, const char *fmt, va_list ap, const char *error)
 {
     char line[LINE_LIMIT + 256];
     int saved = errno;
-    size_t n = format(line, sizeof line - 1, "[%s %ld] ", role, (long)getpid());
+    size_t n = tag ? format(line, sizeof line - 1, "[%s %ld] ", role, (long)getpid())
+                   : format(line, sizeof line - 1, "%s: ", prog);
     n += vformat(line + n, sizeof line - 1 - n, fmt, ap);     /* room left for '\n' */
+    if (error != NULL)
+        n += format(line + n, sizeof line - 1 - n, ": %s", error);
     line[n++] = '\n';
     put_all(fd, line, n);
     errno = saved;
 }
 
-void say(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    emit(STDOUT_FILENO, fmt, ap);
-    va_end(ap);
-}
+/* The body of a function of FMT, ...: one line, as emit() makes it. */
+#define EMIT(fd, tag, error)           \
+    va_list ap;                        \
+    va_start(ap, fmt);                 \
+    emit(fd, tag, fmt, ap, error);     \
+    va_end(ap)
 
-void trace(const char *fmt, ...)
-{
-    if (!verbose)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    emit(STDERR_FILENO, fmt, ap);
-    va_end(ap);
-}
+void say(const char *fmt, ...) { EMIT(STDOUT_FILENO, true, NULL); }
+void trace(const char *fmt, ...) { if (verbose) { EMIT(STDERR_FILENO, true, NULL); } }
 
-static void trace_result(bool failed, const char *result, const char *fmt, va_list ap)
+static void trace_call(bool failed, const char *result, const char *fmt, va_list ap)
 {
-    int saved = errno;
     char call[1024];
     vformat(call, sizeof call, fmt, ap);
-    if (failed)
-        trace("%s = -1 %s", call, errno_name(saved));
-    else
-        trace("%s = %s", call, result);
-    errno = saved;
+    trace("%s = %s%s", call, failed ? "-1 " : result, failed ? errno_name(errno) : "");
 }
 
 long traced(long rc, const char *fmt, ...)
 {
-    if (!verbose)
-        return rc;
-    char result[24];
-    format(result, sizeof result, "%ld", rc);
-    va_list ap;
-    va_start(ap, fmt);
-    trace_result(rc == -1, result, fmt, ap);
-    va_end(ap);
+    if (verbose) {
+        char result[24];
+        format(result, sizeof result, "%ld", rc);
+        va_list ap;
+        va_start(ap, fmt);
+        trace_call(rc == -1, result, fmt, ap);
+        va_end(ap);
+    }
     return rc;
 }
 
 void *traced_ptr(void *p, const char *fmt, ...)
 {
-    if (!verbose)
-        return p;
-    char result[24];
-    format(result, sizeof result, "%p", p);
-    va_list ap;
-    va_start(ap, fmt);
-    trace_result(p == (void *)-1, result, fmt, ap);
-    va_end(ap);
+    if (verbose) {
+        char result[24];
+        format(result, sizeof result, "%p", p);
+        va_list ap;
+        va_start(ap, fmt);
+        trace_call(p == (void *)-1, result, fmt, ap);
+        va_end(ap);
+    }
     return p;
 }
 
 const char *errno_name(int err)
 {
-#define E(x) { x, #x }
-    static const struct { int err; const char *name; } names[] = {
-        E(EPERM), E(ENOENT), E(ESRCH), E(EINTR), E(EIO), E(ENXIO), E(E2BIG), E(EBADF),
-        E(ECHILD), E(EAGAIN), E(ENOMEM), E(EACCES), E(EFAULT), E(EBUSY), E(EEXIST),
-        E(ENOTDIR), E(EISDIR), E(EINVAL), E(ENFILE), E(EMFILE), E(EFBIG), E(ENOSPC),
-        E(ESPIPE), E(EPIPE), E(ERANGE), E(EDEADLK), E(ENAMETOOLONG), E(ENOSYS),
-        E(ELOOP), E(ENOMSG), E(EIDRM), E(EPROTO), E(EBADMSG), E(EOVERFLOW), E(ENOTSOCK),
-        E(EMSGSIZE), E(EOPNOTSUPP), E(EADDRINUSE), E(ECONNRESET), E(ENOBUFS),
-        E(ENOTCONN), E(ETIMEDOUT), E(ECONNREFUSED), E(EOWNERDEAD), E(ENOTRECOVERABLE),
-    };
-#undef E
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (names[i].err == err)
-            return names[i].name;
-    return "E?";
+    const char *name = err != 0 ? strerrorname_np(err) : NULL;   /* it calls 0 "0" */
+    return name != NULL ? name : "E?";
 }
 
 size_t escape_text(char *out, size_t outsize, const char *in, size_t len)
@@ -307,41 +249,17 @@ size_t escape_text(char *out, size_t outsize, const char *in, size_t len)
 
 /* ---- errors ---- */
 
-static void vwarn(bool with_errno, const char *fmt, va_list ap)
-{
-    char msg[2048];
-    int saved = errno;
-    int n = snprintf(msg, sizeof msg, "%s: ", prog);
-    vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
-    size_t len = strlen(msg);
-    if (with_errno)
-        snprintf(msg + len, sizeof msg - len, ": %s", strerror(saved));
-    len = strlen(msg);
-    if (len > sizeof msg - 2)
-        len = sizeof msg - 2;
-    msg[len++] = '\n';
-    put_all(STDERR_FILENO, msg, len);
-    errno = saved;
-}
-
-#define WARN_THEN(with_errno, then) \
-    va_list ap;                     \
-    va_start(ap, fmt);              \
-    vwarn(with_errno, fmt, ap);     \
-    va_end(ap);                     \
-    then
-
-void warn_sys(const char *fmt, ...) { WARN_THEN(true, return;) }
-void warn_msg(const char *fmt, ...) { WARN_THEN(false, return;) }
-void die(const char *fmt, ...) { WARN_THEN(true, exit(1);) }
-void die_msg(const char *fmt, ...) { WARN_THEN(false, exit(1);) }
-void die_child(const char *fmt, ...) { WARN_THEN(true, _exit(1);) }
+void warn_sys(const char *fmt, ...) { EMIT(STDERR_FILENO, false, strerror(errno)); }
+void warn_msg(const char *fmt, ...) { EMIT(STDERR_FILENO, false, NULL); }
+void die(const char *fmt, ...) { EMIT(STDERR_FILENO, false, strerror(errno)); exit(1); }
+void die_msg(const char *fmt, ...) { EMIT(STDERR_FILENO, false, NULL); exit(1); }
+void die_child(const char *fmt, ...) { EMIT(STDERR_FILENO, false, strerror(errno)); _exit(1); }
 
 /* ---- command line ---- */
 
 void usage_error(const char *fmt, ...)
 {
-    WARN_THEN(false, (void)0;)
+    EMIT(STDERR_FILENO, false, NULL);
     put_all(STDERR_FILENO, usage_text, strcspn(usage_text, "\n") + 1);
     exit(2);
 }
@@ -503,27 +421,23 @@ static int by_number(const void *a, const void *b)
     return *(const int *)a - *(const int *)b;
 }
 
-void print_fds(pid_t pid, const char *who)
+void print_fds(const char *who)
 {
-    char dir[64], path[96], target[PATH_MAX];
-    if (pid == 0)
-        format(dir, sizeof dir, "/proc/self/fd");
-    else
-        format(dir, sizeof dir, "/proc/%ld/fd", (long)pid);
-    DIR *d = opendir(dir);
+    char path[64], target[PATH_MAX];
+    DIR *d = opendir("/proc/self/fd");
     if (d == NULL) {
-        warn_sys("opendir %s", dir);
+        warn_sys("opendir /proc/self/fd");
         return;
     }
     int fds[256], count = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL && count < 256)   /* not our listing's own fd */
-        if (e->d_name[0] != '.' && (pid != 0 || atoi(e->d_name) != dirfd(d)))
+        if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d))
             fds[count++] = atoi(e->d_name);
     closedir(d);
     qsort(fds, (size_t)count, sizeof fds[0], by_number);   /* readdir order is not numeric */
     for (int i = 0; i < count; i++) {
-        format(path, sizeof path, "%s/%d", dir, fds[i]);
+        format(path, sizeof path, "/proc/self/fd/%d", fds[i]);
         ssize_t n = readlink(path, target, sizeof target - 1);
         if (n == -1)
             continue;             /* closed while we looked */

@@ -4,9 +4,11 @@
  * Output: say() prints one "[ROLE PID] ..." line on stdout with one write(2), so
  * no stdio buffer is copied by fork() and lines of processes sharing a pipe never
  * interleave.  With -v, traced() prints "[ROLE PID] call(args) = result" on
- * stderr.  say(), trace() and traced() are async-signal-safe (their own small
- * formatter: %d i u x o c s p %, flags - 0, width and precision (also *),
- * h l ll z j; no floating point), so a signal handler may use them.
+ * stderr.  Every FMT below, the errors' too, goes through one small formatter
+ * that takes no lock and no memory, so say(), trace() and traced() may be
+ * called in a signal handler.  It knows %d u x o (with l, ll or z), %c, %s, %p,
+ * the flags - and 0, a width or *, and .* for %s; anything else prints "%?"
+ * (snprintf() a double first).
  */
 #ifndef IPC_DEMOS_COMMON_H
 #define IPC_DEMOS_COMMON_H
@@ -29,7 +31,6 @@
  * first line is the usage line). */
 void prog_init(const char *prog, const char *role, const char *usage);
 void set_role(const char *fmt, ...) PRINTF_LIKE(1, 2); /* after fork(): "worker%d" */
-const char *prog_name(void);
 extern bool verbose;                                   /* -v */
 
 void say(const char *fmt, ...) PRINTF_LIKE(1, 2);      /* stdout */
@@ -100,9 +101,8 @@ const char *signal_name(int signo);       /* "SIGPIPE" */
 
 /* ---- file descriptors ---- */
 
-/* -f: one line per open fd of PID (0: this process), "fd 3 -> pipe:[91827]",
- * after WHO when WHO is not NULL. */
-void print_fds(pid_t pid, const char *who);
+/* -f: one line per open fd, "fd 3 -> pipe:[91827]", after WHO if not NULL. */
+void print_fds(const char *who);
 
 /* Where IPC objects live, and what a killed run left: objects.h. */
 #include "objects.h"

@@ -19,13 +19,12 @@ const char *ipc_dir(void)
     if (dir[0] != '\0')
         return dir;
     const char *env = getenv("IPC_DEMO_DIR");
-    if (env != NULL && env[0] != '\0') {
-        if (strlen(env) >= sizeof dir - 64)
-            die_msg("IPC_DEMO_DIR is too long");
+    if (env != NULL && strlen(env) >= sizeof dir - 64)    /* room for the names in it */
+        die_msg("IPC_DEMO_DIR is too long");
+    if (env != NULL && env[0] != '\0')
         snprintf(dir, sizeof dir, "%s", env);
-    } else {
+    else
         snprintf(dir, sizeof dir, "/tmp/ipc-demos-%ld", (long)getuid());
-    }
     if (mkdir(dir, 0700) == -1 && errno != EEXIST)
         die("mkdir %s", dir);
     struct stat st;               /* lstat: a symlink planted there is refused */
@@ -114,10 +113,9 @@ void owner_write(const char *name, long id)
     int len = snprintf(line, sizeof line, "%ld %llu %ld\n", (long)getpid(),
                        process_start_time(getpid()), id);
     struct owner old;
-    if (owner_read(name, &old) == -1)
-        die_msg("%s is not a record of ours: not touched (remove it, or set IPC_DEMO_DIR)",
-                ipc_path(path, sizeof path, name));
     ipc_path(path, sizeof path, name);
+    if (owner_read(name, &old) == -1)
+        die_msg("%s is not a record of ours: not touched (remove it, or set IPC_DEMO_DIR)", path);
     int fd = (int)traced(open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600),
                          "open(\"%s\", O_WRONLY|O_CREAT|O_TRUNC|O_NOFOLLOW|O_CLOEXEC, 0600)", path);
     if (fd == -1)

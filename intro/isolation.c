@@ -84,7 +84,7 @@ static noreturn void child_changes(int fds[2], const struct page *parents)
     if (traced(close(fds[0]), "close(%d)", fds[0]) == -1)
         die_child("close");
     if (show_fds)
-        print_fds(0, "after close():");
+        print_fds("after close():");
     struct page before, after;
     look_at_page(&counter, &before);
     long old = counter;
@@ -163,7 +163,7 @@ int main(int argc, char *argv[])
         die("pipe");
     say("pipe() gave fd %d (read end) and fd %d (write end), kept for the hand-over at the end", fds[0], fds[1]);
     if (show_fds)
-        print_fds(0, "after pipe():");
+        print_fds("after pipe():");
     delay_ms(delay);
 
     pid_t child = fork();
@@ -175,7 +175,7 @@ int main(int argc, char *argv[])
     if (traced(close(fds[1]), "close(%d)", fds[1]) == -1)
         die("close");
     if (show_fds)
-        print_fds(0, "after close():");
+        print_fds("after close():");
 
     int status;
     if (traced(waitpid(child, &status, 0), "waitpid(%ld)", (long)child) == -1)

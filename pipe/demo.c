@@ -42,14 +42,14 @@ static noreturn void child_writes(int fds[2])
 {
     set_role("child");
     if (show_fds)
-        print_fds(0, "after fork():");
+        print_fds("after fork():");
     /* The child only writes: its copy of the read end would be one more
      * reader keeping the pipe alive after the parent is gone. */
     if (traced(close(fds[0]), "close(%d)", fds[0]) == -1)
         die_child("close");
     say("closed fd %d, the read end: I only write", fds[0]);
     if (show_fds)
-        print_fds(0, "after close():");
+        print_fds("after close():");
 
     /* Without this, a write after the parent is gone would kill us silently
      * with SIGPIPE; ignored, write() fails with EPIPE and we can say so. */
@@ -95,7 +95,7 @@ int main(int argc, char *argv[])
         die("pipe");
     say("pipe() gave fd %d (read end) and fd %d (write end)", fds[0], fds[1]);
     if (show_fds)
-        print_fds(0, "after pipe():");
+        print_fds("after pipe():");
     delay_ms(delay);
 
     pid_t child = fork();
@@ -105,7 +105,7 @@ int main(int argc, char *argv[])
         die("fork");
     say("forked child %ld: both processes now hold both ends", (long)child);
     if (show_fds)
-        print_fds(0, "after fork():");
+        print_fds("after fork():");
     delay_ms(delay);
 
     /* The parent only reads.  If it kept the write end open, read() would never
@@ -114,7 +114,7 @@ int main(int argc, char *argv[])
         die("close");
     say("closed fd %d, the write end: I only read", fds[1]);
     if (show_fds)
-        print_fds(0, "after close():");
+        print_fds("after close():");
 
     parent_reads(fds[0]);
     if (traced(close(fds[0]), "close(%d)", fds[0]) == -1)

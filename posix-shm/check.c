@@ -73,5 +73,5 @@ void ring_show_maps(const char *name, const char *when)
         warn_sys("/proc/self/maps");
     if (!found)
         say("%s mapping: none of /dev/shm%s", when, name);
-    print_fds(0, when);
+    print_fds(when);
 }

@@ -294,7 +294,7 @@ int main(int argc, char *argv[])
     for (int i = 0; i < nworkers; i++)
         start_worker(i);
     if (show_fds)
-        print_fds(0, NULL);
+        print_fds(NULL);
     say("dispatching %ld tasks %s over %ld workers", ntasks,
         pick_random ? "at random" : "round-robin", nworkers);
     dispatch_all();

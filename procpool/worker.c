@@ -77,7 +77,7 @@ int main(int argc, char *argv[])
     if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
         die("signal");
     if (show_fds)
-        print_fds(0, NULL);
+        print_fds(NULL);
 
     say("ready: waiting for task codes on stdin");
     unsigned long bad = 0;

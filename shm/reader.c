@@ -258,7 +258,7 @@ int main(int argc, char *argv[])
     open_fifos();
     print_facts("with the writer attached");
     if (show_fds)
-        print_fds(0, "after open():");
+        print_fds("after open():");
     hand_over();
     bool intact = receive();
     let_go();
@@ -362,7 +362,7 @@ static void print_mapping(const char *when)
     if (!found)
         say("%s mapping: none for %s", when, name);
     if (seg != NULL)
-        print_fds(0, when);
+        print_fds(when);
 }
 
 /* atexit: every way out -- an error, a stop, the end -- lets go of the

@@ -70,7 +70,7 @@ int main(int argc, char *argv[])
         die("socket");
     connect_server();
     if (show_fds)
-        print_fds(0, "after connect():");
+        print_fds("after connect():");
     for (int i = optind; i < argc; i++)
         converse(argv[i], strlen(argv[i]));
     if (optind == argc)

@@ -139,7 +139,7 @@ static void receive(void)
     int their_fd;
     receive_fd(&their_fd);
     if (show_fds)
-        print_fds(0, "after recvmsg():");
+        print_fds("after recvmsg():");
     if (traced(close(listen_fd), "close(%d)", listen_fd) == -1)
         die("close");
     listen_fd = -1;
@@ -311,11 +311,11 @@ static void send_fd_of(const char *kind, const char *arg)
         if (write_all(pipe_write_fd, "written after the read end was sent\n", 36) == -1)
             die("write to the pipe");
         if (show_fds)
-            print_fds(0, "after sendmsg():");
+            print_fds("after sendmsg():");
         close_said(&pipe_write_fd, "closed the write end (fd %d): the receiver will read end "
                    "of file");
     } else if (show_fds) {
-        print_fds(0, "after sendmsg():");
+        print_fds("after sendmsg():");
     }
     delay_ms(delay);
     await_done();

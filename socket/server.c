@@ -99,7 +99,7 @@ int main(int argc, char *argv[])
         die("listen %s", addr.shown);
     say("listening on %s (fd %d): clients connect() to it", addr.shown, listen_fd);
     if (show_fds)
-        print_fds(0, "after listen():");
+        print_fds("after listen():");
     serve();
     say("got %s: stopping", signal_name(stop_signal));
     return 0;                          /* cleanup() removes the file, closes every fd */
@@ -208,7 +208,7 @@ static void accept_client(void)
     say("client %ld connected (fd %d): pid %ld, uid %ld, gid %ld", c->number, fd,
         (long)cred.pid, (long)cred.uid, (long)cred.gid);
     if (show_fds)
-        print_fds(0, "after accept():");
+        print_fds("after accept():");
 }
 
 /* One read() of what the client sent: half a line, or several lines (a byte
@@ -284,7 +284,7 @@ static void close_client(struct client *c, const char *call)
     else
         say("client %ld vanished (%s: %s): closed fd %d", c->number, call, strerror(err), fd);
     if (show_fds)
-        print_fds(0, "after close():");
+        print_fds("after close():");
 }
 
 /* ---- what makes it robust (not the lesson) ---- */
