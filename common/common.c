@@ -222,6 +222,18 @@ void *traced_ptr(void *p, const char *fmt, ...)
     return p;
 }
 
+int traced_err(int rc, const char *fmt, ...)
+{
+    if (verbose) {
+        va_list ap;
+        va_start(ap, fmt);
+        trace_call(false, rc == 0 ? "0" : errno_name(rc), fmt, ap);
+        va_end(ap);
+    }
+    errno = rc;
+    return rc;
+}
+
 const char *errno_name(int err)
 {
     const char *name = err != 0 ? strerrorname_np(err) : NULL;   /* it calls 0 "0" */

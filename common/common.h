@@ -40,6 +40,9 @@ void trace(const char *fmt, ...) PRINTF_LIKE(1, 2);    /* stderr, only with -v *
 long traced(long rc, const char *fmt, ...) PRINTF_LIKE(2, 3);
 /* The same for calls that return a pointer and fail with (void *)-1: shmat, mmap. */
 void *traced_ptr(void *p, const char *fmt, ...) PRINTF_LIKE(2, 3);
+/* The same for calls that return an error number and leave errno alone, as
+ * pthread_*() do: "CALL = 0" or "CALL = ENAME"; sets errno to RC for die(). */
+int traced_err(int rc, const char *fmt, ...) PRINTF_LIKE(2, 3);
 const char *errno_name(int err);                       /* "ENOENT" */
 
 /* LEN bytes of untrusted text as printable ASCII in OUT (\xHH, and \\ for a

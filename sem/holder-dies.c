@@ -71,7 +71,7 @@ static char name[NAME_MAX];
 static struct accounts *acc;
 
 static bool parse_options(int argc, char *argv[]), take_lock(void);
-static int cleanup(void), pt(int rc, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static int cleanup(void);
 static void clean_up(void), remove_lock(void), check_stop(void), close_fd(int *fd);
 static void make_lock(void), start_holder(void), kill_holder(void), destroy_lock(void);
 static struct timespec deadline(void);
@@ -153,14 +153,14 @@ static void make_mutex(void)
     /* PROCESS_SHARED: it lives in memory the holder shares.  ROBUST: the
      * kernel keeps a list of the robust mutexes each thread holds, and marks
      * them "owner died" when it dies. */
-    if (pt(pthread_mutexattr_init(&attr), "pthread_mutexattr_init(%p)", (void *)&attr) != 0 ||
-        pt(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED),
-           "pthread_mutexattr_setpshared(%p, PTHREAD_PROCESS_SHARED)", (void *)&attr) != 0 ||
-        pt(pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST),
-           "pthread_mutexattr_setrobust(%p, PTHREAD_MUTEX_ROBUST)", (void *)&attr) != 0 ||
-        pt(pthread_mutex_init(&acc->mutex, &attr), "pthread_mutex_init(%p)",
-           (void *)&acc->mutex) != 0 ||
-        pt(pthread_mutexattr_destroy(&attr), "pthread_mutexattr_destroy(%p)", (void *)&attr) != 0)
+    void *a = &attr, *m = &acc->mutex;
+    if (traced_err(pthread_mutexattr_init(&attr), "pthread_mutexattr_init(%p)", a) != 0 ||
+        traced_err(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED),
+                   "pthread_mutexattr_setpshared(%p, PTHREAD_PROCESS_SHARED)", a) != 0 ||
+        traced_err(pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST),
+                   "pthread_mutexattr_setrobust(%p, PTHREAD_MUTEX_ROBUST)", a) != 0 ||
+        traced_err(pthread_mutex_init(&acc->mutex, &attr), "pthread_mutex_init(%p)", m) != 0 ||
+        traced_err(pthread_mutexattr_destroy(&attr), "pthread_mutexattr_destroy(%p)", a) != 0)
         die("making the mutex");
     say("the lock: a robust, process-shared pthread mutex, unlocked");
 }
@@ -201,8 +201,8 @@ static noreturn void hold_lock(void)
         while ((rc = (int)traced(sem_wait(named), "sem_wait(%p)", (void *)named)) == -1 &&
                errno == EINTR)
             ;
-    if (mode == MUTEX && pt(pthread_mutex_lock(&acc->mutex), "pthread_mutex_lock(%p)",
-                            (void *)&acc->mutex) != 0)
+    if (mode == MUTEX && traced_err(pthread_mutex_lock(&acc->mutex), "pthread_mutex_lock(%p)",
+                                    (void *)&acc->mutex) != 0)
         rc = -1;
     if (rc == -1)
         die_child("taking the lock");
@@ -335,8 +335,8 @@ static bool take_named(void)
 static bool take_mutex(void)
 {
     struct timespec until = deadline();
-    int rc = pt(pthread_mutex_timedlock(&acc->mutex, &until),
-                "pthread_mutex_timedlock(%p, +%ld ms)", (void *)&acc->mutex, wait_ms);
+    int rc = traced_err(pthread_mutex_timedlock(&acc->mutex, &until),
+                        "pthread_mutex_timedlock(%p, +%ld ms)", (void *)&acc->mutex, wait_ms);
     if (rc != EOWNERDEAD) {
         say("got %s, not EOWNERDEAD: the robust mutex did not do its job", errno_name(rc));
         return false;
@@ -348,18 +348,19 @@ static bool take_mutex(void)
     } else {
         acc->from = 100 - acc->to;    /* the repair: undo the half-done move */
         show_accounts("repaired, the accounts hold");
-        if (pt(pthread_mutex_consistent(&acc->mutex), "pthread_mutex_consistent(%p)",
-               (void *)&acc->mutex) != 0)
+        if (traced_err(pthread_mutex_consistent(&acc->mutex), "pthread_mutex_consistent(%p)",
+                       (void *)&acc->mutex) != 0)
             die("pthread_mutex_consistent");
         say("made it consistent (pthread_mutex_consistent): an ordinary mutex again");
     }
-    if (pt(pthread_mutex_unlock(&acc->mutex), "pthread_mutex_unlock(%p)", (void *)&acc->mutex))
+    if (traced_err(pthread_mutex_unlock(&acc->mutex), "pthread_mutex_unlock(%p)",
+                   (void *)&acc->mutex) != 0)
         die("pthread_mutex_unlock");
     until = deadline();
-    rc = pt(pthread_mutex_timedlock(&acc->mutex, &until), "pthread_mutex_timedlock(%p, +%ld ms)",
-            (void *)&acc->mutex, wait_ms);
-    if (rc == 0 && pt(pthread_mutex_unlock(&acc->mutex), "pthread_mutex_unlock(%p)",
-                      (void *)&acc->mutex) != 0)
+    rc = traced_err(pthread_mutex_timedlock(&acc->mutex, &until),
+                    "pthread_mutex_timedlock(%p, +%ld ms)", (void *)&acc->mutex, wait_ms);
+    if (rc == 0 && traced_err(pthread_mutex_unlock(&acc->mutex), "pthread_mutex_unlock(%p)",
+                              (void *)&acc->mutex) != 0)
         die("pthread_mutex_unlock");
     say(rc == ENOTRECOVERABLE ? "locking it again: ENOTRECOVERABLE: unusable for ever; only "
                                 "pthread_mutex_destroy() and a new pthread_mutex_init() help"
@@ -378,28 +379,14 @@ static bool take_lock(void)
 
 static void destroy_lock(void)
 {
-    if (mode == MUTEX && pt(pthread_mutex_destroy(&acc->mutex), "pthread_mutex_destroy(%p)",
-                            (void *)&acc->mutex) != 0)
+    if (mode == MUTEX && traced_err(pthread_mutex_destroy(&acc->mutex), "pthread_mutex_destroy(%p)",
+                                    (void *)&acc->mutex) != 0)
         die("pthread_mutex_destroy");
     clean_up();                   /* the set or the named semaphore, and the mapping */
 }
 
 /* ---- what makes it robust (not the lesson) ---- */
 
-static int pt(int rc, const char *fmt, ...)
-{
-    /* pthread_*() return an error number and leave errno alone. */
-    if (verbose) {
-        char call[256];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(call, sizeof call, fmt, ap);
-        va_end(ap);
-        trace("%s = %s", call, rc == 0 ? "0" : errno_name(rc));
-    }
-    errno = rc;
-    return rc;
-}
 
 static struct timespec deadline(void)
 {

@@ -73,7 +73,7 @@ static pid_t parent, workers[PROCS_MAX];  /* 0 once reaped */
 static volatile sig_atomic_t started, signalled;
 
 static bool parse_options(int argc, char *argv[]);
-static int cleanup(void), reap_workers(void), pt(int rc, const char *fmt, ...) PRINTF_LIKE(2, 3);
+static int cleanup(void), reap_workers(void);
 static void clean_up(void), line_up(void), make_counter(void), report(const struct result *r);
 static void summary(const struct result r[]);
 static struct result race(enum mode m);
@@ -173,12 +173,12 @@ static void make_mutex(void)
 {
     pthread_mutexattr_t attr;
     /* Without PROCESS_SHARED, a mutex works between one process's threads only. */
-    if (pt(pthread_mutexattr_init(&attr), "pthread_mutexattr_init(%p)", (void *)&attr) != 0 ||
-        pt(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED),
-           "pthread_mutexattr_setpshared(%p, PTHREAD_PROCESS_SHARED)", (void *)&attr) != 0 ||
-        pt(pthread_mutex_init(&shared->mutex, &attr), "pthread_mutex_init(%p)",
-           (void *)&shared->mutex) != 0 ||
-        pt(pthread_mutexattr_destroy(&attr), "pthread_mutexattr_destroy(%p)", (void *)&attr) != 0)
+    void *a = &attr, *m = &shared->mutex;
+    if (traced_err(pthread_mutexattr_init(&attr), "pthread_mutexattr_init(%p)", a) != 0 ||
+        traced_err(pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED),
+                   "pthread_mutexattr_setpshared(%p, PTHREAD_PROCESS_SHARED)", a) != 0 ||
+        traced_err(pthread_mutex_init(&shared->mutex, &attr), "pthread_mutex_init(%p)", m) != 0 ||
+        traced_err(pthread_mutexattr_destroy(&attr), "pthread_mutexattr_destroy(%p)", a) != 0)
         die("making the mutex");
     say("the lock: a pthread mutex in the segment, PTHREAD_PROCESS_SHARED, unlocked");
 }
@@ -216,8 +216,8 @@ static void destroy_lock(void)
     if (mode == POSIX &&
         traced(sem_destroy(&shared->posix), "sem_destroy(%p)", (void *)&shared->posix) == -1)
         die("sem_destroy");
-    if (mode == MUTEX && pt(pthread_mutex_destroy(&shared->mutex), "pthread_mutex_destroy(%p)",
-                            (void *)&shared->mutex) != 0)
+    if (mode == MUTEX && traced_err(pthread_mutex_destroy(&shared->mutex),
+                                    "pthread_mutex_destroy(%p)", (void *)&shared->mutex) != 0)
         die("pthread_mutex_destroy");
 }
 
@@ -230,8 +230,8 @@ static void enter(void)
                                    (void *)&shared->posix) == -1)
         if (errno != EINTR)
             die_child("sem_wait");
-    if (mode == MUTEX && pt(pthread_mutex_lock(&shared->mutex), "pthread_mutex_lock(%p)",
-                            (void *)&shared->mutex) != 0)
+    if (mode == MUTEX && traced_err(pthread_mutex_lock(&shared->mutex), "pthread_mutex_lock(%p)",
+                                    (void *)&shared->mutex) != 0)
         die_child("pthread_mutex_lock");
 }
 
@@ -243,8 +243,8 @@ static void leave(void)
     if (mode == POSIX && traced(sem_post(&shared->posix), "sem_post(%p)",
                                 (void *)&shared->posix) == -1)
         die_child("sem_post");
-    if (mode == MUTEX && pt(pthread_mutex_unlock(&shared->mutex), "pthread_mutex_unlock(%p)",
-                            (void *)&shared->mutex) != 0)
+    if (mode == MUTEX && traced_err(pthread_mutex_unlock(&shared->mutex),
+                                    "pthread_mutex_unlock(%p)", (void *)&shared->mutex) != 0)
         die_child("pthread_mutex_unlock");
 }
 
@@ -425,20 +425,6 @@ static void summary(const struct result r[])
 
 /* ---- what makes it robust (not the lesson) ---- */
 
-static int pt(int rc, const char *fmt, ...)
-{
-    /* pthread_*() return an error number and leave errno alone. */
-    if (verbose) {
-        char call[256];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(call, sizeof call, fmt, ap);
-        va_end(ap);
-        trace("%s = %s", call, rc == 0 ? "0" : errno_name(rc));
-    }
-    errno = rc;
-    return rc;
-}
 
 /* A busy machine may still run the workers one after the other, and a race
  * needs them to overlap: each also spins until all have arrived -- a second or
