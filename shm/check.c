@@ -15,8 +15,6 @@
  */
 #include "shm.h"
 
-#include "../common/common.h"
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

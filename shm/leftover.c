@@ -12,13 +12,9 @@
  */
 #include "shm.h"
 
-#include "../common/common.h"
-
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
-#include <sys/ipc.h>
-#include <sys/shm.h>
 #include <unistd.h>
 
 bool remove_stale_segment(key_t key, size_t size, bool cleanup)

@@ -16,7 +16,6 @@
  *
  * Usage: shm/reader [-s SIZE] [-S SLOTS] [-v] [-f] [--cleanup]
  */
-#include "../common/common.h"
 #include "shm.h"
 
 #include <errno.h>
@@ -26,8 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ipc.h>
-#include <sys/shm.h>
 #include <unistd.h>
 
 static const char usage[] =

@@ -17,11 +17,12 @@
 #ifndef IPC_DEMOS_SHM_H
 #define IPC_DEMOS_SHM_H
 
+#include "../common/common.h"
+
 #include <stdatomic.h>
-#include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
 
 /* Both processes use a slot's numbers at once (-u): no lock may hide inside. */
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "atomics in shared memory must be lock-free");

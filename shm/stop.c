@@ -8,8 +8,6 @@
  */
 #include "shm.h"
 
-#include "../common/common.h"
-
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>

@@ -13,15 +13,12 @@
  *
  * Usage: shm/writer [-n COUNT] [-d MS] [-v] [-u] [MESSAGE...]
  */
-#include "../common/common.h"
 #include "shm.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <string.h>
-#include <sys/ipc.h>
-#include <sys/shm.h>
 #include <unistd.h>
 
 static const char usage[] =
