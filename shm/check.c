@@ -16,7 +16,6 @@
 #include "shm.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 size_t gen_message(char *buf, uint64_t seq, uint64_t total)
@@ -27,13 +26,6 @@ size_t gen_message(char *buf, uint64_t seq, uint64_t total)
     for (size_t i = 0; i < filler; i++)
         buf[len++] = (char)('a' + (seq + i) % 26);
     return len;
-}
-
-void tally_init(struct tally *t, unsigned slots)
-{
-    *t = (struct tally){ .slots = slots };
-    if ((t->last = calloc(slots, sizeof *t->last)) == NULL)
-        die("calloc");
 }
 
 bool tally_take(struct tally *t, unsigned index, uint64_t seq, const unsigned char *text,
@@ -60,7 +52,7 @@ bool tally_take(struct tally *t, unsigned index, uint64_t seq, const unsigned ch
     return true;
 }
 
-bool tally_report(struct tally *t, bool checked)
+bool tally_report(const struct tally *t, bool checked)
 {
     uint64_t expected = t->generated != 0 ? t->generated - 1 : t->received;
     uint64_t lost = expected > t->intact ? expected - t->intact : 0;
@@ -71,8 +63,6 @@ bool tally_report(struct tally *t, bool checked)
             (unsigned long long)t->intact, (unsigned long long)lost,
             (unsigned long long)t->duplicated, (unsigned long long)t->reordered,
             (unsigned long long)t->corrupted + t->bad_headers);
-    free(t->last);
-    t->last = NULL;
     return lost == 0 && t->duplicated == 0 && t->reordered == 0 && t->corrupted == 0 &&
            t->bad_headers == 0;
 }

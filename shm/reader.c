@@ -332,7 +332,7 @@ static bool options(int argc, char *argv[])
         extra_operand(argv[optind]);
     ipc_path(filled_path, sizeof filled_path, FILLED_FIFO);
     ipc_path(free_path, sizeof free_path, FREE_FIFO);
-    tally_init(&tally, slots);
+    tally.slots = slots;
     if ((copy = malloc(slot_size)) == NULL)
         die("malloc");
     return clean;

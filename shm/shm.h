@@ -83,15 +83,14 @@ struct tally {
     unsigned slots;
     uint64_t received, intact, duplicated, reordered, corrupted, bad_headers;
     uint64_t generated, highest;  /* -n COUNT + 1, as the writer says (0: not -n); the newest */
-    uint64_t *last;               /* the number last read from each slot */
+    uint64_t last[SHM_MAX_SLOTS]; /* the number last read from each slot */
 };
-void tally_init(struct tally *t, unsigned slots);
 /* Message SEQ from slot INDEX, read WHOLE or not: counted, and with -n checked
  * byte for byte.  False when it is not intact. */
 bool tally_take(struct tally *t, unsigned index, uint64_t seq, const unsigned char *text,
                 size_t len, bool whole);
 /* Says the counts when CHECKED (-n or -u); true when nothing went wrong. */
-bool tally_report(struct tally *t, bool checked);
+bool tally_report(const struct tally *t, bool checked);
 
 /* ---- shm/stop.c: every way out is a clean one ---- */
 
