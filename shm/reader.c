@@ -143,14 +143,8 @@ static void take_slot(uint64_t n, bool unsync)
 static char next_token(void)
 {
     char token;
-    ssize_t n;
-    if (stop_signal) {           /* not only when read() is interrupted */
-        errno = EINTR;
-        stopped_or_failed("read");
-    }
-    do
-        n = traced(read(filled_fd, &token, 1), "read(%d, 1)", filled_fd);
-    while (n == -1 && errno == EINTR && !stop_signal);
+    /* A stop signal ends the wait, also one that came while no read() was blocked. */
+    ssize_t n = stop_signal ? -1 : read_full(filled_fd, &token, 1);
     if (n != 1)
         stopped_or_failed(n == 0 ? NULL : "read");
     if (token != 'F' && token != 'E')
@@ -377,18 +371,17 @@ static void cleanup(void)
 static noreturn void stopped_or_failed(const char *call)
 {
     int err = errno;
-    bool waiting = free_fd == -1;
+    bool waiting = free_fd == -1;     /* (cleanup() closes it) */
     unsigned long long got = tally.received;
     cleanup();
-    if (call != NULL && err == EINTR && stop_signal) {
-        if (waiting)
-            say("caught %s while waiting: removed the segment and the FIFOs",
-                signal_name(stop_signal));
-        else
-            say("caught %s after %llu messages: removed the segment and the FIFOs",
-                signal_name(stop_signal), got);
+    if (stop_signal && waiting)
+        say("caught %s while waiting: removed the segment and the FIFOs",
+            signal_name(stop_signal));
+    else if (stop_signal)
+        say("caught %s after %llu messages: removed the segment and the FIFOs",
+            signal_name(stop_signal), got);
+    if (stop_signal)
         exit(0);
-    }
     if (call == NULL || err == EPIPE)
         die_msg("the writer vanished mid-stream after %llu messages (%s %s): removed the "
                 "segment and the FIFOs", got, call == NULL ? "end of file, no end token, on"

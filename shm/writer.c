@@ -76,15 +76,12 @@ static void open_fifos(void)
 static void take_credit(void)
 {
     char credit;
-    ssize_t n;
-    do
-        n = stop_signal ? -1 : traced(read(free_fd, &credit, 1), "read(%d, 1)", free_fd);
-    while (n == -1 && errno == EINTR && !stop_signal);
-    if (n == 1 && credit != 'C')
-        die_msg("the reader broke the protocol: byte 0x%02x on the \"free\" FIFO",
-                (unsigned char)credit);
+    ssize_t n = stop_signal ? -1 : read_full(free_fd, &credit, 1);
     if (n != 1)
         stopped_or_failed(n == 0 ? NULL : "read");
+    if (credit != 'C')
+        die_msg("the reader broke the protocol: byte 0x%02x on the \"free\" FIFO",
+                (unsigned char)credit);
     credits++;
 }
 
@@ -136,16 +133,12 @@ static void send_message(const char *text, size_t len)
  * closed its side (end of file): a writer that exits 0 knows all was taken. */
 static void finish(void)
 {
-    char back[SHM_MAX_SLOTS];
-    ssize_t n;
+    char back[SHM_MAX_SLOTS + 1];     /* more than it can owe: the read ends at end of file */
     send_token('E');
-    while ((n = traced(read(free_fd, back, sizeof back), "read(%d, %zu)", free_fd,
-                       sizeof back)) != 0) {
-        if (n == -1 && (errno != EINTR || stop_signal))
-            stopped_or_failed("read");
-        credits += n > 0 ? (unsigned)n : 0;
-    }
-    if (credits != slots)
+    ssize_t n = read_full(free_fd, back, sizeof back);
+    if (n == -1)
+        stopped_or_failed("read");
+    if (credits + (size_t)n != slots)
         die_msg("the reader is gone (it closed before giving back every slot) after %llu "
                 "messages", (unsigned long long)sent);
 }
