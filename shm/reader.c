@@ -165,10 +165,8 @@ static bool receive(void)
             "so it can overwrite a message before I read it");
     for (uint64_t n = 0; next_token() == 'F'; n++) {
         take_slot(n, unsync);
-        if (unsync)
-            continue;             /* the racing writer takes no credits */
-        /* V(): the slot is free again. */
-        if (traced(write(free_fd, "C", 1), "write(%d, \"C\", 1)", free_fd) == -1)
+        /* V(): the slot is free again (the racing writer takes no credits). */
+        if (!unsync && traced(write(free_fd, "C", 1), "write(%d, \"C\", 1)", free_fd) == -1)
             stopped_or_failed("write");
     }
     bool intact = tally_report(&tally, unsync || tally.generated != 0);
