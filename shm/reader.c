@@ -230,11 +230,10 @@ int main(int argc, char *argv[])
         KEY_SHM);
     shmid = create_segment();
     /* shmat(): map it where the kernel likes (NULL), to read and write (0). */
-    seg = traced_ptr(shmat(shmid, NULL, 0), "shmat(%d, NULL, 0)", shmid);
-    if (seg == (void *)-1) {
-        seg = NULL;
+    void *at = traced_ptr(shmat(shmid, NULL, 0), "shmat(%d, NULL, 0)", shmid);
+    if (at == (void *)-1)
         die("shmat %d", shmid);
-    }
+    seg = at;
     seg->magic = SHM_MAGIC;       /* a new segment is all zeroes */
     seg->slots = slots;
     seg->slot_size = slot_size;

@@ -160,11 +160,10 @@ int main(int argc, char *argv[])
                 (unsigned)key);
     if (shmid == -1)
         die("shmget key 0x%08x", (unsigned)key);
-    seg = traced_ptr(shmat(shmid, NULL, 0), "shmat(%d, NULL, 0)", shmid);
-    if (seg == (void *)-1) {
-        seg = NULL;
+    void *at = traced_ptr(shmat(shmid, NULL, 0), "shmat(%d, NULL, 0)", shmid);
+    if (at == (void *)-1)
         die("shmat %d", shmid);
-    }
+    seg = at;
     check_segment();              /* below: its header, its size, one writer */
     say("attached the segment shmid %d at %p: %u slot%s of %zu bytes", shmid, (void *)seg,
         slots, slots == 1 ? "" : "s", slot_size);
@@ -173,7 +172,6 @@ int main(int argc, char *argv[])
     open_fifos();
     send_all(argc, argv);
     /* Detach first, so that the reader sees shm_nattch drop; then the end. */
-    void *at = seg;
     seg = NULL;
     if (traced(shmdt(at), "shmdt(%p)", at) == -1)
         die("shmdt");
