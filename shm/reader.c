@@ -155,7 +155,7 @@ static char next_token(void)
 
 /* Each 'F' on the "filled" FIFO is one more slot to read, in order; each slot
  * read goes back to the writer as a credit.  'E': the writer is done.  True
- * when all arrived intact (with -u: when no slot header lied). */
+ * when all arrived intact (shm/check.c). */
 static bool receive(void)
 {
     bool unsync = atomic_load(&seg->flags) & SHM_UNSYNC;   /* set before its open() */
@@ -169,8 +169,7 @@ static bool receive(void)
         if (!unsync && traced(write(free_fd, "C", 1), "write(%d, \"C\", 1)", free_fd) == -1)
             stopped_or_failed("write");
     }
-    bool intact = tally_report(&tally, unsync || tally.generated != 0);
-    return tally.bad_headers == 0 && (intact || unsync);
+    return tally_report(&tally, unsync);
 }
 
 /* Close the FIFOs (the writer waits for that to end), then detach: the

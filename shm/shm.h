@@ -89,8 +89,8 @@ struct tally {
  * byte for byte.  False when it is not intact. */
 bool tally_take(struct tally *t, unsigned index, uint64_t seq, const unsigned char *text,
                 size_t len, bool whole);
-/* Says the counts when CHECKED (-n or -u); true when nothing went wrong. */
-bool tally_report(const struct tally *t, bool checked);
+/* Says the counts; true when all arrived intact (-u races: when no header lied). */
+bool tally_report(const struct tally *t, bool unsync);
 
 /* ---- shm/stop.c: every way out is a clean one ---- */
 
