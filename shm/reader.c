@@ -139,37 +139,32 @@ static void take_slot(uint64_t n, bool unsync)
         warn_msg("message %llu failed its check", (unsigned long long)n + 1);
 }
 
-/* P() on the "filled" FIFO: 'F' or 'E'; end of file without 'E': the writer died. */
-static char next_token(void)
-{
-    char token;
-    /* A stop signal ends the wait, also one that came while no read() was blocked. */
-    ssize_t n = stop_signal ? -1 : read_full(filled_fd, &token, 1);
-    if (n != 1)
-        stopped_or_failed(n == 0 ? NULL : "read");
-    if (token != 'F' && token != 'E')
-        die_msg("the writer broke the protocol: byte 0x%02x on %s", (unsigned char)token,
-                filled_path);
-    return token;
-}
-
 /* Each 'F' on the "filled" FIFO is one more slot to read, in order; each slot
- * read goes back to the writer as a credit.  'E': the writer is done.  True
- * when all arrived intact (shm/check.c). */
+ * read goes back to the writer as a credit.  'E': the writer is done (end of
+ * file before it: the writer died).  True when all arrived intact (shm/check.c). */
 static bool receive(void)
 {
     bool unsync = atomic_load(&seg->flags) & SHM_UNSYNC;   /* set before its open() */
+    char token;
     tally.generated = atomic_load(&seg->generated);
     if (unsync)
         say("the writer runs unsynchronised (-u): it will not wait for free slots, "
             "so it can overwrite a message before I read it");
-    for (uint64_t n = 0; next_token() == 'F'; n++) {
+    for (uint64_t n = 0;; n++) {
+        /* P(): a stop signal ends the wait, also one that came between reads. */
+        ssize_t got = stop_signal ? -1 : read_full(filled_fd, &token, 1);
+        if (got != 1)
+            stopped_or_failed(got == 0 ? NULL : "read");
+        if (token == 'E')
+            return tally_report(&tally, unsync);
+        if (token != 'F')
+            die_msg("the writer broke the protocol: byte 0x%02x on %s", (unsigned char)token,
+                    filled_path);
         take_slot(n, unsync);
         /* V(): the slot is free again (the racing writer takes no credits). */
         if (!unsync && traced(write(free_fd, "C", 1), "write(%d, \"C\", 1)", free_fd) == -1)
             stopped_or_failed("write");
     }
-    return tally_report(&tally, unsync);
 }
 
 /* Close the FIFOs (the writer waits for that to end), then detach: the
