@@ -38,7 +38,6 @@ static struct shm_header *seg;
 static unsigned slots;            /* the header's geometry, checked and kept here */
 static size_t slot_size;
 static int filled_fd = -1, free_fd = -1;
-static unsigned credits;          /* slots I may fill */
 static uint64_t sent, skipped;
 
 static void options(int argc, char *argv[]), check_segment(void), cleanup(void);
@@ -72,19 +71,6 @@ static void open_fifos(void)
     say("connected: \"filled\" FIFO fd %d, \"free\" FIFO fd %d", filled_fd, free_fd);
 }
 
-/* P(): read() of one byte takes one credit, and sleeps while there is none. */
-static void take_credit(void)
-{
-    char credit;
-    ssize_t n = stop_signal ? -1 : read_full(free_fd, &credit, 1);
-    if (n != 1)
-        stopped_or_failed(n == 0 ? NULL : "read");
-    if (credit != 'C')
-        die_msg("the reader broke the protocol: byte 0x%02x on the \"free\" FIFO",
-                (unsigned char)credit);
-    credits++;
-}
-
 /* V(): one byte on "filled": one more slot for the reader (or 'E': the end). */
 static void send_token(char token)
 {
@@ -106,12 +92,18 @@ static void send_message(const char *text, size_t len)
         return;
     }
     delay_ms(delay);
-    /* Wait for a free slot.  -u takes only the first credit, the reader's
-     * hand-over, and then overwrites whatever is there: the race. */
-    if (!unsync || credits == 0)
-        take_credit();
-    if (!unsync)
-        credits--;
+    /* P(): read() of one byte takes a credit, a free slot, and sleeps while there
+     * is none.  -u takes only the first, the reader's hand-over, and then
+     * overwrites whatever is there: the race. */
+    if (!unsync || sent == 0) {
+        char credit;
+        ssize_t n = stop_signal ? -1 : read_full(free_fd, &credit, 1);
+        if (n != 1)
+            stopped_or_failed(n == 0 ? NULL : "read");
+        if (credit != 'C')
+            die_msg("the reader broke the protocol: byte 0x%02x on the \"free\" FIFO",
+                    (unsigned char)credit);
+    }
     struct shm_slot *s = slot_of(seg, slots, slot_size, sent);
     /* Number 0 while the text changes, so that a racing reader can tell. */
     atomic_store_explicit(&s->seq, 0, memory_order_relaxed);
@@ -138,7 +130,7 @@ static void finish(void)
     ssize_t n = read_full(free_fd, back, sizeof back);
     if (n == -1)
         stopped_or_failed("read");
-    if (credits + (size_t)n != slots)
+    if ((size_t)n + (unsync && sent > 0) != slots)       /* -u kept its first credit */
         die_msg("the reader is gone (it closed before giving back every slot) after %llu "
                 "messages", (unsigned long long)sent);
 }
