@@ -52,7 +52,7 @@ static unsigned char *copy;       /* -u: a slot's text, copied out */
 
 static bool options(int argc, char *argv[]);
 static int create_segment(void);
-static void print_facts(const char *when), print_mapping(const char *when), cleanup(void);
+static void print_facts(const char *when), print_mapping(const char *when);
 static noreturn void stopped_or_failed(const char *call);
 
 /* mkfifo() makes a name, nothing more.  One already there is a leftover of a
@@ -194,9 +194,11 @@ static void unlink_fifo(const char *path, const struct stat *seen)
 }
 
 /* IPC_RMID: the segment goes once nobody is attached (at the normal end, at
- * once; on a stop or an error, when the writer detaches too); then the FIFOs. */
+ * once; on a stop or an error, when the writer detaches too); then the FIFOs.
+ * Also at exit (atexit): every way out lets go of all and removes it, once. */
 static void remove_all(void)
 {
+    let_go();
     if (shmid != -1 && traced(shmctl(shmid, IPC_RMID, NULL), "shmctl(%d, IPC_RMID)",
                               shmid) == -1 && errno != EINVAL && errno != EIDRM)
         warn_sys("shmctl %d IPC_RMID", shmid);
@@ -219,7 +221,7 @@ int main(int argc, char *argv[])
         die("ftok %s", keyfile);
     if (clean)
         return cleanup_leftovers(key);
-    stop_cleanly(cleanup);        /* shm/stop.c */
+    stop_cleanly(remove_all);     /* shm/stop.c */
     say("key 0x%08x, from the file %s and the project id '%c'", (unsigned)key, keyfile,
         KEY_SHM);
     shmid = create_segment();
@@ -347,24 +349,14 @@ static void print_mapping(const char *when)
         print_fds(0, when);
 }
 
-/* atexit: every way out -- an error, a stop, the end -- lets go of the
- * segment and removes it and the FIFOs, once. */
-static void cleanup(void)
-{
-    let_go();
-    remove_all();
-    free(copy);
-    copy = NULL;
-}
-
 /* CALL failed (NULL: end of file on "filled" before the end token): a stop
  * signal (exit 0), the writer gone, or an error; cleaned up first in all. */
 static noreturn void stopped_or_failed(const char *call)
 {
     int err = errno;
-    bool waiting = free_fd == -1;     /* (cleanup() closes it) */
+    bool waiting = free_fd == -1;     /* (remove_all() closes it) */
     unsigned long long got = tally.received;
-    cleanup();
+    remove_all();
     if (stop_signal && waiting)
         say("caught %s while waiting: removed the segment and the FIFOs",
             signal_name(stop_signal));
