@@ -18,6 +18,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -233,22 +235,13 @@ static void require_fifo(int fd, const char *path)
     require_our_fifo(path, &st);
 }
 
-static void send_line(const char *line, size_t len, size_t dropped, void *arg)
-{
-    (void)arg;
-    if (dropped == 0) {
-        send_message(line, len);
-    } else {
-        skipped++;
-        warn_msg("a line of %zu bytes is longer than %d, skipped", len + dropped, LINE_LIMIT - 1);
-    }
-}
-
-/* -n COUNT generated messages, or the MESSAGE operands, or lines of stdin. */
+/* -n COUNT generated messages, or the MESSAGE operands, or each line of
+ * standard input, without its newline (getline() takes any length: whether it
+ * fits is the slot's to say, as for an operand). */
 static void send_all(int argc, char *argv[])
 {
-    char buf[4096];
-    struct lines lines = { .used = 0 };
+    char buf[GEN_MAX_LEN], *line = NULL;
+    size_t cap = 0;
     ssize_t n;
     for (long i = 1; i <= count; i++)
         send_message(buf, gen_message(buf, (uint64_t)i, (uint64_t)count));
@@ -260,13 +253,11 @@ static void send_all(int argc, char *argv[])
         return;
     if (isatty(STDIN_FILENO))
         say("type one message per line; Ctrl-D ends");
-    while ((n = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
-        if (n == -1 && (errno != EINTR || stop_signal))
-            stopped_or_failed("read standard input");
-        if (n > 0)
-            lines_feed(&lines, buf, (size_t)n, send_line, NULL);
-    }
-    lines_end(&lines, send_line, NULL);
+    while ((n = getline(&line, &cap, stdin)) != -1)
+        send_message(line, (size_t)n - (line[n - 1] == '\n'));
+    if (ferror(stdin))            /* a stop signal's EINTR, or an error */
+        stopped_or_failed("read standard input");
+    free(line);
 }
 
 /* atexit: the writer made nothing; it lets go of what it holds. */
