@@ -56,8 +56,7 @@ bool tally_report(const struct tally *t, bool unsync)
 {
     uint64_t expected = t->generated != 0 ? t->generated - 1 : t->received;
     uint64_t lost = expected > t->intact ? expected - t->intact : 0;
-    say("received %llu message%s", (unsigned long long)t->received,
-        t->received == 1 ? "" : "s");
+    say("received %llu message%s", (unsigned long long)t->received, t->received == 1 ? "" : "s");
     if (unsync || t->generated != 0)
         say("checked: %llu intact, %llu lost, %llu duplicated, %llu reordered, %llu corrupted",
             (unsigned long long)t->intact, (unsigned long long)lost,

@@ -222,8 +222,7 @@ int main(int argc, char *argv[])
     if (clean)
         return cleanup_leftovers(key);
     stop_cleanly(remove_all);     /* shm/stop.c */
-    say("key 0x%08x, from the file %s and the project id '%c'", (unsigned)key, keyfile,
-        KEY_SHM);
+    say("key 0x%08x, from the file %s and the project id '%c'", (unsigned)key, keyfile, KEY_SHM);
     shmid = create_segment();
     /* shmat(): map it where the kernel likes (NULL), to read and write (0). */
     void *at = traced_ptr(shmat(shmid, NULL, 0), "shmat(%d, NULL, 0)", shmid);

@@ -145,8 +145,7 @@ int main(int argc, char *argv[])
     key_t key = (key_t)traced(ftok(keyfile, KEY_SHM), "ftok(\"%s\", '%c')", keyfile, KEY_SHM);
     if (key == -1)
         die("ftok %s", keyfile);
-    say("key 0x%08x, from the file %s and the project id '%c'", (unsigned)key, keyfile,
-        KEY_SHM);
+    say("key 0x%08x, from the file %s and the project id '%c'", (unsigned)key, keyfile, KEY_SHM);
     /* Size 0, no flags: the segment as it is -- the reader made it. */
     shmid = (int)traced(shmget(key, 0, 0), "shmget(0x%08x, 0, 0)", (unsigned)key);
     if (shmid == -1 && errno == ENOENT)
