@@ -92,20 +92,6 @@ static void open_fifos(void)
     say("the writer is here: \"filled\" FIFO fd %d, \"free\" FIFO fd %d", filled_fd, free_fd);
 }
 
-/* The semaphore's initial value: SLOTS credits, every slot free.  The writer
- * waits for them, so it has written nothing before this. */
-static void hand_over(void)
-{
-    char credits[SHM_MAX_SLOTS];
-    memset(credits, 'C', slots);
-    /* At most PIPE_BUF bytes into an empty pipe: one write, whole. */
-    if (traced(write(free_fd, credits, slots), "write(%d, \"C\" x %u, %u)", free_fd, slots,
-               slots) == -1)
-        stopped_or_failed("write");
-    say("handed the writer %u credit%s on the \"free\" FIFO, one per free slot", slots,
-        slots == 1 ? "" : "s");
-}
-
 /* Message N is in slot N % SLOTS, in my own memory: no read(2) copies it.
  * Its header is not trusted: a length past the slot is never followed. */
 static void take_slot(uint64_t n, bool unsync)
@@ -139,13 +125,22 @@ static void take_slot(uint64_t n, bool unsync)
         warn_msg("message %llu failed its check", (unsigned long long)n + 1);
 }
 
-/* Each 'F' on the "filled" FIFO is one more slot to read, in order; each slot
- * read goes back to the writer as a credit.  'E': the writer is done (end of
- * file before it: the writer died).  True when all arrived intact (shm/check.c). */
+/* The semaphore's initial value: SLOTS credits, every slot free (the writer
+ * waits for them, so it has written nothing before this).  Then each 'F' on
+ * the "filled" FIFO is one more slot to read, in order; each slot read goes
+ * back to the writer as a credit.  'E': the writer is done (end of file before
+ * it: the writer died).  True when all arrived intact (shm/check.c). */
 static bool receive(void)
 {
     bool unsync = atomic_load(&seg->flags) & SHM_UNSYNC;   /* set before its open() */
-    char token;
+    char credits[SHM_MAX_SLOTS], token;
+    memset(credits, 'C', slots);
+    /* At most PIPE_BUF bytes into an empty pipe: one write, whole. */
+    if (traced(write(free_fd, credits, slots), "write(%d, \"C\" x %u, %u)", free_fd, slots,
+               slots) == -1)
+        stopped_or_failed("write");
+    say("handed the writer %u credit%s on the \"free\" FIFO, one per free slot", slots,
+        slots == 1 ? "" : "s");
     tally.generated = atomic_load(&seg->generated);
     if (unsync)
         say("the writer runs unsynchronised (-u): it will not wait for free slots, "
@@ -242,7 +237,6 @@ int main(int argc, char *argv[])
     print_facts("with the writer attached");
     if (show_fds)
         print_fds(0, "after open():");
-    hand_over();
     bool intact = receive();
     let_go();
     say("detached the segment (shmdt)");
