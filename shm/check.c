@@ -1,5 +1,6 @@
-/* shm/check.c - how shm/reader knows that nothing was lost, duplicated,
- * reordered or torn.
+/* shm/check.c - what makes both programs robust, not the lesson: how
+ * shm/reader knows that nothing was lost, duplicated, reordered or torn, and
+ * how every way out of either program is a clean one.
  *
  * shm/writer -n COUNT sends message SEQ as "message SEQ of COUNT FILLER": the
  * filler (0 to 22 letters) depends on SEQ, so lengths vary and no message
@@ -12,11 +13,21 @@
  * while the reader copied it (torn: counted as corrupted); what the reader never
  * saw whole is lost.  A slot's numbers only grow, so "already read" is "the
  * number last read from this slot".
+ *
+ * The end, die() and a failed call go through atexit().  SIGINT, SIGTERM and
+ * SIGHUP only set stop_signal: the call they interrupt returns EINTR (no
+ * SA_RESTART), shown by -v, and the code stops in order.  One that lands just
+ * before a call blocks interrupts nothing: the alarm it sets interrupts that
+ * call a second later.  SIGPIPE is ignored: a vanished peer is EPIPE.  Only
+ * kill -9 leaves anything: shm/leftover.c.
  */
 #include "shm.h"
 
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 size_t gen_message(char *buf, uint64_t seq, uint64_t total)
 {
@@ -64,4 +75,23 @@ bool tally_report(const struct tally *t, bool unsync)
             (unsigned long long)t->corrupted + t->bad_headers);
     return t->bad_headers == 0 && (unsync || (lost == 0 && t->duplicated == 0 &&
                                               t->reordered == 0 && t->corrupted == 0));
+}
+
+static void on_signal(int signo)
+{
+    if (signo != SIGALRM) {
+        stop_signal = signo;
+        alarm(1);
+    }
+}
+
+void stop_cleanly(void (*cleanup)(void))
+{
+    struct sigaction sa = { .sa_handler = on_signal };    /* no SA_RESTART */
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGALRM, &sa, NULL) == -1 || signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+        die("sigaction");
+    on_stop_signals(on_signal);
+    if (atexit(cleanup) != 0)
+        die_msg("atexit failed");
 }

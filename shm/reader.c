@@ -216,7 +216,7 @@ int main(int argc, char *argv[])
         die("ftok %s", keyfile);
     if (clean)
         return cleanup_leftovers(key);
-    stop_cleanly(remove_all);     /* shm/stop.c */
+    stop_cleanly(remove_all);     /* shm/check.c */
     say("key 0x%08x, from the file %s and the project id '%c'", (unsigned)key, keyfile, KEY_SHM);
     shmid = create_segment();
     /* shmat(): map it where the kernel likes (NULL), to read and write (0). */

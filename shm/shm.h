@@ -76,7 +76,7 @@ static inline struct shm_slot *slot_of(struct shm_header *h, unsigned slots, siz
 bool remove_stale_segment(key_t key, size_t size, bool cleanup);
 int cleanup_leftovers(key_t key);
 
-/* ---- shm/check.c: -n's messages, and what the reader counts ---- */
+/* ---- shm/check.c: -n's messages, what the reader counts, every way out ---- */
 
 size_t gen_message(char *buf, uint64_t seq, uint64_t total);   /* BUF: GEN_MAX_LEN bytes */
 struct tally {
@@ -91,12 +91,7 @@ bool tally_take(struct tally *t, unsigned index, uint64_t seq, const unsigned ch
                 size_t len, bool whole);
 /* Says the counts; true when all arrived intact (-u races: when no header lied). */
 bool tally_report(const struct tally *t, bool unsync);
-
-/* ---- shm/stop.c: every way out is a clean one ---- */
-
-/* SIGINT, SIGTERM, SIGHUP set stop_signal and interrupt the call they find
- * (or, landing just before one blocks, interrupt it a second later); SIGPIPE
- * is ignored: a vanished peer is EPIPE.  CLEANUP runs at exit. */
+/* Stop signals set stop_signal and interrupt a call, SIGPIPE is EPIPE, CLEANUP runs at exit. */
 void stop_cleanly(void (*cleanup)(void));
 
 #endif

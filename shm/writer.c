@@ -140,7 +140,7 @@ static void finish(void)
 int main(int argc, char *argv[])
 {
     options(argc, argv);
-    stop_cleanly(cleanup);        /* shm/stop.c */
+    stop_cleanly(cleanup);        /* shm/check.c */
     const char *keyfile = ipc_keyfile();
     key_t key = (key_t)traced(ftok(keyfile, KEY_SHM), "ftok(\"%s\", '%c')", keyfile, KEY_SHM);
     if (key == -1)
