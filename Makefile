@@ -25,7 +25,7 @@ PROGRAMS += fifo/server fifo/client
 
 # shm/: System V shared memory
 PROGRAMS += shm/reader shm/writer
-EXTRA_shm/reader := shm/leftover shm/check
+EXTRA_shm/reader := shm/check
 EXTRA_shm/writer := shm/check
 
 # procpool/: a process pool

@@ -19,7 +19,7 @@
  * SA_RESTART), shown by -v, and the code stops in order.  One that lands just
  * before a call blocks interrupts nothing: the alarm it sets interrupts that
  * call a second later.  SIGPIPE is ignored: a vanished peer is EPIPE.  Only
- * kill -9 leaves anything: shm/leftover.c.
+ * kill -9 leaves anything: shm/reader.c, at its end.
  */
 #include "shm.h"
 

@@ -12,7 +12,7 @@
  *
  * Observe: ipcs -m while it waits (nattch 1) and while a writer runs (2); -v;
  * -f (a segment is a mapping, not a file descriptor).  Partner: shm/writer.
- * What a killed reader leaves behind: shm/leftover.c.
+ * What a killed reader leaves behind: the end of this file.
  *
  * Usage: shm/reader [-s SIZE] [-S SLOTS] [-v] [-f] [--cleanup]
  */
@@ -50,8 +50,8 @@ static int filled_fd = -1, free_fd = -1;
 static struct tally tally;
 static unsigned char *copy;       /* -u: a slot's text, copied out */
 
-static bool options(int argc, char *argv[]);
-static int create_segment(void);
+static bool options(int argc, char *argv[]), remove_stale_segment(size_t size, bool cleanup);
+static int create_segment(void), cleanup_leftovers(void);
 static void print_facts(const char *when), print_mapping(const char *when);
 static noreturn void stopped_or_failed(const char *call);
 
@@ -215,7 +215,7 @@ int main(int argc, char *argv[])
     if (key == -1)
         die("ftok %s", keyfile);
     if (clean)
-        return cleanup_leftovers(key);
+        return cleanup_leftovers();
     stop_cleanly(remove_all);     /* shm/check.c */
     say("key 0x%08x, from the file %s and the project id '%c'", (unsigned)key, keyfile, KEY_SHM);
     shmid = create_segment();
@@ -251,7 +251,7 @@ int main(int argc, char *argv[])
 }
 
 /* IPC_CREAT|IPC_EXCL: a segment already there for our key -- a leftover, or
- * another reader's -- is an error to look at (shm/leftover.c), never one we
+ * another reader's -- is an error to look at (below), never one we
  * silently share. */
 static int create_segment(void)
 {
@@ -269,7 +269,7 @@ static int create_segment(void)
                 "ipcs -l): use a smaller -s or -S", size);
         if (errno != EEXIST || tries == 2)
             die("shmget key 0x%08x", (unsigned)key);
-        remove_stale_segment(key, size, false);
+        remove_stale_segment(size, false);
     }
 }
 
@@ -364,4 +364,76 @@ static noreturn void stopped_or_failed(const char *call)
                 : "it closed", call == NULL ? filled_path : free_path);
     errno = err;
     die("%s", call);
+}
+
+/* ---- what a killed reader leaves behind, and --cleanup ---- */
+
+/* kill -9 cannot be caught: the segment stays in the kernel (ipcs -m), the
+ * FIFOs in $IPC_DEMO_DIR.  The kernel keeps who created a segment (shm_cpid)
+ * and how many have it attached (shm_nattch): enough for require_stale() to
+ * tell a leftover from a segment in use, which is refused with the exact
+ * command.  --cleanup also removes one a dead reader's writer still has
+ * attached: IPC_RMID pulls it from under nobody, it goes once they detach.
+ * False: there was none. */
+static bool remove_stale_segment(size_t size, bool cleanup)
+{
+    /* The notes' trap: asking for an existing segment with more bytes than it
+     * has fails with EINVAL.  Shown, then the segment is looked at as it is. */
+    bool trap = size > 0 && traced(shmget(key, size, 0), "shmget(0x%08x, %zu, 0)",
+                                   (unsigned)key, size) == -1 && errno == EINVAL;
+    struct shmid_ds ds;
+    int id = (int)traced(shmget(key, 0, 0), "shmget(0x%08x, 0, 0)", (unsigned)key);
+    if (id == -1 && errno == ENOENT)
+        return false;             /* none, or gone meanwhile */
+    if (id == -1 || traced(shmctl(id, IPC_STAT, &ds), "shmctl(%d, IPC_STAT)", id) == -1)
+        die("segment of key 0x%08x (see ipcs -m; remove it with ipcrm -M 0x%08x)",
+            (unsigned)key, (unsigned)key);
+    if (trap)
+        say("the segment there has %zu bytes, fewer than the %zu this run needs: "
+            "shmget(key, %zu, 0) fails with EINVAL (a size mismatch)", (size_t)ds.shm_segsz,
+            size, size);
+    char what[96], remove[32];
+    snprintf(what, sizeof what, "segment %d (key 0x%08x, %zu bytes)", id, (unsigned)key,
+             (size_t)ds.shm_segsz);
+    snprintf(remove, sizeof remove, "ipcrm -m %d", id);
+    struct leftover l = {
+        .what = what, .remove = remove, .users = ds.shm_nattch, .creator = ds.shm_cpid,
+        .creator_running = process_running(ds.shm_cpid),
+        .ours = ds.shm_perm.uid == geteuid() && ds.shm_perm.cuid == geteuid() &&
+                (ds.shm_perm.mode & 0777) == 0600,
+    };
+    if (cleanup && l.ours && !l.creator_running && l.users > 0)
+        say("%s: its creator, pid %ld, is gone, %lu process(es) still attached: removing it "
+            "all the same; it goes once they detach", what, (long)l.creator, l.users);
+    else
+        require_stale(&l);        /* exits 1 unless provably stale */
+    if (traced(shmctl(id, IPC_RMID, NULL), "shmctl(%d, IPC_RMID)", id) == -1 &&
+        errno != EINVAL && errno != EIDRM)
+        die("shmctl %d IPC_RMID", id);
+    return true;
+}
+
+static bool clean_fifo(const char *path)
+{
+    struct stat seen;             /* lstat: a symbolic link is judged, not followed */
+    if (traced(lstat(path, &seen), "lstat(\"%s\")", path) == -1) {
+        if (errno == ENOENT)
+            return false;
+        die("lstat %s", path);
+    }
+    require_our_fifo(path, &seen);
+    if (traced(unlink(path), "unlink(\"%s\")", path) == -1)
+        die("unlink %s", path);
+    say("removed the FIFO %s", path);
+    return true;
+}
+
+static int cleanup_leftovers(void)
+{
+    bool segment = remove_stale_segment(0, true);
+    bool filled = clean_fifo(filled_path), freed = clean_fifo(free_path);
+    if (!segment && !filled && !freed)
+        say("nothing to clean up: no segment with key 0x%08x, no FIFO in %s", (unsigned)key,
+            ipc_dir());
+    return 0;
 }

@@ -68,14 +68,6 @@ static inline struct shm_slot *slot_of(struct shm_header *h, unsigned slots, siz
     return (struct shm_slot *)((char *)(h + 1) + (n % slots) * slot_stride(slot_size));
 }
 
-/* ---- shm/leftover.c: what a killed reader leaves, and --cleanup ---- */
-
-/* The segment at KEY goes if provably stale (said so), else exit 1 with the
- * exact command; --cleanup (CLEANUP) also takes one still attached.  False:
- * there was none. */
-bool remove_stale_segment(key_t key, size_t size, bool cleanup);
-int cleanup_leftovers(key_t key);
-
 /* ---- shm/check.c: -n's messages, what the reader counts, every way out ---- */
 
 size_t gen_message(char *buf, uint64_t seq, uint64_t total);   /* BUF: GEN_MAX_LEN bytes */
