@@ -73,15 +73,12 @@ static void open_fifos(void)
     say("connected: \"filled\" FIFO fd %d, \"free\" FIFO fd %d", filled_fd, free_fd);
 }
 
-/* V(): one byte on "filled": one more slot for the reader (or 'E': the end). */
+/* V(): one byte on "filled": one more slot for the reader (or 'E': the end).
+ * It can wait only when -u filled the FIFO: a stop signal ends that (EINTR). */
 static void send_token(char token)
 {
-    ssize_t n;
-    do
-        n = stop_signal ? -1 : traced(write(filled_fd, &token, 1), "write(%d, \"%c\", 1)",
-                                      filled_fd, token);
-    while (n == -1 && errno == EINTR && !stop_signal);
-    if (n == -1)
+    if (stop_signal || traced(write(filled_fd, &token, 1), "write(%d, \"%c\", 1)", filled_fd,
+                              token) == -1)
         stopped_or_failed("write");
 }
 
