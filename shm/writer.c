@@ -120,20 +120,6 @@ static void send_message(const char *text, size_t len)
         (unsigned long long)((sent - 1) % slots), shown, taken < len ? "..." : "");
 }
 
-/* The end token, then wait until the reader has given back every slot and
- * closed its side (end of file): a writer that exits 0 knows all was taken. */
-static void finish(void)
-{
-    char back[SHM_MAX_SLOTS + 1];     /* more than it can owe: the read ends at end of file */
-    send_token('E');
-    ssize_t n = read_full(free_fd, back, sizeof back);
-    if (n == -1)
-        stopped_or_failed("read");
-    if ((size_t)n + (unsync && sent > 0) != slots)       /* -u kept its first credit */
-        die_msg("the reader is gone (it closed before giving back every slot) after %llu "
-                "messages", (unsigned long long)sent);
-}
-
 int main(int argc, char *argv[])
 {
     options(argc, argv);
@@ -166,11 +152,19 @@ int main(int argc, char *argv[])
     if (traced(shmdt(at), "shmdt(%p)", at) == -1)
         die("shmdt");
     say("detached the segment (shmdt)");
-    finish();
+    /* The end token, then every credit back: a read of more than the reader can
+     * owe ends at end of file, once it has closed its side (-u kept its first). */
+    char back[SHM_MAX_SLOTS + 1];
+    send_token('E');
+    ssize_t n = read_full(free_fd, back, sizeof back);
+    if (n == -1)
+        stopped_or_failed("read");
+    if ((size_t)n + (unsync && sent > 0) != slots)
+        die_msg("the reader is gone (it closed before giving back every slot) after %llu "
+                "messages", (unsigned long long)sent);
     say(unsync ? "told the reader I am done; unsynchronised, I cannot know which of my %llu "
                  "messages it read whole" : "told the reader I am done; it took all %llu "
                  "messages", (unsigned long long)sent);
-    cleanup();                    /* closes the FIFOs */
     if (skipped > 0)
         die_msg("%llu message(s) skipped", (unsigned long long)skipped);
     return 0;
