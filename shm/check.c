@@ -6,13 +6,11 @@
  * filler (0 to 22 letters) depends on SEQ, so lengths vary and no message
  * passes for another.  The reader rebuilds it and compares every byte.
  *
- * Each slot header carries the message's number.  Without -u the reader takes
- * only the number it expects (a slot header that says otherwise is refused
- * before this).  With -u, a slot can still hold a message already read (a
- * duplicate), or hold it again after a newer one (reordered), or be rewritten
- * while the reader copied it (torn: counted as corrupted); what the reader never
- * saw whole is lost.  A slot's numbers only grow, so "already read" is "the
- * number last read from this slot".
+ * Without -u the reader takes only the number it expects in a slot header.
+ * With -u a slot can hold a message already read (a duplicate), hold one again
+ * after a newer one (reordered), or be rewritten while the reader copied it
+ * (torn: corrupted); what the reader never saw whole is lost.  A slot's numbers
+ * only grow: "already read" is "the number last read from this slot".
  *
  * The end, die() and a failed call go through atexit().  SIGINT, SIGTERM and
  * SIGHUP only set stop_signal: the call they interrupt returns EINTR (no
