@@ -55,9 +55,8 @@ static int create_segment(void), cleanup_leftovers(void);
 static void print_facts(const char *when), print_mapping(const char *when);
 static noreturn void stopped_or_failed(const char *call);
 
-/* mkfifo() makes a name, nothing more.  One already there is a leftover of a
- * killed reader: reused only if it is ours, mode 0600, as lstat() -- never
- * stat(), which would follow a symbolic link -- tells. */
+/* mkfifo() makes a name, nothing more.  One already there, a killed reader's, is
+ * reused only if lstat() (never stat(): it follows symlinks) finds a FIFO of ours, 0600. */
 static void make_fifo(const char *path, struct stat *seen, bool *made)
 {
     bool fresh = traced(mkfifo(path, 0600), "mkfifo(\"%s\", 0600)", path) == 0;
@@ -126,10 +125,9 @@ static void take_slot(uint64_t n, bool unsync)
 }
 
 /* The semaphore's initial value: SLOTS credits, every slot free (the writer
- * waits for them, so it has written nothing before this).  Then each 'F' on
- * the "filled" FIFO is one more slot to read, in order; each slot read goes
- * back to the writer as a credit.  'E': the writer is done (end of file before
- * it: the writer died).  True when all arrived intact (shm/check.c). */
+ * waits for them: it has written nothing yet).  Then each 'F' on "filled" is a
+ * slot to read, in order, and to give back as a credit; 'E' is the end (end of
+ * file before it: the writer died).  True when all arrived intact (shm/check.c). */
 static bool receive(void)
 {
     bool unsync = atomic_load(&seg->flags) & SHM_UNSYNC;   /* set before its open() */
@@ -250,9 +248,8 @@ int main(int argc, char *argv[])
     return 0;
 }
 
-/* IPC_CREAT|IPC_EXCL: a segment already there for our key -- a leftover, or
- * another reader's -- is an error to look at (below), never one we
- * silently share. */
+/* IPC_CREAT|IPC_EXCL: a segment already there for our key, a leftover or another
+ * reader's, is an error to look at (at the end), never one we silently share. */
 static int create_segment(void)
 {
     size_t size = segment_size(slots, slot_size);
