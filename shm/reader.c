@@ -41,12 +41,11 @@ static unsigned slots = 8;
 static size_t slot_size = 4096;
 static bool show_fds;
 static key_t key;
-static int shmid = -1;
+static int shmid = -1, filled_fd = -1, free_fd = -1;
 static struct shm_header *seg;    /* where the segment is attached; NULL: not */
 static char filled_path[PATH_MAX], free_path[PATH_MAX];
 static struct stat filled_seen, free_seen;
 static bool filled_made, free_made;
-static int filled_fd = -1, free_fd = -1;
 static struct tally tally;
 static unsigned char *copy;       /* -u: a slot's text, copied out */
 

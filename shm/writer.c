@@ -35,11 +35,10 @@ static const char usage[] =
 
 static long count = -1, delay;
 static bool unsync;
-static int shmid = -1;
+static int shmid = -1, filled_fd = -1, free_fd = -1;
 static struct shm_header *seg;
 static unsigned slots;            /* the header's geometry, checked and kept here */
 static size_t slot_size;
-static int filled_fd = -1, free_fd = -1;
 static uint64_t sent, skipped;
 
 static void options(int argc, char *argv[]), check_segment(void), cleanup(void);
