@@ -25,8 +25,8 @@ PROGRAMS += fifo/server fifo/client
 
 # shm/: System V shared memory
 PROGRAMS += shm/reader shm/writer
-EXTRA_shm/reader := shm/leftover shm/check shm/stop
-EXTRA_shm/writer := shm/check shm/stop
+EXTRA_shm/reader := shm/check
+EXTRA_shm/writer := shm/check
 
 # procpool/: a process pool
 PROGRAMS += procpool/pool procpool/worker

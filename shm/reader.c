@@ -12,11 +12,10 @@
  *
  * Observe: ipcs -m while it waits (nattch 1) and while a writer runs (2); -v;
  * -f (a segment is a mapping, not a file descriptor).  Partner: shm/writer.
- * What a killed reader leaves behind: shm/leftover.c.
+ * What a killed reader leaves behind: the end of this file.
  *
  * Usage: shm/reader [-s SIZE] [-S SLOTS] [-v] [-f] [--cleanup]
  */
-#include "../common/common.h"
 #include "shm.h"
 
 #include <errno.h>
@@ -26,8 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ipc.h>
-#include <sys/shm.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -44,23 +41,21 @@ static unsigned slots = 8;
 static size_t slot_size = 4096;
 static bool show_fds;
 static key_t key;
-static int shmid = -1;
+static int shmid = -1, filled_fd = -1, free_fd = -1;
 static struct shm_header *seg;    /* where the segment is attached; NULL: not */
 static char filled_path[PATH_MAX], free_path[PATH_MAX];
 static struct stat filled_seen, free_seen;
 static bool filled_made, free_made;
-static int filled_fd = -1, free_fd = -1;
 static struct tally tally;
 static unsigned char *copy;       /* -u: a slot's text, copied out */
 
-static bool options(int argc, char *argv[]);
-static int create_segment(void);
-static void print_facts(const char *when), print_mapping(const char *when), cleanup(void);
+static bool options(int argc, char *argv[]), remove_stale_segment(size_t size, bool cleanup);
+static int create_segment(void), cleanup_leftovers(void);
+static void print_facts(const char *when), print_mapping(const char *when);
 static noreturn void stopped_or_failed(const char *call);
 
-/* mkfifo() makes a name, nothing more.  One already there is a leftover of a
- * killed reader: reused only if it is ours, mode 0600, as lstat() -- never
- * stat(), which would follow a symbolic link -- tells. */
+/* mkfifo() makes a name, nothing more.  One already there, a killed reader's, is
+ * reused only if lstat() (never stat(): it follows symlinks) finds a FIFO of ours, 0600. */
 static void make_fifo(const char *path, struct stat *seen, bool *made)
 {
     bool fresh = traced(mkfifo(path, 0600), "mkfifo(\"%s\", 0600)", path) == 0;
@@ -93,20 +88,6 @@ static void open_fifos(void)
     require_same_file(fd, free_path, &free_seen);
     free_fd = fd;
     say("the writer is here: \"filled\" FIFO fd %d, \"free\" FIFO fd %d", filled_fd, free_fd);
-}
-
-/* The semaphore's initial value: SLOTS credits, every slot free.  The writer
- * waits for them, so it has written nothing before this. */
-static void hand_over(void)
-{
-    char credits[SHM_MAX_SLOTS];
-    memset(credits, 'C', slots);
-    /* At most PIPE_BUF bytes into an empty pipe: one write, whole. */
-    if (traced(write(free_fd, credits, slots), "write(%d, \"C\" x %u, %u)", free_fd, slots,
-               slots) == -1)
-        stopped_or_failed("write");
-    say("handed the writer %u credit%s on the \"free\" FIFO, one per free slot", slots,
-        slots == 1 ? "" : "s");
 }
 
 /* Message N is in slot N % SLOTS, in my own memory: no read(2) copies it.
@@ -142,46 +123,40 @@ static void take_slot(uint64_t n, bool unsync)
         warn_msg("message %llu failed its check", (unsigned long long)n + 1);
 }
 
-/* P() on the "filled" FIFO: 'F' or 'E'; end of file without 'E': the writer died. */
-static char next_token(void)
-{
-    char token;
-    ssize_t n;
-    if (stop_signal) {           /* not only when read() is interrupted */
-        errno = EINTR;
-        stopped_or_failed("read");
-    }
-    do
-        n = traced(read(filled_fd, &token, 1), "read(%d, 1)", filled_fd);
-    while (n == -1 && errno == EINTR && !stop_signal);
-    if (n != 1)
-        stopped_or_failed(n == 0 ? NULL : "read");
-    if (token != 'F' && token != 'E')
-        die_msg("the writer broke the protocol: byte 0x%02x on %s", (unsigned char)token,
-                filled_path);
-    return token;
-}
-
-/* Each 'F' on the "filled" FIFO is one more slot to read, in order; each slot
- * read goes back to the writer as a credit.  'E': the writer is done.  True
- * when all arrived intact (with -u: when no slot header lied). */
+/* The semaphore's initial value: SLOTS credits, every slot free (the writer
+ * waits for them: it has written nothing yet).  Then each 'F' on "filled" is a
+ * slot to read, in order, and to give back as a credit; 'E' is the end (end of
+ * file before it: the writer died).  True when all arrived intact (shm/check.c). */
 static bool receive(void)
 {
     bool unsync = atomic_load(&seg->flags) & SHM_UNSYNC;   /* set before its open() */
+    char credits[SHM_MAX_SLOTS], token;
+    memset(credits, 'C', slots);
+    /* At most PIPE_BUF bytes into an empty pipe: one write, whole. */
+    if (traced(write(free_fd, credits, slots), "write(%d, \"C\" x %u, %u)", free_fd, slots,
+               slots) == -1)
+        stopped_or_failed("write");
+    say("handed the writer %u credit%s on the \"free\" FIFO, one per free slot", slots,
+        slots == 1 ? "" : "s");
     tally.generated = atomic_load(&seg->generated);
     if (unsync)
         say("the writer runs unsynchronised (-u): it will not wait for free slots, "
             "so it can overwrite a message before I read it");
-    for (uint64_t n = 0; next_token() == 'F'; n++) {
+    for (uint64_t n = 0;; n++) {
+        /* P(): a stop signal ends the wait, also one that came between reads. */
+        ssize_t got = stop_signal ? -1 : read_full(filled_fd, &token, 1);
+        if (got != 1)
+            stopped_or_failed(got == 0 ? NULL : "read");
+        if (token == 'E')
+            return tally_report(&tally, unsync);
+        if (token != 'F')
+            die_msg("the writer broke the protocol: byte 0x%02x on %s", (unsigned char)token,
+                    filled_path);
         take_slot(n, unsync);
-        if (unsync)
-            continue;             /* the racing writer takes no credits */
-        /* V(): the slot is free again. */
-        if (traced(write(free_fd, "C", 1), "write(%d, \"C\", 1)", free_fd) == -1)
+        /* V(): the slot is free again (the racing writer takes no credits). */
+        if (!unsync && traced(write(free_fd, "C", 1), "write(%d, \"C\", 1)", free_fd) == -1)
             stopped_or_failed("write");
     }
-    bool intact = tally_report(&tally, unsync || tally.generated != 0);
-    return tally.bad_headers == 0 && (intact || unsync);
 }
 
 /* Close the FIFOs (the writer waits for that to end), then detach: the
@@ -211,9 +186,11 @@ static void unlink_fifo(const char *path, const struct stat *seen)
 }
 
 /* IPC_RMID: the segment goes once nobody is attached (at the normal end, at
- * once; on a stop or an error, when the writer detaches too); then the FIFOs. */
+ * once; on a stop or an error, when the writer detaches too); then the FIFOs.
+ * Also at exit (atexit): every way out lets go of all and removes it, once. */
 static void remove_all(void)
 {
+    let_go();
     if (shmid != -1 && traced(shmctl(shmid, IPC_RMID, NULL), "shmctl(%d, IPC_RMID)",
                               shmid) == -1 && errno != EINVAL && errno != EIDRM)
         warn_sys("shmctl %d IPC_RMID", shmid);
@@ -235,17 +212,15 @@ int main(int argc, char *argv[])
     if (key == -1)
         die("ftok %s", keyfile);
     if (clean)
-        return cleanup_leftovers(key);
-    stop_cleanly(cleanup);        /* shm/stop.c */
-    say("key 0x%08x, from the file %s and the project id '%c'", (unsigned)key, keyfile,
-        KEY_SHM);
+        return cleanup_leftovers();
+    stop_cleanly(remove_all);     /* shm/check.c */
+    say("key 0x%08x, from the file %s and the project id '%c'", (unsigned)key, keyfile, KEY_SHM);
     shmid = create_segment();
     /* shmat(): map it where the kernel likes (NULL), to read and write (0). */
-    seg = traced_ptr(shmat(shmid, NULL, 0), "shmat(%d, NULL, 0)", shmid);
-    if (seg == (void *)-1) {
-        seg = NULL;
+    void *at = traced_ptr(shmat(shmid, NULL, 0), "shmat(%d, NULL, 0)", shmid);
+    if (at == (void *)-1)
         die("shmat %d", shmid);
-    }
+    seg = at;
     seg->magic = SHM_MAGIC;       /* a new segment is all zeroes */
     seg->slots = slots;
     seg->slot_size = slot_size;
@@ -259,7 +234,6 @@ int main(int argc, char *argv[])
     print_facts("with the writer attached");
     if (show_fds)
         print_fds("after open():");
-    hand_over();
     bool intact = receive();
     let_go();
     say("detached the segment (shmdt)");
@@ -273,9 +247,8 @@ int main(int argc, char *argv[])
     return 0;
 }
 
-/* IPC_CREAT|IPC_EXCL: a segment already there for our key -- a leftover, or
- * another reader's -- is an error to look at (shm/leftover.c), never one we
- * silently share. */
+/* IPC_CREAT|IPC_EXCL: a segment already there for our key, a leftover or another
+ * reader's, is an error to look at (at the end), never one we silently share. */
 static int create_segment(void)
 {
     size_t size = segment_size(slots, slot_size);
@@ -292,7 +265,7 @@ static int create_segment(void)
                 "ipcs -l): use a smaller -s or -S", size);
         if (errno != EEXIST || tries == 2)
             die("shmget key 0x%08x", (unsigned)key);
-        remove_stale_segment(key, size, false);
+        remove_stale_segment(size, false);
     }
 }
 
@@ -335,7 +308,7 @@ static bool options(int argc, char *argv[])
         extra_operand(argv[optind]);
     ipc_path(filled_path, sizeof filled_path, FILLED_FIFO);
     ipc_path(free_path, sizeof free_path, FREE_FIFO);
-    tally_init(&tally, slots);
+    tally.slots = slots;
     if ((copy = malloc(slot_size)) == NULL)
         die("malloc");
     return clean;
@@ -365,37 +338,98 @@ static void print_mapping(const char *when)
         print_fds(when);
 }
 
-/* atexit: every way out -- an error, a stop, the end -- lets go of the
- * segment and removes it and the FIFOs, once. */
-static void cleanup(void)
-{
-    let_go();
-    remove_all();
-    free(copy);
-    copy = NULL;
-}
-
 /* CALL failed (NULL: end of file on "filled" before the end token): a stop
  * signal (exit 0), the writer gone, or an error; cleaned up first in all. */
 static noreturn void stopped_or_failed(const char *call)
 {
     int err = errno;
-    bool waiting = free_fd == -1;
+    bool waiting = free_fd == -1;     /* (remove_all() closes it) */
     unsigned long long got = tally.received;
-    cleanup();
-    if (call != NULL && err == EINTR && stop_signal) {
-        if (waiting)
-            say("caught %s while waiting: removed the segment and the FIFOs",
-                signal_name(stop_signal));
-        else
-            say("caught %s after %llu messages: removed the segment and the FIFOs",
-                signal_name(stop_signal), got);
+    remove_all();
+    if (stop_signal && waiting)
+        say("caught %s while waiting: removed the segment and the FIFOs",
+            signal_name(stop_signal));
+    else if (stop_signal)
+        say("caught %s after %llu messages: removed the segment and the FIFOs",
+            signal_name(stop_signal), got);
+    if (stop_signal)
         exit(0);
-    }
     if (call == NULL || err == EPIPE)
         die_msg("the writer vanished mid-stream after %llu messages (%s %s): removed the "
                 "segment and the FIFOs", got, call == NULL ? "end of file, no end token, on"
                 : "it closed", call == NULL ? filled_path : free_path);
     errno = err;
     die("%s", call);
+}
+
+/* ---- what a killed reader leaves behind, and --cleanup ---- */
+
+/* kill -9 cannot be caught: the segment stays in the kernel (ipcs -m), the
+ * FIFOs in $IPC_DEMO_DIR.  The kernel keeps who created a segment (shm_cpid)
+ * and how many have it attached (shm_nattch): enough for require_stale() to
+ * tell a leftover from a segment in use, which is refused with the exact
+ * command.  --cleanup also removes one a dead reader's writer still has
+ * attached: IPC_RMID pulls it from under nobody, it goes once they detach.
+ * False: there was none. */
+static bool remove_stale_segment(size_t size, bool cleanup)
+{
+    /* The notes' trap: asking for an existing segment with more bytes than it
+     * has fails with EINVAL.  Shown, then the segment is looked at as it is. */
+    bool trap = size > 0 && traced(shmget(key, size, 0), "shmget(0x%08x, %zu, 0)",
+                                   (unsigned)key, size) == -1 && errno == EINVAL;
+    struct shmid_ds ds;
+    int id = (int)traced(shmget(key, 0, 0), "shmget(0x%08x, 0, 0)", (unsigned)key);
+    if (id == -1 && errno == ENOENT)
+        return false;             /* none, or gone meanwhile */
+    if (id == -1 || traced(shmctl(id, IPC_STAT, &ds), "shmctl(%d, IPC_STAT)", id) == -1)
+        die("segment of key 0x%08x (see ipcs -m; remove it with ipcrm -M 0x%08x)",
+            (unsigned)key, (unsigned)key);
+    if (trap)
+        say("the segment there has %zu bytes, fewer than the %zu this run needs: "
+            "shmget(key, %zu, 0) fails with EINVAL (a size mismatch)", (size_t)ds.shm_segsz,
+            size, size);
+    char what[96], remove[32];
+    snprintf(what, sizeof what, "segment %d (key 0x%08x, %zu bytes)", id, (unsigned)key,
+             (size_t)ds.shm_segsz);
+    snprintf(remove, sizeof remove, "ipcrm -m %d", id);
+    struct leftover l = {
+        .what = what, .remove = remove, .users = ds.shm_nattch, .creator = ds.shm_cpid,
+        .creator_running = process_running(ds.shm_cpid),
+        .ours = ds.shm_perm.uid == geteuid() && ds.shm_perm.cuid == geteuid() &&
+                (ds.shm_perm.mode & 0777) == 0600,
+    };
+    if (cleanup && l.ours && !l.creator_running && l.users > 0)
+        say("%s: its creator, pid %ld, is gone, %lu process(es) still attached: removing it "
+            "all the same; it goes once they detach", what, (long)l.creator, l.users);
+    else
+        require_stale(&l);        /* exits 1 unless provably stale */
+    if (traced(shmctl(id, IPC_RMID, NULL), "shmctl(%d, IPC_RMID)", id) == -1 &&
+        errno != EINVAL && errno != EIDRM)
+        die("shmctl %d IPC_RMID", id);
+    return true;
+}
+
+static bool clean_fifo(const char *path)
+{
+    struct stat seen;             /* lstat: a symbolic link is judged, not followed */
+    if (traced(lstat(path, &seen), "lstat(\"%s\")", path) == -1) {
+        if (errno == ENOENT)
+            return false;
+        die("lstat %s", path);
+    }
+    require_our_fifo(path, &seen);
+    if (traced(unlink(path), "unlink(\"%s\")", path) == -1)
+        die("unlink %s", path);
+    say("removed the FIFO %s", path);
+    return true;
+}
+
+static int cleanup_leftovers(void)
+{
+    bool segment = remove_stale_segment(0, true);
+    bool filled = clean_fifo(filled_path), freed = clean_fifo(free_path);
+    if (!segment && !filled && !freed)
+        say("nothing to clean up: no segment with key 0x%08x, no FIFO in %s", (unsigned)key,
+            ipc_dir());
+    return 0;
 }

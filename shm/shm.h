@@ -17,11 +17,12 @@
 #ifndef IPC_DEMOS_SHM_H
 #define IPC_DEMOS_SHM_H
 
+#include "../common/common.h"
+
 #include <stdatomic.h>
-#include <stdbool.h>
-#include <stddef.h>
 #include <stdint.h>
-#include <sys/types.h>
+#include <sys/ipc.h>
+#include <sys/shm.h>
 
 /* Both processes use a slot's numbers at once (-u): no lock may hide inside. */
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "atomics in shared memory must be lock-free");
@@ -67,36 +68,22 @@ static inline struct shm_slot *slot_of(struct shm_header *h, unsigned slots, siz
     return (struct shm_slot *)((char *)(h + 1) + (n % slots) * slot_stride(slot_size));
 }
 
-/* ---- shm/leftover.c: what a killed reader leaves, and --cleanup ---- */
-
-/* The segment at KEY goes if provably stale (said so), else exit 1 with the
- * exact command; --cleanup (CLEANUP) also takes one still attached.  False:
- * there was none. */
-bool remove_stale_segment(key_t key, size_t size, bool cleanup);
-int cleanup_leftovers(key_t key);
-
-/* ---- shm/check.c: -n's messages, and what the reader counts ---- */
+/* ---- shm/check.c: -n's messages, what the reader counts, every way out ---- */
 
 size_t gen_message(char *buf, uint64_t seq, uint64_t total);   /* BUF: GEN_MAX_LEN bytes */
 struct tally {
     unsigned slots;
     uint64_t received, intact, duplicated, reordered, corrupted, bad_headers;
     uint64_t generated, highest;  /* -n COUNT + 1, as the writer says (0: not -n); the newest */
-    uint64_t *last;               /* the number last read from each slot */
+    uint64_t last[SHM_MAX_SLOTS]; /* the number last read from each slot */
 };
-void tally_init(struct tally *t, unsigned slots);
 /* Message SEQ from slot INDEX, read WHOLE or not: counted, and with -n checked
  * byte for byte.  False when it is not intact. */
 bool tally_take(struct tally *t, unsigned index, uint64_t seq, const unsigned char *text,
                 size_t len, bool whole);
-/* Says the counts when CHECKED (-n or -u); true when nothing went wrong. */
-bool tally_report(struct tally *t, bool checked);
-
-/* ---- shm/stop.c: every way out is a clean one ---- */
-
-/* SIGINT, SIGTERM, SIGHUP set stop_signal and interrupt the call they find
- * (or, landing just before one blocks, interrupt it a second later); SIGPIPE
- * is ignored: a vanished peer is EPIPE.  CLEANUP runs at exit. */
+/* Says the counts; true when all arrived intact (-u races: when no header lied). */
+bool tally_report(const struct tally *t, bool unsync);
+/* Stop signals set stop_signal and interrupt a call, SIGPIPE is EPIPE, CLEANUP runs at exit. */
 void stop_cleanly(void (*cleanup)(void));
 
 #endif

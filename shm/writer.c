@@ -13,15 +13,14 @@
  *
  * Usage: shm/writer [-n COUNT] [-d MS] [-v] [-u] [MESSAGE...]
  */
-#include "../common/common.h"
 #include "shm.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/ipc.h>
-#include <sys/shm.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -36,12 +35,10 @@ static const char usage[] =
 
 static long count = -1, delay;
 static bool unsync;
-static int shmid = -1;
+static int shmid = -1, filled_fd = -1, free_fd = -1;
 static struct shm_header *seg;
 static unsigned slots;            /* the header's geometry, checked and kept here */
 static size_t slot_size;
-static int filled_fd = -1, free_fd = -1;
-static unsigned credits;          /* slots I may fill */
 static uint64_t sent, skipped;
 
 static void options(int argc, char *argv[]), check_segment(void), cleanup(void);
@@ -75,31 +72,12 @@ static void open_fifos(void)
     say("connected: \"filled\" FIFO fd %d, \"free\" FIFO fd %d", filled_fd, free_fd);
 }
 
-/* P(): read() of one byte takes one credit, and sleeps while there is none. */
-static void take_credit(void)
-{
-    char credit;
-    ssize_t n;
-    do
-        n = stop_signal ? -1 : traced(read(free_fd, &credit, 1), "read(%d, 1)", free_fd);
-    while (n == -1 && errno == EINTR && !stop_signal);
-    if (n == 1 && credit != 'C')
-        die_msg("the reader broke the protocol: byte 0x%02x on the \"free\" FIFO",
-                (unsigned char)credit);
-    if (n != 1)
-        stopped_or_failed(n == 0 ? NULL : "read");
-    credits++;
-}
-
-/* V(): one byte on "filled": one more slot for the reader (or 'E': the end). */
+/* V(): one byte on "filled": one more slot for the reader (or 'E': the end).
+ * It can wait only when -u filled the FIFO: a stop signal ends that (EINTR). */
 static void send_token(char token)
 {
-    ssize_t n;
-    do
-        n = stop_signal ? -1 : traced(write(filled_fd, &token, 1), "write(%d, \"%c\", 1)",
-                                      filled_fd, token);
-    while (n == -1 && errno == EINTR && !stop_signal);
-    if (n == -1)
+    if (stop_signal || traced(write(filled_fd, &token, 1), "write(%d, \"%c\", 1)", filled_fd,
+                              token) == -1)
         stopped_or_failed("write");
 }
 
@@ -112,12 +90,18 @@ static void send_message(const char *text, size_t len)
         return;
     }
     delay_ms(delay);
-    /* Wait for a free slot.  -u takes only the first credit, the reader's
-     * hand-over, and then overwrites whatever is there: the race. */
-    if (!unsync || credits == 0)
-        take_credit();
-    if (!unsync)
-        credits--;
+    /* P(): read() of one byte takes a credit, a free slot, and sleeps while there
+     * is none.  -u takes only the first, the reader's hand-over, and then
+     * overwrites whatever is there: the race. */
+    if (!unsync || sent == 0) {
+        char credit;
+        ssize_t n = stop_signal ? -1 : read_full(free_fd, &credit, 1);
+        if (n != 1)
+            stopped_or_failed(n == 0 ? NULL : "read");
+        if (credit != 'C')
+            die_msg("the reader broke the protocol: byte 0x%02x on the \"free\" FIFO",
+                    (unsigned char)credit);
+    }
     struct shm_slot *s = slot_of(seg, slots, slot_size, sent);
     /* Number 0 while the text changes, so that a racing reader can tell. */
     atomic_store_explicit(&s->seq, 0, memory_order_relaxed);
@@ -135,34 +119,15 @@ static void send_message(const char *text, size_t len)
         (unsigned long long)((sent - 1) % slots), shown, taken < len ? "..." : "");
 }
 
-/* The end token, then wait until the reader has given back every slot and
- * closed its side (end of file): a writer that exits 0 knows all was taken. */
-static void finish(void)
-{
-    char back[SHM_MAX_SLOTS];
-    ssize_t n;
-    send_token('E');
-    while ((n = traced(read(free_fd, back, sizeof back), "read(%d, %zu)", free_fd,
-                       sizeof back)) != 0) {
-        if (n == -1 && (errno != EINTR || stop_signal))
-            stopped_or_failed("read");
-        credits += n > 0 ? (unsigned)n : 0;
-    }
-    if (credits != slots)
-        die_msg("the reader is gone (it closed before giving back every slot) after %llu "
-                "messages", (unsigned long long)sent);
-}
-
 int main(int argc, char *argv[])
 {
     options(argc, argv);
-    stop_cleanly(cleanup);        /* shm/stop.c */
+    stop_cleanly(cleanup);        /* shm/check.c */
     const char *keyfile = ipc_keyfile();
     key_t key = (key_t)traced(ftok(keyfile, KEY_SHM), "ftok(\"%s\", '%c')", keyfile, KEY_SHM);
     if (key == -1)
         die("ftok %s", keyfile);
-    say("key 0x%08x, from the file %s and the project id '%c'", (unsigned)key, keyfile,
-        KEY_SHM);
+    say("key 0x%08x, from the file %s and the project id '%c'", (unsigned)key, keyfile, KEY_SHM);
     /* Size 0, no flags: the segment as it is -- the reader made it. */
     shmid = (int)traced(shmget(key, 0, 0), "shmget(0x%08x, 0, 0)", (unsigned)key);
     if (shmid == -1 && errno == ENOENT)
@@ -170,11 +135,10 @@ int main(int argc, char *argv[])
                 (unsigned)key);
     if (shmid == -1)
         die("shmget key 0x%08x", (unsigned)key);
-    seg = traced_ptr(shmat(shmid, NULL, 0), "shmat(%d, NULL, 0)", shmid);
-    if (seg == (void *)-1) {
-        seg = NULL;
+    void *at = traced_ptr(shmat(shmid, NULL, 0), "shmat(%d, NULL, 0)", shmid);
+    if (at == (void *)-1)
         die("shmat %d", shmid);
-    }
+    seg = at;
     check_segment();              /* below: its header, its size, one writer */
     say("attached the segment shmid %d at %p: %u slot%s of %zu bytes", shmid, (void *)seg,
         slots, slots == 1 ? "" : "s", slot_size);
@@ -183,16 +147,23 @@ int main(int argc, char *argv[])
     open_fifos();
     send_all(argc, argv);
     /* Detach first, so that the reader sees shm_nattch drop; then the end. */
-    void *at = seg;
     seg = NULL;
     if (traced(shmdt(at), "shmdt(%p)", at) == -1)
         die("shmdt");
     say("detached the segment (shmdt)");
-    finish();
+    /* The end token, then every credit back: a read of more than the reader can
+     * owe ends at end of file, once it has closed its side (-u kept its first). */
+    char back[SHM_MAX_SLOTS + 1];
+    send_token('E');
+    ssize_t n = read_full(free_fd, back, sizeof back);
+    if (n == -1)
+        stopped_or_failed("read");
+    if ((size_t)n + (unsync && sent > 0) != slots)
+        die_msg("the reader is gone (it closed before giving back every slot) after %llu "
+                "messages", (unsigned long long)sent);
     say(unsync ? "told the reader I am done; unsynchronised, I cannot know which of my %llu "
                  "messages it read whole" : "told the reader I am done; it took all %llu "
                  "messages", (unsigned long long)sent);
-    cleanup();                    /* closes the FIFOs */
     if (skipped > 0)
         die_msg("%llu message(s) skipped", (unsigned long long)skipped);
     return 0;
@@ -253,22 +224,13 @@ static void require_fifo(int fd, const char *path)
     require_our_fifo(path, &st);
 }
 
-static void send_line(const char *line, size_t len, size_t dropped, void *arg)
-{
-    (void)arg;
-    if (dropped == 0) {
-        send_message(line, len);
-    } else {
-        skipped++;
-        warn_msg("a line of %zu bytes is longer than %d, skipped", len + dropped, LINE_LIMIT - 1);
-    }
-}
-
-/* -n COUNT generated messages, or the MESSAGE operands, or lines of stdin. */
+/* -n COUNT generated messages, or the MESSAGE operands, or each line of
+ * standard input, without its newline (getline() takes any length: whether it
+ * fits is the slot's to say, as for an operand). */
 static void send_all(int argc, char *argv[])
 {
-    char buf[4096];
-    struct lines lines = { .used = 0 };
+    char buf[GEN_MAX_LEN], *line = NULL;
+    size_t cap = 0;
     ssize_t n;
     for (long i = 1; i <= count; i++)
         send_message(buf, gen_message(buf, (uint64_t)i, (uint64_t)count));
@@ -280,13 +242,11 @@ static void send_all(int argc, char *argv[])
         return;
     if (isatty(STDIN_FILENO))
         say("type one message per line; Ctrl-D ends");
-    while ((n = read(STDIN_FILENO, buf, sizeof buf)) != 0) {
-        if (n == -1 && (errno != EINTR || stop_signal))
-            stopped_or_failed("read standard input");
-        if (n > 0)
-            lines_feed(&lines, buf, (size_t)n, send_line, NULL);
-    }
-    lines_end(&lines, send_line, NULL);
+    while ((n = getline(&line, &cap, stdin)) != -1)
+        send_message(line, (size_t)n - (line[n - 1] == '\n'));
+    if (ferror(stdin))            /* a stop signal's EINTR, or an error */
+        stopped_or_failed("read standard input");
+    free(line);
 }
 
 /* atexit: the writer made nothing; it lets go of what it holds. */
