@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -456,4 +457,20 @@ void print_fds(const char *who)
         target[n] = '\0';
         say("%s%sfd %d -> %s", who != NULL ? who : "", who != NULL ? " " : "", fds[i], target);
     }
+}
+
+bool print_maps(const char *name, const char *when)
+{
+    char line[512];
+    bool found = false;
+    FILE *maps = fopen("/proc/self/maps", "re");
+    while (maps != NULL && fgets(line, sizeof line, maps) != NULL)
+        if (strstr(line, name) != NULL) {
+            line[strcspn(line, "\n")] = '\0';
+            say("%s mapping: %s", when, line);
+            found = true;
+        }
+    if (maps == NULL || fclose(maps) != 0)
+        warn_sys("/proc/self/maps");
+    return found;
 }

@@ -102,10 +102,13 @@ void on_stop_signals(void (*handler)(int));
 void default_stop_signals(void);
 const char *signal_name(int signo);       /* "SIGPIPE" */
 
-/* ---- file descriptors ---- */
+/* ---- file descriptors and mappings (-f) ---- */
 
 /* -f: one line per open fd, "fd 3 -> pipe:[91827]", after WHO if not NULL. */
 void print_fds(const char *who);
+/* Each line of /proc/self/maps that names NAME, as "WHEN mapping: LINE";
+ * false if none does. */
+bool print_maps(const char *name, const char *when);
 
 /* Where IPC objects live, and what a killed run left: objects.h. */
 #include "objects.h"

@@ -60,18 +60,7 @@ void ring_catch_sigpipe(void)
 /* Once its fd is closed, the object shows up as a mapping only. */
 void ring_show_maps(const char *name, const char *when)
 {
-    char line[512];
-    bool found = false;
-    FILE *maps = fopen("/proc/self/maps", "re");
-    while (maps != NULL && fgets(line, sizeof line, maps) != NULL)
-        if (strstr(line, name) != NULL) {
-            line[strcspn(line, "\n")] = '\0';
-            say("%s mapping: %s", when, line);
-            found = true;
-        }
-    if (maps == NULL || fclose(maps) != 0)
-        warn_sys("/proc/self/maps");
-    if (!found)
+    if (!print_maps(name, when))
         say("%s mapping: none of /dev/shm%s", when, name);
     print_fds(when);
 }

@@ -318,21 +318,11 @@ static bool options(int argc, char *argv[])
  * /SYSV and the key, in /proc/self/maps. */
 static void print_mapping(const char *when)
 {
-    char name[32], line[512];
-    bool found = false;
+    char name[32];
     if (!show_fds)
         return;
     snprintf(name, sizeof name, "/SYSV%08x", (unsigned)key);
-    FILE *maps = fopen("/proc/self/maps", "re");
-    while (maps != NULL && fgets(line, sizeof line, maps) != NULL)
-        if (strstr(line, name) != NULL) {
-            line[strcspn(line, "\n")] = '\0';
-            say("%s mapping: %s", when, line);
-            found = true;
-        }
-    if (maps == NULL || fclose(maps) != 0)
-        die("/proc/self/maps");
-    if (!found)
+    if (!print_maps(name, when))
         say("%s mapping: none for %s", when, name);
     if (seg != NULL)
         print_fds(when);
