@@ -193,18 +193,21 @@ static void remove_reply_queue(void)
 }
 
 /* Nothing tells a client that its server was killed: it looks every second.
- * A server that stops as it should removes its queue's name. */
+ * A server that stops as it should unlinks its queue: no name links it then
+ * (Linux: the queue we hold open is a file). */
 static void check_server(void)
 {
-    struct pmq_look l;
+    struct mq_attr a;
     if (owner_running(&server))
         return;
-    if (!look(names.queue, &l) || l.ino != (unsigned long)server.id)
+    if (stat_queue(to_server, names.queue).st_nlink == 0)
         die_msg("posix-mq/server %ld stopped: its queue %s was removed", (long)server.pid,
                 names.queue);
+    if (traced(mq_getattr(to_server, &a), "mq_getattr(%d)", to_server) == -1)
+        die("mq_getattr %s", names.queue);
     die_msg("posix-mq/server %ld is gone (killed?): its queue %s is left over, with %ld "
             "message%s; the next posix-mq/server removes it", (long)server.pid, names.queue,
-            l.msgs, l.msgs == 1 ? "" : "s");
+            a.mq_curmsgs, a.mq_curmsgs == 1 ? "" : "s");
 }
 
 /* ---- what makes it robust (not the lesson) ---- */

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <sys/resource.h>
 
+struct pmq_look { bool ours; unsigned long ino; long msgs; };
+
 void server_names(struct pmq_names *n, const char *given)
 {
     size_t len = given == NULL ? 0 : strlen(given);
@@ -63,15 +65,16 @@ struct stat created(mqd_t q, const struct pmq_names *n)
     return st;
 }
 
-bool look(const char *name, struct pmq_look *l)
+/* Linux: a queue is a file.  False when there is no queue by that name. */
+static bool look(const char *name, struct pmq_look *l)
 {
     mqd_t q = (mqd_t)traced(mq_open(name, O_RDONLY | O_NONBLOCK),
                             "mq_open(\"%s\", O_RDONLY|O_NONBLOCK)", name);
+    *l = (struct pmq_look){ .ours = false };
     if (q == (mqd_t)-1 && errno == ENOENT)
         return false;
     if (q == (mqd_t)-1 && errno == EACCES)
-        die_msg("message queue %s is not ours (another user's, or a mode that shuts us out): "
-                "not touched.\nIf it is yours to remove: rm /dev/mqueue%s", name, name);
+        return true;              /* another user's, or a mode that shuts us out */
     if (q == (mqd_t)-1)
         die("mq_open %s", name);
     struct stat st = stat_queue(q, name);

@@ -48,10 +48,7 @@ struct pmq_msg {
 struct pmq_names { char queue[PMQ_NAME_MAX + 24], record[PMQ_NAME_MAX + 32]; };
 void server_names(struct pmq_names *n, const char *given);
 void reply_names(struct pmq_names *n, const char *server, long pid);    /* NAME.PID */
-/* Linux: a queue is a file; false when there is no queue by that name. */
-struct pmq_look { bool ours; unsigned long ino; long msgs; };
-bool look(const char *name, struct pmq_look *l);
-struct stat stat_queue(mqd_t q, const char *name);    /* fstat(), or exit 1 */
+struct stat stat_queue(mqd_t q, const char *name);    /* fstat() (Linux), or exit 1 */
 /* mq_open(O_CREAT | O_EXCL) of N failed: on EEXIST, true once the leftover is
  * gone, provably stale (twice at most); else say why (which limit?), exit 1. */
 bool open_again(const struct pmq_names *n, long maxmsg, int *tries);
