@@ -31,10 +31,7 @@ static const char usage[] =
     "  --small-buffer  receive into 64 bytes, less than mq_msgsize: EMSGSIZE, shown\n"
     "  -h              show this help\n";
 
-static const char *given;         /* -N NAME */
-static unsigned prio;             /* -P */
-static long delay;
-static bool small_buffer;
+static struct pmq_options opt;
 static struct pmq_names names, mine;      /* the server's queue, and ours */
 static mqd_t to_server = (mqd_t)-1, replies = (mqd_t)-1;
 static struct owner server;       /* the server's creator record */
@@ -43,7 +40,6 @@ static unsigned count;            /* messages handled so far, sent or refused */
 static int status;                /* 1 once a message was refused */
 static struct pmq_msg msg;        /* one request in flight at a time */
 
-static bool options(int argc, char *argv[]);
 static void find_server(void), check_server(void), remove_reply_queue(void);
 static void ask(const char *text, size_t len), ask_stdin(void), shut_down_server(void);
 
@@ -64,8 +60,7 @@ static void create_reply_queue(void)
 int main(int argc, char *argv[])
 {
     prog_init("posix-mq/client", "client", usage);
-    bool quit = options(argc, argv);
-    server_names(&names, given);
+    opt = parse_args(argc, argv, PMQ_CLIENT, &names);
     catch_stop_signals();         /* a stop signal ends a wait: we clean up and exit */
     exit_cleanly(remove_reply_queue);
     /* Find the server's queue, never create it: no O_CREAT. */
@@ -78,14 +73,14 @@ int main(int argc, char *argv[])
         die("mq_open %s", names.queue);
     find_server();
     create_reply_queue();
-    say("queue %s of posix-mq/server %ld: my requests go in with priority %u, my replies "
-        "come back in my own queue %s", names.queue, (long)server.pid, prio, mine.queue);
+    say("queue %s of posix-mq/server %ld: my requests go in with priority %ld, my replies "
+        "come back in my own queue %s", names.queue, (long)server.pid, opt.prio, mine.queue);
 
     for (int i = optind; i < argc; i++)
         ask(argv[i], strlen(argv[i]));
-    if (optind == argc && !quit)
+    if (optind == argc && !opt.quit)
         ask_stdin();
-    if (quit)
+    if (opt.quit)
         shut_down_server();
     return status;
 }
@@ -117,8 +112,8 @@ static void send_request(enum pmq_kind kind, const char *text, size_t len)
     memcpy(msg.text, text, len);
     for (;;) {                    /* waits while the server's queue is full */
         struct timespec t = in_a_while();
-        if (traced(mq_timedsend(to_server, (const char *)&msg, PMQ_HEADER + len, prio, &t),
-                   "mq_timedsend(%d, %zu, %u, 1 s)", to_server, PMQ_HEADER + len, prio) == 0)
+        if (traced(mq_timedsend(to_server, (const char *)&msg, PMQ_HEADER + len, opt.prio, &t),
+                   "mq_timedsend(%d, %zu, %ld, 1 s)", to_server, PMQ_HEADER + len, opt.prio) == 0)
             return;
         waited("mq_timedsend");
     }
@@ -128,8 +123,8 @@ static void send_request(enum pmq_kind kind, const char *text, size_t len)
 static size_t receive(enum pmq_kind kind)
 {
     char small[64];               /* --small-buffer */
-    char *buf = small_buffer ? small : (char *)&msg;
-    size_t size = small_buffer ? sizeof small : sizeof msg;
+    char *buf = opt.small_buffer ? small : (char *)&msg;
+    size_t size = opt.small_buffer ? sizeof small : sizeof msg;
     for (;;) {
         struct timespec t = in_a_while();
         unsigned p;
@@ -158,7 +153,7 @@ static void ask(const char *text, size_t len)
         status = 1;
         return;
     }
-    delay_ms(delay);              /* cut short by a stop signal: */
+    delay_ms(opt.delay);          /* cut short by a stop signal: */
     if (stop_signal)
         waited("nanosleep");
     send_request(PMQ_REQUEST, text, len);
@@ -211,31 +206,6 @@ static void check_server(void)
 }
 
 /* ---- what makes it robust (not the lesson) ---- */
-
-static bool options(int argc, char *argv[])
-{
-    static const struct option longopts[] = { { "small-buffer", no_argument, NULL, 'S' }, { 0 } };
-    bool quit = false;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":N:P:qd:vh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'N': given = optarg; break;
-        case 'P': prio = (unsigned)parse_number("-P", optarg, 0, sysconf(_SC_MQ_PRIO_MAX) - 1); break;
-        case 'q': quit = true; break;
-        case 'd': delay = parse_number("-d", optarg, 0, 60000); break;
-        case 'v': verbose = true; break;
-        case 'S': small_buffer = true; break;
-        case 'h': usage_help();
-        default: bad_option(c, argv);
-        }
-    }
-    for (int i = optind; i < argc; i++)
-        if (strlen(argv[i]) > PMQ_TEXT_MAX)
-            usage_error("MESSAGE %d is %zu bytes long: a message carries at most %d",
-                        i - optind + 1, strlen(argv[i]), PMQ_TEXT_MAX);
-    return quit;
-}
 
 /* The server that made the queue we opened: its inode is its record's id. */
 static void find_server(void)

@@ -13,10 +13,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <mqueue.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -44,9 +42,13 @@ struct pmq_msg {
 /* ---- what makes them robust (not the lesson): posix-mq/leftover.c ---- */
 
 /* A queue and its creator record in $IPC_DEMO_DIR: the name without its '/',
- * then ".owner".  The server's is -N NAME (checked) or posix_name()'s. */
+ * then ".owner". */
 struct pmq_names { char queue[PMQ_NAME_MAX + 24], record[PMQ_NAME_MAX + 32]; };
-void server_names(struct pmq_names *n, const char *given);
+/* The options, the client's MESSAGEs (PMQ_TEXT_MAX bytes at most) and -N NAME,
+ * checked: anything else is a usage error.  N: the server's queue's names. */
+enum pmq_program { PMQ_SERVER, PMQ_CLIENT };
+struct pmq_options { const char *given; long maxmsg, delay, prio; bool clean, quit, small_buffer; };
+struct pmq_options parse_args(int argc, char *argv[], enum pmq_program who, struct pmq_names *n);
 void reply_names(struct pmq_names *n, const char *server, long pid);    /* NAME.PID */
 struct stat stat_queue(mqd_t q, const char *name);    /* fstat() (Linux), or exit 1 */
 /* mq_open(O_CREAT | O_EXCL) of N failed: on EEXIST, true once the leftover is

@@ -32,8 +32,7 @@ static const char usage[] =
     "  --cleanup  remove what a killed server or client left (queues, records), exit\n"
     "  -h         show this help\n";
 
-static const char *given;         /* -N NAME */
-static long maxmsg = PMQ_MAXMSG, delay;
+static struct pmq_options opt;
 static struct pmq_names names;
 static mqd_t mqd = (mqd_t)-1;
 static int sfd = -1;              /* the signalfd */
@@ -41,7 +40,6 @@ static int stopped_by;            /* the stop signal read from it */
 static bool out_gone;
 static long served;
 
-static bool options(int argc, char *argv[]);
 static void serve(void), remove_queue(void);
 static bool handle(struct pmq_msg *req, size_t n, unsigned prio);
 
@@ -68,7 +66,7 @@ static int stop_signals_fd(void)
  * size is fixed here, once.  O_NONBLOCK: poll() says when a request is there. */
 static mqd_t create_queue(void)
 {
-    struct mq_attr attr = { .mq_maxmsg = maxmsg, .mq_msgsize = PMQ_MSGSIZE };
+    struct mq_attr attr = { .mq_maxmsg = opt.maxmsg, .mq_msgsize = PMQ_MSGSIZE };
     mqd_t q;
     int tries = 0;
     do
@@ -76,19 +74,18 @@ static mqd_t create_queue(void)
                                   &attr), "mq_open(\"%s\", O_RDONLY|O_CREAT|O_EXCL|O_NONBLOCK, "
                           "0600, {mq_maxmsg=%ld, mq_msgsize=%ld})", names.queue,
                           attr.mq_maxmsg, attr.mq_msgsize);
-    while (q == (mqd_t)-1 && open_again(&names, maxmsg, &tries));
+    while (q == (mqd_t)-1 && open_again(&names, opt.maxmsg, &tries));
     return q;
 }
 
 int main(int argc, char *argv[])
 {
     prog_init("posix-mq/server", "server", usage);
-    bool clean = options(argc, argv);
-    server_names(&names, given);
-    if (clean)
+    opt = parse_args(argc, argv, PMQ_SERVER, &names);
+    if (opt.clean)
         return cleanup(&names);
-    say("queue name %s, %s%s", names.queue, given ? "given with -N" :
-        "made from the device and inode of ", given ? "" : ipc_dir());
+    say("queue name %s, %s%s", names.queue, opt.given ? "given with -N" :
+        "made from the device and inode of ", opt.given ? "" : ipc_dir());
     sfd = stop_signals_fd();
     exit_cleanly(remove_queue);
     mqd = create_queue();
@@ -127,7 +124,8 @@ static bool take_request(void)
 {
     static struct pmq_msg req;
     struct pollfd stop = { .fd = sfd, .events = POLLIN };
-    if (delay > 0 && traced(poll(&stop, 1, (int)delay), "poll([%d], 1, %ld)", sfd, delay) == 1) {
+    if (opt.delay > 0 &&
+        traced(poll(&stop, 1, (int)opt.delay), "poll([%d], 1, %ld)", sfd, opt.delay) == 1) {
         read_stop_signal();
         return true;
     }
@@ -233,26 +231,3 @@ static void remove_queue(void)
     owner_remove(names.record);
 }
 
-/* ---- what makes it robust (not the lesson) ---- */
-
-static bool options(int argc, char *argv[])
-{
-    static const struct option longopts[] = { { "cleanup", no_argument, NULL, 'C' }, { 0 } };
-    bool clean = false;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":N:m:d:vh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'N': given = optarg; break;
-        case 'm': maxmsg = parse_number("-m", optarg, 1, 65536); break;
-        case 'd': delay = parse_number("-d", optarg, 0, 60000); break;
-        case 'v': verbose = true; break;
-        case 'C': clean = true; break;
-        case 'h': usage_help();
-        default: bad_option(c, argv);
-        }
-    }
-    if (optind < argc)
-        extra_operand(argv[optind]);
-    return clean;
-}
