@@ -47,13 +47,12 @@ static void ask(const char *text, size_t len), ask_stdin(void), shut_down_server
 static void create_reply_queue(void)
 {
     struct mq_attr attr = { .mq_maxmsg = 1, .mq_msgsize = PMQ_MSGSIZE };
-    int tries = 0;                /* EEXIST: a killed client had our pid */
-    reply_names(&mine, names.queue, getpid());
+    reply_names(&mine, names.queue, getpid());    /* EEXIST: a killed client had our pid */
     do
         replies = (mqd_t)traced(mq_open(mine.queue, O_RDONLY | O_CREAT | O_EXCL, 0600, &attr),
                                 "mq_open(\"%s\", O_RDONLY|O_CREAT|O_EXCL, 0600, {mq_maxmsg=1, "
                                 "mq_msgsize=%ld})", mine.queue, attr.mq_msgsize);
-    while (replies == (mqd_t)-1 && open_again(&mine, 1, &tries));
+    while (replies == (mqd_t)-1 && open_again(&mine, 1));
     created(replies, &mine);
 }
 

@@ -151,28 +151,28 @@ static bool remove_leftover(const struct pmq_names *n)
     return true;
 }
 
-bool open_again(const struct pmq_names *n, long maxmsg, int *tries)
+bool open_again(const struct pmq_names *n, long maxmsg)
 {
+    static int tries;             /* each run creates one queue */
     int err = errno;
     struct rlimit rl;
-    const char *queue = n->queue;
-    if (err == EEXIST && ++*tries < 3) {
+    if (err == EEXIST && ++tries < 3) {
         remove_leftover(n);
         return true;
     }
     if (err == EINVAL && maxmsg > mq_limit("msg_max"))
         die_msg("mq_open %s: %s: mq_maxmsg %ld is above /proc/sys/fs/mqueue/msg_max, %ld: "
-                "only a process with CAP_SYS_RESOURCE (root) may ask for more", queue,
+                "only a process with CAP_SYS_RESOURCE (root) may ask for more", n->queue,
                 strerror(err), maxmsg, mq_limit("msg_max"));
     if (err == EMFILE && getrlimit(RLIMIT_MSGQUEUE, &rl) == 0)
         die_msg("mq_open %s: %s: %ld messages of %ld bytes would take more than this user's "
-                "RLIMIT_MSGQUEUE (ulimit -q), %llu bytes in all queues", queue,
+                "RLIMIT_MSGQUEUE (ulimit -q), %llu bytes in all queues", n->queue,
                 strerror(err), maxmsg, PMQ_MSGSIZE, (unsigned long long)rl.rlim_cur);
     if (err == ENOSPC)
         die_msg("mq_open %s: %s: /proc/sys/fs/mqueue/queues_max, %ld, queues exist already",
-                queue, strerror(err), mq_limit("queues_max"));
+                n->queue, strerror(err), mq_limit("queues_max"));
     errno = err;
-    die("mq_open %s", queue);
+    die("mq_open %s", n->queue);
 }
 
 bool remove_orphan(const char *server, long pid)

@@ -53,7 +53,7 @@ void reply_names(struct pmq_names *n, const char *server, long pid);    /* NAME.
 struct stat stat_queue(mqd_t q, const char *name);    /* fstat() (Linux), or exit 1 */
 /* mq_open(O_CREAT | O_EXCL) of N failed: on EEXIST, true once the leftover is
  * gone, provably stale (twice at most); else say why (which limit?), exit 1. */
-bool open_again(const struct pmq_names *n, long maxmsg, int *tries);
+bool open_again(const struct pmq_names *n, long maxmsg);
 struct stat created(mqd_t q, const struct pmq_names *n);  /* stat, creator record */
 /* Reply queues of clients that are gone, found by their records; one, by pid. */
 int remove_orphans(const char *server);

@@ -68,13 +68,12 @@ static mqd_t create_queue(void)
 {
     struct mq_attr attr = { .mq_maxmsg = opt.maxmsg, .mq_msgsize = PMQ_MSGSIZE };
     mqd_t q;
-    int tries = 0;
     do
         q = (mqd_t)traced(mq_open(names.queue, O_RDONLY | O_CREAT | O_EXCL | O_NONBLOCK, 0600,
                                   &attr), "mq_open(\"%s\", O_RDONLY|O_CREAT|O_EXCL|O_NONBLOCK, "
                           "0600, {mq_maxmsg=%ld, mq_msgsize=%ld})", names.queue,
                           attr.mq_maxmsg, attr.mq_msgsize);
-    while (q == (mqd_t)-1 && open_again(&names, opt.maxmsg, &tries));
+    while (q == (mqd_t)-1 && open_again(&names, opt.maxmsg));
     return q;
 }
 
