@@ -36,8 +36,7 @@ static struct pmq_names names, mine;      /* the server's queue, and ours */
 static mqd_t to_server = (mqd_t)-1, replies = (mqd_t)-1;
 static struct owner server;       /* the server's creator record */
 static uint32_t seq;              /* requests sent so far */
-static unsigned count;            /* messages handled so far, sent or refused */
-static int status;                /* 1 once a message was refused */
+static int status;                /* 1 once a line of stdin was refused */
 static struct pmq_msg msg;        /* one request in flight at a time */
 
 static void find_server(void), check_server(void), remove_reply_queue(void);
@@ -118,16 +117,14 @@ static void send_request(enum pmq_kind kind, const char *text, size_t len)
     }
 }
 
-/* Wait for the reply of KIND to request SEQ: the length of its text. */
+/* The length of the text of the reply of KIND to request SEQ. */
 static size_t receive(enum pmq_kind kind)
 {
-    char small[64];               /* --small-buffer */
-    char *buf = opt.small_buffer ? small : (char *)&msg;
-    size_t size = opt.small_buffer ? sizeof small : sizeof msg;
+    size_t size = opt.small_buffer ? 64 : sizeof msg;
     for (;;) {
         struct timespec t = in_a_while();
         unsigned p;
-        ssize_t n = mq_timedreceive(replies, buf, size, &p, &t);
+        ssize_t n = mq_timedreceive(replies, (char *)&msg, size, &p, &t);
         traced(n, "mq_timedreceive(%d, %zu, 1 s)", replies, size);
         if (n == -1 && errno == EMSGSIZE)   /* the trap: the buffer, not the message */
             die_msg("mq_timedreceive into %zu bytes: %s: the buffer must hold the queue's "
@@ -145,13 +142,6 @@ static size_t receive(enum pmq_kind kind)
 static void ask(const char *text, size_t len)
 {
     char shown[4 * PMQ_TEXT_MAX + 1];
-    count++;
-    if (len > PMQ_TEXT_MAX) {     /* a line of stdin: MESSAGEs were checked */
-        warn_msg("message %u is %zu bytes, more than the %d a message carries: not sent",
-                 count, len, PMQ_TEXT_MAX);
-        status = 1;
-        return;
-    }
     delay_ms(opt.delay);          /* cut short by a stop signal: */
     if (stop_signal)
         waited("nanosleep");
@@ -176,11 +166,9 @@ static void remove_reply_queue(void)
 {
     if (to_server != (mqd_t)-1)
         (void)traced(mq_close(to_server), "mq_close(%d)", to_server);
-    to_server = (mqd_t)-1;
     if (replies == (mqd_t)-1)
         return;
     (void)traced(mq_close(replies), "mq_close(%d)", replies);
-    replies = (mqd_t)-1;
     if (traced(mq_unlink(mine.queue), "mq_unlink(\"%s\")", mine.queue) == -1)
         warn_sys("mq_unlink %s", mine.queue);
     owner_remove(mine.record);
@@ -216,10 +204,19 @@ static void find_server(void)
     check_server();
 }
 
+/* A line too long for a message (anything dropped is) is refused, not sent. */
 static void ask_line(const char *line, size_t len, size_t dropped, void *arg)
 {
+    static unsigned count;        /* lines so far */
     (void)arg;
-    ask(line, len + dropped);     /* too long if anything was dropped: refused */
+    count++;
+    if (len + dropped <= PMQ_TEXT_MAX) {
+        ask(line, len);
+        return;
+    }
+    warn_msg("message %u is %zu bytes, more than the %d a message carries: not sent", count,
+             len + dropped, PMQ_TEXT_MAX);
+    status = 1;
 }
 
 static void ask_stdin(void)       /* each line of stdin is a message */
