@@ -39,21 +39,9 @@ static uint32_t seq;              /* requests sent so far */
 static int status;                /* 1 once a line of stdin was refused */
 static struct pmq_msg msg;        /* one request in flight at a time */
 
-static void find_server(void), check_server(void), remove_reply_queue(void);
-static void ask(const char *text, size_t len), ask_stdin(void), shut_down_server(void);
-
-/* Ours alone: O_EXCL, mode 0600, room for the one reply we wait for. */
-static void create_reply_queue(void)
-{
-    struct mq_attr attr = { .mq_maxmsg = 1, .mq_msgsize = PMQ_MSGSIZE };
-    reply_names(&mine, names.queue, getpid());    /* EEXIST: a killed client had our pid */
-    do
-        replies = (mqd_t)traced(mq_open(mine.queue, O_RDONLY | O_CREAT | O_EXCL, 0600, &attr),
-                                "mq_open(\"%s\", O_RDONLY|O_CREAT|O_EXCL, 0600, {mq_maxmsg=1, "
-                                "mq_msgsize=%ld})", mine.queue, attr.mq_msgsize);
-    while (replies == (mqd_t)-1 && open_again(&mine, 1));
-    created(replies, &mine);
-}
+static void check_server(void), remove_reply_queue(void), ask_stdin(void);
+static void ask(const char *text, size_t len), send_request(enum pmq_kind, const char *, size_t);
+static size_t receive(enum pmq_kind kind);
 
 int main(int argc, char *argv[])
 {
@@ -69,8 +57,21 @@ int main(int argc, char *argv[])
                 strerror(errno));
     if (to_server == (mqd_t)-1)
         die("mq_open %s", names.queue);
-    find_server();
-    create_reply_queue();
+    /* The server that made it, by its creator record: the record's id is its inode. */
+    struct stat st = stat_queue(to_server, names.queue);
+    if (owner_read(names.record, &server) != 1 || (unsigned long)server.id != st.st_ino)
+        die_msg("queue %s has no posix-mq/server on record in %s/%s (start posix-mq/server "
+                "first)", names.queue, ipc_dir(), names.record);
+    check_server();
+    /* Ours alone: O_EXCL, mode 0600, room for the one reply we wait for. */
+    struct mq_attr attr = { .mq_maxmsg = 1, .mq_msgsize = PMQ_MSGSIZE };
+    reply_names(&mine, names.queue, getpid());    /* EEXIST: a killed client had our pid */
+    do
+        replies = (mqd_t)traced(mq_open(mine.queue, O_RDONLY | O_CREAT | O_EXCL, 0600, &attr),
+                                "mq_open(\"%s\", O_RDONLY|O_CREAT|O_EXCL, 0600, {mq_maxmsg=1, "
+                                "mq_msgsize=%ld})", mine.queue, attr.mq_msgsize);
+    while (replies == (mqd_t)-1 && open_again(&mine, 1));
+    created(replies, &mine);
     say("queue %s of posix-mq/server %ld: my requests go in with priority %ld, my replies "
         "come back in my own queue %s", names.queue, (long)server.pid, opt.prio, mine.queue);
 
@@ -78,8 +79,12 @@ int main(int argc, char *argv[])
         ask(argv[i], strlen(argv[i]));
     if (optind == argc && !opt.quit)
         ask_stdin();
-    if (opt.quit)
-        shut_down_server();
+    if (opt.quit) {
+        send_request(PMQ_SHUTDOWN, "", 0);
+        say("asked the server to shut down");
+        receive(PMQ_BYE);
+        say("the server is shutting down and removes the queue");
+    }
     return status;
 }
 
@@ -153,14 +158,6 @@ static void ask(const char *text, size_t len)
     say("reply: %s", shown);
 }
 
-static void shut_down_server(void)
-{
-    send_request(PMQ_SHUTDOWN, "", 0);
-    say("asked the server to shut down");
-    receive(PMQ_BYE);
-    say("the server is shutting down and removes the queue");
-}
-
 /* atexit(): our queue goes on every way out (kill -9: the server finds it). */
 static void remove_reply_queue(void)
 {
@@ -193,16 +190,6 @@ static void check_server(void)
 }
 
 /* ---- what makes it robust (not the lesson) ---- */
-
-/* The server that made the queue we opened: its inode is its record's id. */
-static void find_server(void)
-{
-    struct stat st = stat_queue(to_server, names.queue);
-    if (owner_read(names.record, &server) != 1 || (unsigned long)server.id != st.st_ino)
-        die_msg("queue %s has no posix-mq/server on record in %s/%s (start posix-mq/server "
-                "first)", names.queue, ipc_dir(), names.record);
-    check_server();
-}
 
 /* A line too long for a message (anything dropped is) is refused, not sent. */
 static void ask_line(const char *line, size_t len, size_t dropped, void *arg)
