@@ -1,11 +1,6 @@
-/* posix-mq/pmq.h - what posix-mq/server and posix-mq/client agree on.
- *
- * A POSIX message queue has a name ("/something") instead of a key, and a
- * message has no type to select on: whoever reads a queue gets its next
- * message, the oldest of the highest priority.  So the server reads its own
- * queue, NAME, and each client creates a queue of its own for the replies,
- * NAME.PID, which the server finds from the pid in the request.
- */
+/* posix-mq/pmq.h - what posix-mq/server and posix-mq/client agree on: the
+ * message, and the names: the server's queue NAME, a client's own NAME.PID for
+ * its replies (a message has no type to pick one's own by: posix-mq/client.c). */
 #ifndef IPC_DEMOS_PMQ_H
 #define IPC_DEMOS_PMQ_H
 
@@ -16,7 +11,6 @@
 #include <mqueue.h>
 #include <stdint.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* mq_msgsize is the header and PMQ_TEXT_MAX bytes of text: the kernel itself
