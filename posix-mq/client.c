@@ -31,41 +31,22 @@ static const char usage[] =
     "  --small-buffer  receive into 64 bytes, less than mq_msgsize: EMSGSIZE, shown\n"
     "  -h              show this help\n";
 
-static const char *given;         /* -N NAME */
-static unsigned prio;             /* -P */
-static long delay;
-static bool small_buffer;
+static struct pmq_options opt;
 static struct pmq_names names, mine;      /* the server's queue, and ours */
 static mqd_t to_server = (mqd_t)-1, replies = (mqd_t)-1;
 static struct owner server;       /* the server's creator record */
 static uint32_t seq;              /* requests sent so far */
-static unsigned count;            /* messages handled so far, sent or refused */
-static int status;                /* 1 once a message was refused */
+static int status;                /* 1 once a line of stdin was refused */
 static struct pmq_msg msg;        /* one request in flight at a time */
 
-static bool options(int argc, char *argv[]);
-static void find_server(void), check_server(void), remove_reply_queue(void);
-static void ask(const char *text, size_t len), ask_stdin(void), shut_down_server(void);
-
-/* Ours alone: O_EXCL, mode 0600, room for the one reply we wait for. */
-static void create_reply_queue(void)
-{
-    struct mq_attr attr = { .mq_maxmsg = 1, .mq_msgsize = PMQ_MSGSIZE };
-    int tries = 0;                /* EEXIST: a killed client had our pid */
-    reply_names(&mine, names.queue, getpid());
-    do
-        replies = (mqd_t)traced(mq_open(mine.queue, O_RDONLY | O_CREAT | O_EXCL, 0600, &attr),
-                                "mq_open(\"%s\", O_RDONLY|O_CREAT|O_EXCL, 0600, {mq_maxmsg=1, "
-                                "mq_msgsize=%ld})", mine.queue, attr.mq_msgsize);
-    while (replies == (mqd_t)-1 && open_again(&mine, 1, &tries));
-    created(replies, &mine);
-}
+static void check_server(void), remove_reply_queue(void), ask_stdin(void);
+static void ask(const char *text, size_t len), send_request(enum pmq_kind, const char *, size_t);
+static size_t receive(enum pmq_kind kind);
 
 int main(int argc, char *argv[])
 {
     prog_init("posix-mq/client", "client", usage);
-    bool quit = options(argc, argv);
-    server_names(&names, given);
+    opt = parse_args(argc, argv, PMQ_CLIENT, &names);
     catch_stop_signals();         /* a stop signal ends a wait: we clean up and exit */
     exit_cleanly(remove_reply_queue);
     /* Find the server's queue, never create it: no O_CREAT. */
@@ -76,17 +57,34 @@ int main(int argc, char *argv[])
                 strerror(errno));
     if (to_server == (mqd_t)-1)
         die("mq_open %s", names.queue);
-    find_server();
-    create_reply_queue();
-    say("queue %s of posix-mq/server %ld: my requests go in with priority %u, my replies "
-        "come back in my own queue %s", names.queue, (long)server.pid, prio, mine.queue);
+    /* The server that made it, by its creator record: the record's id is its inode. */
+    struct stat st = stat_queue(to_server, names.queue);
+    if (owner_read(names.record, &server) != 1 || (unsigned long)server.id != st.st_ino)
+        die_msg("queue %s has no posix-mq/server on record in %s/%s (start posix-mq/server "
+                "first)", names.queue, ipc_dir(), names.record);
+    check_server();
+    /* Ours alone: O_EXCL, mode 0600, room for the one reply we wait for. */
+    struct mq_attr attr = { .mq_maxmsg = 1, .mq_msgsize = PMQ_MSGSIZE };
+    reply_names(&mine, names.queue, getpid());    /* EEXIST: a killed client had our pid */
+    do
+        replies = (mqd_t)traced(mq_open(mine.queue, O_RDONLY | O_CREAT | O_EXCL, 0600, &attr),
+                                "mq_open(\"%s\", O_RDONLY|O_CREAT|O_EXCL, 0600, {mq_maxmsg=1, "
+                                "mq_msgsize=%ld})", mine.queue, attr.mq_msgsize);
+    while (replies == (mqd_t)-1 && open_again(&mine, 1));
+    created(replies, &mine);
+    say("queue %s of posix-mq/server %ld: my requests go in with priority %ld, my replies "
+        "come back in my own queue %s", names.queue, (long)server.pid, opt.prio, mine.queue);
 
     for (int i = optind; i < argc; i++)
         ask(argv[i], strlen(argv[i]));
-    if (optind == argc && !quit)
+    if (optind == argc && !opt.quit)
         ask_stdin();
-    if (quit)
-        shut_down_server();
+    if (opt.quit) {
+        send_request(PMQ_SHUTDOWN, "", 0);
+        say("asked the server to shut down");
+        receive(PMQ_BYE);
+        say("the server is shutting down and removes the queue");
+    }
     return status;
 }
 
@@ -117,23 +115,21 @@ static void send_request(enum pmq_kind kind, const char *text, size_t len)
     memcpy(msg.text, text, len);
     for (;;) {                    /* waits while the server's queue is full */
         struct timespec t = in_a_while();
-        if (traced(mq_timedsend(to_server, (const char *)&msg, PMQ_HEADER + len, prio, &t),
-                   "mq_timedsend(%d, %zu, %u, 1 s)", to_server, PMQ_HEADER + len, prio) == 0)
+        if (traced(mq_timedsend(to_server, (const char *)&msg, PMQ_HEADER + len, opt.prio, &t),
+                   "mq_timedsend(%d, %zu, %ld, 1 s)", to_server, PMQ_HEADER + len, opt.prio) == 0)
             return;
         waited("mq_timedsend");
     }
 }
 
-/* Wait for the reply of KIND to request SEQ: the length of its text. */
+/* The length of the text of the reply of KIND to request SEQ. */
 static size_t receive(enum pmq_kind kind)
 {
-    char small[64];               /* --small-buffer */
-    char *buf = small_buffer ? small : (char *)&msg;
-    size_t size = small_buffer ? sizeof small : sizeof msg;
+    size_t size = opt.small_buffer ? 64 : sizeof msg;
     for (;;) {
         struct timespec t = in_a_while();
         unsigned p;
-        ssize_t n = mq_timedreceive(replies, buf, size, &p, &t);
+        ssize_t n = mq_timedreceive(replies, (char *)&msg, size, &p, &t);
         traced(n, "mq_timedreceive(%d, %zu, 1 s)", replies, size);
         if (n == -1 && errno == EMSGSIZE)   /* the trap: the buffer, not the message */
             die_msg("mq_timedreceive into %zu bytes: %s: the buffer must hold the queue's "
@@ -151,14 +147,7 @@ static size_t receive(enum pmq_kind kind)
 static void ask(const char *text, size_t len)
 {
     char shown[4 * PMQ_TEXT_MAX + 1];
-    count++;
-    if (len > PMQ_TEXT_MAX) {     /* a line of stdin: MESSAGEs were checked */
-        warn_msg("message %u is %zu bytes, more than the %d a message carries: not sent",
-                 count, len, PMQ_TEXT_MAX);
-        status = 1;
-        return;
-    }
-    delay_ms(delay);              /* cut short by a stop signal: */
+    delay_ms(opt.delay);          /* cut short by a stop signal: */
     if (stop_signal)
         waited("nanosleep");
     send_request(PMQ_REQUEST, text, len);
@@ -169,85 +158,52 @@ static void ask(const char *text, size_t len)
     say("reply: %s", shown);
 }
 
-static void shut_down_server(void)
-{
-    send_request(PMQ_SHUTDOWN, "", 0);
-    say("asked the server to shut down");
-    receive(PMQ_BYE);
-    say("the server is shutting down and removes the queue");
-}
-
 /* atexit(): our queue goes on every way out (kill -9: the server finds it). */
 static void remove_reply_queue(void)
 {
     if (to_server != (mqd_t)-1)
         (void)traced(mq_close(to_server), "mq_close(%d)", to_server);
-    to_server = (mqd_t)-1;
     if (replies == (mqd_t)-1)
         return;
     (void)traced(mq_close(replies), "mq_close(%d)", replies);
-    replies = (mqd_t)-1;
     if (traced(mq_unlink(mine.queue), "mq_unlink(\"%s\")", mine.queue) == -1)
         warn_sys("mq_unlink %s", mine.queue);
     owner_remove(mine.record);
 }
 
 /* Nothing tells a client that its server was killed: it looks every second.
- * A server that stops as it should removes its queue's name. */
+ * A server that stops as it should unlinks its queue: no name links it then
+ * (Linux: the queue we hold open is a file). */
 static void check_server(void)
 {
-    struct pmq_look l;
+    struct mq_attr a;
     if (owner_running(&server))
         return;
-    if (!look(names.queue, &l) || l.ino != (unsigned long)server.id)
+    if (stat_queue(to_server, names.queue).st_nlink == 0)
         die_msg("posix-mq/server %ld stopped: its queue %s was removed", (long)server.pid,
                 names.queue);
+    if (traced(mq_getattr(to_server, &a), "mq_getattr(%d)", to_server) == -1)
+        die("mq_getattr %s", names.queue);
     die_msg("posix-mq/server %ld is gone (killed?): its queue %s is left over, with %ld "
             "message%s; the next posix-mq/server removes it", (long)server.pid, names.queue,
-            l.msgs, l.msgs == 1 ? "" : "s");
+            a.mq_curmsgs, a.mq_curmsgs == 1 ? "" : "s");
 }
 
 /* ---- what makes it robust (not the lesson) ---- */
 
-static bool options(int argc, char *argv[])
-{
-    static const struct option longopts[] = { { "small-buffer", no_argument, NULL, 'S' }, { 0 } };
-    bool quit = false;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":N:P:qd:vh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'N': given = optarg; break;
-        case 'P': prio = (unsigned)parse_number("-P", optarg, 0, sysconf(_SC_MQ_PRIO_MAX) - 1); break;
-        case 'q': quit = true; break;
-        case 'd': delay = parse_number("-d", optarg, 0, 60000); break;
-        case 'v': verbose = true; break;
-        case 'S': small_buffer = true; break;
-        case 'h': usage_help();
-        default: bad_option(c, argv);
-        }
-    }
-    for (int i = optind; i < argc; i++)
-        if (strlen(argv[i]) > PMQ_TEXT_MAX)
-            usage_error("MESSAGE %d is %zu bytes long: a message carries at most %d",
-                        i - optind + 1, strlen(argv[i]), PMQ_TEXT_MAX);
-    return quit;
-}
-
-/* The server that made the queue we opened: its inode is its record's id. */
-static void find_server(void)
-{
-    struct stat st = stat_queue(to_server, names.queue);
-    if (owner_read(names.record, &server) != 1 || (unsigned long)server.id != st.st_ino)
-        die_msg("queue %s has no posix-mq/server on record in %s/%s (start posix-mq/server "
-                "first)", names.queue, ipc_dir(), names.record);
-    check_server();
-}
-
+/* A line too long for a message (anything dropped is) is refused, not sent. */
 static void ask_line(const char *line, size_t len, size_t dropped, void *arg)
 {
+    static unsigned count;        /* lines so far */
     (void)arg;
-    ask(line, len + dropped);     /* too long if anything was dropped: refused */
+    count++;
+    if (len + dropped <= PMQ_TEXT_MAX) {
+        ask(line, len);
+        return;
+    }
+    warn_msg("message %u is %zu bytes, more than the %d a message carries: not sent", count,
+             len + dropped, PMQ_TEXT_MAX);
+    status = 1;
 }
 
 static void ask_stdin(void)       /* each line of stdin is a message */

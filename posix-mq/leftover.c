@@ -1,4 +1,5 @@
-/* posix-mq/leftover.c - the queues' names, their limits, what a killed run leaves.
+/* posix-mq/leftover.c - the command line, the queues' names and limits, what a
+ * killed run leaves.
  *
  * kill -9 leaves a queue in the kernel.  The next run removes it only when it
  * is provably stale (require_stale): ours (uid, mode 0600: fstat(), Linux) and
@@ -11,24 +12,53 @@
 #include "pmq.h"
 
 #include <dirent.h>
+#include <getopt.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/resource.h>
 
-void server_names(struct pmq_names *n, const char *given)
+struct pmq_look { bool ours; unsigned long ino; long msgs; };
+
+struct pmq_options parse_args(int argc, char *argv[], enum pmq_program who, struct pmq_names *n)
 {
-    size_t len = given == NULL ? 0 : strlen(given);
-    if (given == NULL)
+    static const struct option server[] = { { "cleanup", no_argument, NULL, 'C' }, { 0 } },
+                               client[] = { { "small-buffer", no_argument, NULL, 'S' }, { 0 } };
+    struct pmq_options o = { .maxmsg = PMQ_MAXMSG };
+    opterr = 0;
+    for (int c; (c = getopt_long(argc, argv, who == PMQ_SERVER ? ":N:m:d:vh" : ":N:P:qd:vh",
+                                 who == PMQ_SERVER ? server : client, NULL)) != -1;) {
+        switch (c) {
+        case 'N': o.given = optarg; break;
+        case 'm': o.maxmsg = parse_number("-m", optarg, 1, 65536); break;
+        case 'P': o.prio = parse_number("-P", optarg, 0, sysconf(_SC_MQ_PRIO_MAX) - 1); break;
+        case 'q': o.quit = true; break;
+        case 'd': o.delay = parse_number("-d", optarg, 0, 60000); break;
+        case 'v': verbose = true; break;
+        case 'C': o.clean = true; break;
+        case 'S': o.small_buffer = true; break;
+        case 'h': usage_help();
+        default: bad_option(c, argv);
+        }
+    }
+    for (int i = optind; i < argc; i++)
+        if (who == PMQ_SERVER)
+            extra_operand(argv[i]);
+        else if (strlen(argv[i]) > PMQ_TEXT_MAX)
+            usage_error("MESSAGE %d is %zu bytes long: a message carries at most %d",
+                        i - optind + 1, strlen(argv[i]), PMQ_TEXT_MAX);
+    size_t len = o.given == NULL ? 0 : strlen(o.given);
+    if (o.given == NULL)
         posix_name(n->queue, sizeof n->queue, "mq");
-    else if (given[0] != '/' || len < 2 || len >= PMQ_NAME_MAX || strcmp(given, "/.") == 0 ||
-             strcmp(given, "/..") == 0 || strspn(given + 1, "abcdefghijklmnopqrstuvwxyz"
+    else if (o.given[0] != '/' || len < 2 || len >= PMQ_NAME_MAX || strcmp(o.given, "/.") == 0 ||
+             strcmp(o.given, "/..") == 0 || strspn(o.given + 1, "abcdefghijklmnopqrstuvwxyz"
                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != len - 1)
         usage_error("-N: '%s' is not a queue name: '/' and then 1 to %d letters, digits, "
-                    "'.', '_' or '-'", given, PMQ_NAME_MAX - 2);
+                    "'.', '_' or '-'", o.given, PMQ_NAME_MAX - 2);
     else
-        memcpy(n->queue, given, len + 1);
+        memcpy(n->queue, o.given, len + 1);
     snprintf(n->record, sizeof n->record, "%s.owner", n->queue + 1);
+    return o;
 }
 
 void reply_names(struct pmq_names *n, const char *server, long pid)
@@ -63,15 +93,16 @@ struct stat created(mqd_t q, const struct pmq_names *n)
     return st;
 }
 
-bool look(const char *name, struct pmq_look *l)
+/* Linux: a queue is a file.  False when there is no queue by that name. */
+static bool look(const char *name, struct pmq_look *l)
 {
     mqd_t q = (mqd_t)traced(mq_open(name, O_RDONLY | O_NONBLOCK),
                             "mq_open(\"%s\", O_RDONLY|O_NONBLOCK)", name);
+    *l = (struct pmq_look){ .ours = false };
     if (q == (mqd_t)-1 && errno == ENOENT)
         return false;
     if (q == (mqd_t)-1 && errno == EACCES)
-        die_msg("message queue %s is not ours (another user's, or a mode that shuts us out): "
-                "not touched.\nIf it is yours to remove: rm /dev/mqueue%s", name, name);
+        return true;              /* another user's, or a mode that shuts us out */
     if (q == (mqd_t)-1)
         die("mq_open %s", name);
     struct stat st = stat_queue(q, name);
@@ -119,28 +150,28 @@ static bool remove_leftover(const struct pmq_names *n)
     return true;
 }
 
-bool open_again(const struct pmq_names *n, long maxmsg, int *tries)
+bool open_again(const struct pmq_names *n, long maxmsg)
 {
+    static int tries;             /* each run creates one queue */
     int err = errno;
     struct rlimit rl;
-    const char *queue = n->queue;
-    if (err == EEXIST && ++*tries < 3) {
+    if (err == EEXIST && ++tries < 3) {
         remove_leftover(n);
         return true;
     }
     if (err == EINVAL && maxmsg > mq_limit("msg_max"))
         die_msg("mq_open %s: %s: mq_maxmsg %ld is above /proc/sys/fs/mqueue/msg_max, %ld: "
-                "only a process with CAP_SYS_RESOURCE (root) may ask for more", queue,
+                "only a process with CAP_SYS_RESOURCE (root) may ask for more", n->queue,
                 strerror(err), maxmsg, mq_limit("msg_max"));
     if (err == EMFILE && getrlimit(RLIMIT_MSGQUEUE, &rl) == 0)
         die_msg("mq_open %s: %s: %ld messages of %ld bytes would take more than this user's "
-                "RLIMIT_MSGQUEUE (ulimit -q), %llu bytes in all queues", queue,
+                "RLIMIT_MSGQUEUE (ulimit -q), %llu bytes in all queues", n->queue,
                 strerror(err), maxmsg, PMQ_MSGSIZE, (unsigned long long)rl.rlim_cur);
     if (err == ENOSPC)
         die_msg("mq_open %s: %s: /proc/sys/fs/mqueue/queues_max, %ld, queues exist already",
-                queue, strerror(err), mq_limit("queues_max"));
+                n->queue, strerror(err), mq_limit("queues_max"));
     errno = err;
-    die("mq_open %s", queue);
+    die("mq_open %s", n->queue);
 }
 
 bool remove_orphan(const char *server, long pid)

@@ -1,11 +1,6 @@
-/* posix-mq/pmq.h - what posix-mq/server and posix-mq/client agree on.
- *
- * A POSIX message queue has a name ("/something") instead of a key, and a
- * message has no type to select on: whoever reads a queue gets its next
- * message, the oldest of the highest priority.  So the server reads its own
- * queue, NAME, and each client creates a queue of its own for the replies,
- * NAME.PID, which the server finds from the pid in the request.
- */
+/* posix-mq/pmq.h - what posix-mq/server and posix-mq/client agree on: the
+ * message, and the names: the server's queue NAME, a client's own NAME.PID for
+ * its replies (a message has no type to pick one's own by: posix-mq/client.c). */
 #ifndef IPC_DEMOS_PMQ_H
 #define IPC_DEMOS_PMQ_H
 
@@ -13,12 +8,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <mqueue.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* mq_msgsize is the header and PMQ_TEXT_MAX bytes of text: the kernel itself
@@ -44,17 +36,18 @@ struct pmq_msg {
 /* ---- what makes them robust (not the lesson): posix-mq/leftover.c ---- */
 
 /* A queue and its creator record in $IPC_DEMO_DIR: the name without its '/',
- * then ".owner".  The server's is -N NAME (checked) or posix_name()'s. */
+ * then ".owner". */
 struct pmq_names { char queue[PMQ_NAME_MAX + 24], record[PMQ_NAME_MAX + 32]; };
-void server_names(struct pmq_names *n, const char *given);
+/* The options, the client's MESSAGEs (PMQ_TEXT_MAX bytes at most) and -N NAME,
+ * checked: anything else is a usage error.  N: the server's queue's names. */
+enum pmq_program { PMQ_SERVER, PMQ_CLIENT };
+struct pmq_options { const char *given; long maxmsg, delay, prio; bool clean, quit, small_buffer; };
+struct pmq_options parse_args(int argc, char *argv[], enum pmq_program who, struct pmq_names *n);
 void reply_names(struct pmq_names *n, const char *server, long pid);    /* NAME.PID */
-/* Linux: a queue is a file; false when there is no queue by that name. */
-struct pmq_look { bool ours; unsigned long ino; long msgs; };
-bool look(const char *name, struct pmq_look *l);
-struct stat stat_queue(mqd_t q, const char *name);    /* fstat(), or exit 1 */
+struct stat stat_queue(mqd_t q, const char *name);    /* fstat() (Linux), or exit 1 */
 /* mq_open(O_CREAT | O_EXCL) of N failed: on EEXIST, true once the leftover is
  * gone, provably stale (twice at most); else say why (which limit?), exit 1. */
-bool open_again(const struct pmq_names *n, long maxmsg, int *tries);
+bool open_again(const struct pmq_names *n, long maxmsg);
 struct stat created(mqd_t q, const struct pmq_names *n);  /* stat, creator record */
 /* Reply queues of clients that are gone, found by their records; one, by pid. */
 int remove_orphans(const char *server);

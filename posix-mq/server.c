@@ -15,7 +15,6 @@
 #include "pmq.h"
 
 #include <poll.h>
-#include <signal.h>
 #include <sys/signalfd.h>         /* Linux-only */
 
 static const char usage[] =
@@ -32,18 +31,13 @@ static const char usage[] =
     "  --cleanup  remove what a killed server or client left (queues, records), exit\n"
     "  -h         show this help\n";
 
-static const char *given;         /* -N NAME */
-static long maxmsg = PMQ_MAXMSG, delay;
+static struct pmq_options opt;
 static struct pmq_names names;
 static mqd_t mqd = (mqd_t)-1;
 static int sfd = -1;              /* the signalfd */
-static int stopped_by;            /* the stop signal read from it */
-static bool out_gone;
 static long served;
 
-static bool options(int argc, char *argv[]);
 static void serve(void), remove_queue(void);
-static bool handle(struct pmq_msg *req, size_t n, unsigned prio);
 
 /* Linux-only: the stop signals become data.  Blocked first, none is delivered
  * the usual way: it stays pending until the server reads it from the signalfd. */
@@ -64,41 +58,31 @@ static int stop_signals_fd(void)
     return fd;
 }
 
-/* O_EXCL: a queue already there is judged (leftover.c), never shared.  The
- * size is fixed here, once.  O_NONBLOCK: poll() says when a request is there. */
-static mqd_t create_queue(void)
-{
-    struct mq_attr attr = { .mq_maxmsg = maxmsg, .mq_msgsize = PMQ_MSGSIZE };
-    mqd_t q;
-    int tries = 0;
-    do
-        q = (mqd_t)traced(mq_open(names.queue, O_RDONLY | O_CREAT | O_EXCL | O_NONBLOCK, 0600,
-                                  &attr), "mq_open(\"%s\", O_RDONLY|O_CREAT|O_EXCL|O_NONBLOCK, "
-                          "0600, {mq_maxmsg=%ld, mq_msgsize=%ld})", names.queue,
-                          attr.mq_maxmsg, attr.mq_msgsize);
-    while (q == (mqd_t)-1 && open_again(&names, maxmsg, &tries));
-    return q;
-}
-
 int main(int argc, char *argv[])
 {
     prog_init("posix-mq/server", "server", usage);
-    bool clean = options(argc, argv);
-    server_names(&names, given);
-    if (clean)
+    opt = parse_args(argc, argv, PMQ_SERVER, &names);
+    if (opt.clean)
         return cleanup(&names);
-    say("queue name %s, %s%s", names.queue, given ? "given with -N" :
-        "made from the device and inode of ", given ? "" : ipc_dir());
+    say("queue name %s, %s%s", names.queue, opt.given ? "given with -N" :
+        "made from the device and inode of ", opt.given ? "" : ipc_dir());
     sfd = stop_signals_fd();
     exit_cleanly(remove_queue);
-    mqd = create_queue();
+    /* O_EXCL: a queue already there is judged (leftover.c), never shared.  The
+     * size is fixed here, once.  O_NONBLOCK: poll() says when a request is there. */
+    struct mq_attr attr = { .mq_maxmsg = opt.maxmsg, .mq_msgsize = PMQ_MSGSIZE };
+    do
+        mqd = (mqd_t)traced(mq_open(names.queue, O_RDONLY | O_CREAT | O_EXCL | O_NONBLOCK, 0600,
+                                    &attr), "mq_open(\"%s\", O_RDONLY|O_CREAT|O_EXCL|O_NONBLOCK, "
+                            "0600, {mq_maxmsg=%ld, mq_msgsize=%ld})", names.queue,
+                            attr.mq_maxmsg, attr.mq_msgsize);
+    while (mqd == (mqd_t)-1 && open_again(&names, opt.maxmsg));
     struct stat st = created(mqd, &names);
-    struct mq_attr a;
-    if (traced(mq_getattr(mqd, &a), "mq_getattr(%d)", mqd) == -1)
+    if (traced(mq_getattr(mqd, &attr), "mq_getattr(%d)", mqd) == -1)
         die("mq_getattr %s", names.queue);
     say("created message queue %s (mode 0%o, mq_maxmsg %ld, mq_msgsize %ld); my pid and start "
         "time are on record in %s/%s", names.queue, (unsigned)(st.st_mode & 0777),
-        a.mq_maxmsg, a.mq_msgsize, ipc_dir(), names.record);
+        attr.mq_maxmsg, attr.mq_msgsize, ipc_dir(), names.record);
     say("limits in /proc/sys/fs/mqueue: msg_max %ld messages, msgsize_max %ld bytes, "
         "queues_max %ld queues; a request carries at most %d bytes of text",
         mq_limit("msg_max"), mq_limit("msgsize_max"), mq_limit("queues_max"), PMQ_TEXT_MAX);
@@ -106,65 +90,8 @@ int main(int argc, char *argv[])
     say("waiting for requests: one poll() on the queue (fd %d), the signalfd (fd %d) and "
         "standard output", mqd, sfd);
     serve();
-    if (stopped_by != 0)
-        say("caught %s: stopping", signal_name(stopped_by));
     say("served %ld request%s", served, served == 1 ? "" : "s");
-    if (out_gone)
-        die_msg("standard output is gone (a closed pipe?): stopped, the queue is removed");
     return 0;                     /* remove_queue() runs at exit */
-}
-
-static void read_stop_signal(void)
-{
-    struct signalfd_siginfo si;
-    if (traced(read(sfd, &si, sizeof si), "read(%d, %zu)", sfd, sizeof si) != sizeof si)
-        die("read signalfd");
-    stopped_by = (int)si.ssi_signo;
-}
-
-/* -d: a pause watching the signalfd only, while more requests queue up. */
-static bool take_request(void)
-{
-    static struct pmq_msg req;
-    struct pollfd stop = { .fd = sfd, .events = POLLIN };
-    if (delay > 0 && traced(poll(&stop, 1, (int)delay), "poll([%d], 1, %ld)", sfd, delay) == 1) {
-        read_stop_signal();
-        return true;
-    }
-    unsigned prio;
-    /* The buffer must hold mq_msgsize bytes, however short the message. */
-    ssize_t n = mq_receive(mqd, (char *)&req, sizeof req, &prio);
-    traced(n, "mq_receive(%d, %zu)", mqd, sizeof req);
-    if (n == -1 && errno == EAGAIN)
-        return true;              /* someone else of ours took it */
-    if (n == -1)
-        die("mq_receive %s", names.queue);
-    return handle(&req, (size_t)n, prio);
-}
-
-/* Until a shutdown request, a stop signal, or stdout gone. */
-static void serve(void)
-{
-    /* Linux-only: mqd_t is a descriptor.  Stdout is watched for nothing: poll()
-     * reports POLLERR on a pipe's write end once nobody reads it (| head). */
-    struct pollfd fds[3] = { { .fd = mqd, .events = POLLIN }, { .fd = sfd, .events = POLLIN },
-                             { .fd = STDOUT_FILENO, .events = 0 } };
-    bool more = true;
-    while (more && stopped_by == 0 && !out_gone) {
-        int n = (int)traced(poll(fds, 3, -1), "poll([%d, %d, 1], 3, -1)", mqd, sfd);
-        if (n == -1 && errno != EINTR)
-            die("poll");
-        if (n <= 0)
-            continue;
-        if (fds[1].revents & POLLIN)
-            read_stop_signal();
-        else if (fds[2].revents & (POLLERR | POLLHUP))
-            out_gone = true;
-        else if (fds[0].revents & POLLIN)
-            more = take_request();
-        if (fds[2].revents & POLLNVAL)
-            fds[2].fd = -1;       /* started with stdout closed: nothing to watch */
-    }
 }
 
 /* Into the client's own queue, NAME.PID, with the request's priority. */
@@ -191,7 +118,7 @@ static void reply(enum pmq_kind kind, struct pmq_msg *m, size_t len, unsigned pr
     (void)traced(mq_close(q), "mq_close(%d)", q);     /* sent or not: nothing is lost */
 }
 
-/* One message of N bytes.  False: stop serving. */
+/* False: stop serving. */
 static bool handle(struct pmq_msg *req, size_t n, unsigned prio)
 {
     /* Anyone of ours may write here: what we cannot answer is skipped. */
@@ -217,12 +144,51 @@ static bool handle(struct pmq_msg *req, size_t n, unsigned prio)
     return true;
 }
 
+/* Until a shutdown request or a stop signal. */
+static void serve(void)
+{
+    static struct pmq_msg req;
+    unsigned prio;
+    /* Linux-only: mqd_t is a descriptor.  Stdout is watched for nothing: poll()
+     * reports POLLERR on a pipe's write end once nobody reads it (| head). */
+    struct pollfd fds[3] = { { .fd = mqd, .events = POLLIN }, { .fd = sfd, .events = POLLIN },
+                             { .fd = STDOUT_FILENO, .events = 0 } };
+    for (;;) {
+        int n = (int)traced(poll(fds, 3, -1), "poll([%d, %d, 1], 3, -1)", mqd, sfd);
+        if (n == -1 && errno != EINTR)
+            die("poll");
+        if (fds[2].revents & POLLNVAL)
+            fds[2].fd = -1;       /* started with stdout closed: nothing to watch */
+        if (n > 0 && (fds[1].revents & POLLIN))
+            break;
+        if (n > 0 && (fds[2].revents & (POLLERR | POLLHUP)))
+            die_msg("standard output is gone (a closed pipe?): stopped, the queue is removed");
+        if (n <= 0 || !(fds[0].revents & POLLIN))
+            continue;
+        /* -d: a pause watching the signalfd only, while more requests queue up;
+         * a stop signal ends it, and the next poll() reads it. */
+        if (opt.delay > 0 &&
+            traced(poll(&fds[1], 1, (int)opt.delay), "poll([%d], 1, %ld)", sfd, opt.delay) == 1)
+            continue;
+        /* The buffer must hold mq_msgsize bytes, however short the message. */
+        ssize_t got = mq_receive(mqd, (char *)&req, sizeof req, &prio);
+        traced(got, "mq_receive(%d, %zu)", mqd, sizeof req);
+        if (got == -1 && errno != EAGAIN)     /* EAGAIN: someone else of ours took it */
+            die("mq_receive %s", names.queue);
+        if (got != -1 && !handle(&req, (size_t)got, prio))
+            return;
+    }
+    struct signalfd_siginfo si;   /* a stop signal, as data */
+    if (traced(read(sfd, &si, sizeof si), "read(%d, %zu)", sfd, sizeof si) != sizeof si)
+        die("read signalfd");
+    say("caught %s: stopping", signal_name((int)si.ssi_signo));
+}
+
 /* atexit(): whatever way we leave, the name goes.  A queue unlinked while open
  * lives on until its last descriptor closes (a waiting client's): like a file. */
 static void remove_queue(void)
 {
-    if (sfd != -1)
-        (void)traced(close(sfd), "close(%d)", sfd);
+    (void)traced(close(sfd), "close(%d)", sfd);
     if (mqd == (mqd_t)-1)
         return;
     (void)traced(mq_close(mqd), "mq_close(%d)", mqd);
@@ -231,28 +197,4 @@ static void remove_queue(void)
     else if (errno != ENOENT)
         warn_sys("mq_unlink %s", names.queue);
     owner_remove(names.record);
-}
-
-/* ---- what makes it robust (not the lesson) ---- */
-
-static bool options(int argc, char *argv[])
-{
-    static const struct option longopts[] = { { "cleanup", no_argument, NULL, 'C' }, { 0 } };
-    bool clean = false;
-    opterr = 0;
-    int c;
-    while ((c = getopt_long(argc, argv, ":N:m:d:vh", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'N': given = optarg; break;
-        case 'm': maxmsg = parse_number("-m", optarg, 1, 65536); break;
-        case 'd': delay = parse_number("-d", optarg, 0, 60000); break;
-        case 'v': verbose = true; break;
-        case 'C': clean = true; break;
-        case 'h': usage_help();
-        default: bad_option(c, argv);
-        }
-    }
-    if (optind < argc)
-        extra_operand(argv[optind]);
-    return clean;
 }
