@@ -392,3 +392,21 @@ strip_pids() {
     sed -E 's/^\[([a-z]+[0-9]*) [0-9]+\] /[\1] /'
 }
 
+
+# Bats runs a DEBUG trap before every command of a test, and, as it sets -T,
+# of every function the test calls: some 100-300 us a command, which made a
+# helper's loop over a file's lines cost more than the programs it checks.
+# These helpers run with functrace off (the trap then skips them); the test's
+# own lines stay traced, so a failure is still reported at the line that
+# called the helper.  untraced_functions NAME...: wrap each NAME so.
+untraced_functions() {
+    local f
+    for f; do
+        eval "untraced_$(declare -f "$f")"
+        eval "$f() { local -; set +T; untraced_$f \"\$@\"; }"
+    done
+}
+untraced_functions bare run_t nap backoff start_bg start_bg_in bg_child first_pid pid_of \
+    wait_bg stop_all_bg has has_in_lines wait_for_line wait_until wait_for_fifo absent \
+    wait_for_gone proc_state in_state stopped exited ipc_key ftok_key ipc_objects_for \
+    check_leftovers ipcrm_lines strip_pids
