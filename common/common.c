@@ -286,6 +286,10 @@ void usage_help(void)
 void bad_option(int c, char *const argv[])
 {
     const char *word = argv[optind - 1];
+    /* Plain getopt() reads "--name" as the options '-', 'n'...: optind still
+     * points at the word, which is named whole. */
+    if (c == '?' && optopt == '-' && argv[optind] != NULL && strncmp(argv[optind], "--", 2) == 0)
+        usage_error("unknown option %s", argv[optind]);
     if (optopt == 0 || strncmp(word, "--", 2) == 0) {   /* a long option */
         if (c == ':')
             usage_error("option %s needs an argument", word);
