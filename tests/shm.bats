@@ -36,6 +36,21 @@ EXPECTED
     [ ! -s "$OUT/reader.err" ]
 }
 
+@test "shm: a writer started with standard output closed: its lines go nowhere, never into a FIFO" {
+    start_reader
+    # fd 1 closed: the first open() would get 1, and every say() would go there.
+    status=0
+    (bare; exec timeout "$T" "$BIN/shm/writer" "one" "two") >&- 2>"$OUT/writer.err" || status=$?
+    [ "$status" -eq 0 ] || { cat "$OUT/writer.err"; false; }
+    [ ! -s "$OUT/writer.err" ]
+    wait_bg reader
+    [ "$status" -eq 0 ]
+    diff - <(said) <<'EXPECTED'
+one
+two
+EXPECTED
+}
+
 @test "shm: the shmid_ds facts at start, with the writer attached, after shmdt: nattch 1, 2, 0" {
     start_reader
     run_t "$BIN/shm/writer" hello
