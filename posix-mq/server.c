@@ -94,28 +94,31 @@ int main(int argc, char *argv[])
     return 0;                     /* remove_queue() runs at exit */
 }
 
-/* Into the client's own queue, NAME.PID, with the request's priority. */
-static void reply(enum pmq_kind kind, struct pmq_msg *m, size_t len, unsigned prio)
+/* Into the client's own queue, NAME.PID, with the request's priority; false:
+ * dropped. */
+static bool reply(enum pmq_kind kind, struct pmq_msg *m, size_t len, unsigned prio)
 {
     struct pmq_names to;
     reply_names(&to, names.queue, m->pid);
     if (!process_running(m->pid)) {   /* a zombie too: it runs no code */
         say("client %ld is gone: reply dropped", (long)m->pid);
         remove_orphan(names.queue, m->pid);
-        return;
+        return false;
     }
     /* O_NONBLOCK: a full reply queue fails (EAGAIN), never stops the server. */
     mqd_t q = (mqd_t)traced(mq_open(to.queue, O_WRONLY | O_NONBLOCK),
                             "mq_open(\"%s\", O_WRONLY|O_NONBLOCK)", to.queue);
     if (q == (mqd_t)-1) {
         warn_sys("mq_open %s: the reply to client %ld is dropped", to.queue, (long)m->pid);
-        return;
+        return false;
     }
     m->kind = kind;
-    if (traced(mq_send(q, (const char *)m, PMQ_HEADER + len, prio), "mq_send(%d, %zu, %u)", q,
-               PMQ_HEADER + len, prio) == -1)
+    bool sent = traced(mq_send(q, (const char *)m, PMQ_HEADER + len, prio),
+                       "mq_send(%d, %zu, %u)", q, PMQ_HEADER + len, prio) == 0;
+    if (!sent)
         warn_sys("mq_send %s: the reply to client %ld is dropped", to.queue, (long)m->pid);
     (void)traced(mq_close(q), "mq_close(%d)", q);     /* sent or not: nothing is lost */
+    return sent;
 }
 
 /* False: stop serving. */
@@ -139,8 +142,7 @@ static bool handle(struct pmq_msg *req, size_t n, unsigned prio)
     for (size_t i = 0; i < len; i++)
         if (req->text[i] >= 'a' && req->text[i] <= 'z')
             req->text[i] = (char)(req->text[i] - 'a' + 'A');
-    reply(PMQ_REPLY, req, len, prio);
-    served++;
+    served += reply(PMQ_REPLY, req, len, prio);     /* a dropped reply serves nobody */
     return true;
 }
 

@@ -315,6 +315,7 @@ EXPECTED
     exec 4>&-
     rm "$OUT/feed"
     stop_server
+    has -x "\[server $spid\] served 1 request" "$OUT/server.out"   # not the dropped one
     start_server
     has -x "\[server [0-9]+\] client $ipid is gone: removed its reply queue $NAME.$ipid, 0 messages left in it" "$OUT/server.out"
     stop_server
