@@ -210,9 +210,11 @@ static void check_segment(void)
     if (ds.shm_nattch > 2)
         die_msg("another shm/writer is already writing into this segment (shm_nattch %lu)",
                 (unsigned long)ds.shm_nattch);
-    if (count > 0 && slot_size < GEN_MAX_LEN)
-        die_msg("generated messages need up to %d bytes, the slots hold %zu (start "
-                "shm/reader with -s %d)", GEN_MAX_LEN, slot_size, GEN_MAX_LEN);
+    /* "message SEQ of COUNT " and 0 to 22 letters: SEQ no longer than COUNT. */
+    size_t longest = 13 + 2 * (size_t)snprintf(NULL, 0, "%ld", count) + 22;
+    if (count > 0 && slot_size < longest)
+        die_msg("generated messages of -n %ld are at most %zu bytes long, the slots hold %zu "
+                "(start shm/reader with -s %zu)", count, longest, slot_size, longest);
 }
 
 /* What opened at PATH must be a FIFO of ours, mode 0600, not a file put there. */

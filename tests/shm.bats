@@ -363,7 +363,8 @@ EXPECTED
     start_reader -s 16
     run_t "$BIN/shm/writer" -n 3
     [ "$status" -eq 1 ]
-    [[ $stderr == *"generated messages need up to 80 bytes, the slots hold 16"* ]]
+    # "message 3 of 3 " and at most 22 letters
+    [[ $stderr == *"generated messages of -n 3 are at most 37 bytes long, the slots hold 16 (start shm/reader with -s 37)" ]]
     kill -TERM "$(pid_of reader reader)"
     wait_bg reader
     [ "$status" -eq 0 ]
