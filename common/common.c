@@ -372,6 +372,16 @@ void delay_ms(long ms)
         ;
 }
 
+struct timespec deadline_in(long ms)
+{
+    struct timespec t;
+    if (clock_gettime(CLOCK_REALTIME, &t) == -1)
+        die("clock_gettime");
+    t.tv_sec += ms / 1000 + (t.tv_nsec + ms % 1000 * 1000000L) / 1000000000L;
+    t.tv_nsec = (t.tv_nsec + ms % 1000 * 1000000L) % 1000000000L;
+    return t;
+}
+
 void lines_feed(struct lines *l, const char *data, size_t n, line_fn *fn, void *arg)
 {
     for (size_t i = 0; i < n; i++) {

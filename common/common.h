@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdnoreturn.h>
 #include <sys/types.h>
+#include <time.h>
 
 #if defined(__GNUC__)
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
@@ -77,6 +78,9 @@ ssize_t write_all(int fd, const void *buf, size_t len);
 /* Read LEN bytes or up to end of file: the count, or -1 as write_all. */
 ssize_t read_full(int fd, void *buf, size_t len);
 void delay_ms(long ms);                   /* -d pacing: the only sleep there is */
+/* MS milliseconds from now on CLOCK_REALTIME: the deadline (not a duration)
+ * that sem_timedwait(), mq_timedsend() and the like take. */
+struct timespec deadline_in(long ms);
 
 /* A byte stream keeps no message boundaries: feed it what read() returned and
  * get one call per newline-terminated line.  A longer line than LINE_LIMIT - 1

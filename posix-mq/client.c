@@ -15,8 +15,6 @@
  */
 #include "pmq.h"
 
-#include <time.h>
-
 static const char usage[] =
     "usage: posix-mq/client [-N NAME] [-P PRIO] [-q] [-d MS] [-v] [--small-buffer] [MESSAGE...]\n"
     "Send each MESSAGE, or each line of stdin, to posix-mq/server and print its reply,\n"
@@ -88,16 +86,6 @@ int main(int argc, char *argv[])
     return status;
 }
 
-/* A second from now: a deadline on CLOCK_REALTIME, not a duration. */
-static struct timespec in_a_while(void)
-{
-    struct timespec t;
-    if (clock_gettime(CLOCK_REALTIME, &t) == -1)
-        die("clock_gettime");
-    t.tv_sec += PMQ_WAIT_MS / 1000;
-    return t;
-}
-
 /* A wait failed: a stop signal (now or just before it), or the second is up. */
 static void waited(const char *call)
 {
@@ -114,7 +102,7 @@ static void send_request(enum pmq_kind kind, const char *text, size_t len)
     msg = (struct pmq_msg){ .kind = kind, .pid = (int32_t)getpid(), .seq = ++seq };
     memcpy(msg.text, text, len);
     for (;;) {                    /* waits while the server's queue is full */
-        struct timespec t = in_a_while();
+        struct timespec t = deadline_in(PMQ_WAIT_MS);
         if (traced(mq_timedsend(to_server, (const char *)&msg, PMQ_HEADER + len, opt.prio, &t),
                    "mq_timedsend(%d, %zu, %ld, 1 s)", to_server, PMQ_HEADER + len, opt.prio) == 0)
             return;
@@ -127,7 +115,7 @@ static size_t receive(enum pmq_kind kind)
 {
     size_t size = opt.small_buffer ? 64 : sizeof msg;
     for (;;) {
-        struct timespec t = in_a_while();
+        struct timespec t = deadline_in(PMQ_WAIT_MS);
         unsigned p;
         ssize_t n = mq_timedreceive(replies, (char *)&msg, size, &p, &t);
         traced(n, "mq_timedreceive(%d, %zu, 1 s)", replies, size);

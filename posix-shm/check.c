@@ -26,17 +26,6 @@ bool ring_message_ok(const unsigned char *data, size_t len, uint64_t n, uint64_t
     return len == ring_message(want, n, count) && memcmp(data, want, len) == 0;
 }
 
-struct timespec ring_deadline(void)
-{
-    struct timespec t;
-    if (clock_gettime(CLOCK_REALTIME, &t) == -1)  /* sem_timedwait()'s clock */
-        die("clock_gettime");
-    t.tv_nsec += RING_WAIT_MS * 1000000L;
-    t.tv_sec += t.tv_nsec / 1000000000L;
-    t.tv_nsec %= 1000000000L;
-    return t;
-}
-
 bool ring_running(int32_t pid, uint64_t start)
 {
     unsigned long long now = process_start_time(pid);

@@ -135,7 +135,7 @@ static int create_object(void)
 static bool take_filled(void)
 {
     while (!stop_signal) {
-        struct timespec until = ring_deadline();
+        struct timespec until = deadline_in(RING_WAIT_MS);
         if (traced(sem_timedwait(&ring->filled, &until), "sem_timedwait(&ring->filled, +%d ms)",
                    RING_WAIT_MS) == 0)
             return true;

@@ -64,7 +64,6 @@ static inline size_t ring_size(unsigned slots)
  * signal; -f: the lines of /proc/self/maps that map NAME, and the fds. */
 size_t ring_message(char *buf, uint64_t n, uint64_t count);
 bool ring_message_ok(const unsigned char *data, size_t len, uint64_t n, uint64_t count);
-struct timespec ring_deadline(void);
 /* PID runs, and started at START (0: not known yet); a reused pid has another. */
 bool ring_running(int32_t pid, uint64_t start);
 void ring_catch_sigpipe(void);

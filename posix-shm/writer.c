@@ -95,7 +95,7 @@ int main(int argc, char *argv[])
 static void take_free(void)
 {
     for (;;) {
-        struct timespec until = ring_deadline();
+        struct timespec until = deadline_in(RING_WAIT_MS);
         if (traced(sem_timedwait(&ring->free, &until), "sem_timedwait(&ring->free, +%d ms)",
                    RING_WAIT_MS) == 0)
             return;

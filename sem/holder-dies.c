@@ -74,7 +74,6 @@ static bool parse_options(int argc, char *argv[]), take_lock(void);
 static int cleanup(void);
 static void clean_up(void), remove_lock(void), check_stop(void), close_fd(int *fd);
 static void make_lock(void), start_holder(void), kill_holder(void), destroy_lock(void);
-static struct timespec deadline(void);
 
 int main(int argc, char *argv[])
 {
@@ -316,7 +315,7 @@ static bool take_named(void)
         die("sem_getvalue");
     say("the semaphore's value is %d", value);
     /* sem_timedwait(): sem_wait() with a deadline; sem_wait() would wait for ever. */
-    struct timespec until = deadline();
+    struct timespec until = deadline_in(wait_ms);
     if (traced(sem_timedwait(named, &until), "sem_timedwait(%p, +%ld ms)", (void *)named,
                wait_ms) == 0) {
         say("took it: somebody posted it, which nobody should have");
@@ -334,7 +333,7 @@ static bool take_named(void)
 
 static bool take_mutex(void)
 {
-    struct timespec until = deadline();
+    struct timespec until = deadline_in(wait_ms);
     int rc = traced_err(pthread_mutex_timedlock(&acc->mutex, &until),
                         "pthread_mutex_timedlock(%p, +%ld ms)", (void *)&acc->mutex, wait_ms);
     if (rc != EOWNERDEAD) {
@@ -356,7 +355,7 @@ static bool take_mutex(void)
     if (traced_err(pthread_mutex_unlock(&acc->mutex), "pthread_mutex_unlock(%p)",
                    (void *)&acc->mutex) != 0)
         die("pthread_mutex_unlock");
-    until = deadline();
+    until = deadline_in(wait_ms);
     rc = traced_err(pthread_mutex_timedlock(&acc->mutex, &until),
                     "pthread_mutex_timedlock(%p, +%ld ms)", (void *)&acc->mutex, wait_ms);
     if (rc == 0 && traced_err(pthread_mutex_unlock(&acc->mutex), "pthread_mutex_unlock(%p)",
@@ -386,21 +385,6 @@ static void destroy_lock(void)
 }
 
 /* ---- what makes it robust (not the lesson) ---- */
-
-
-static struct timespec deadline(void)
-{
-    struct timespec t;            /* the *timed* calls take CLOCK_REALTIME */
-    if (clock_gettime(CLOCK_REALTIME, &t) == -1)
-        die("clock_gettime");
-    t.tv_sec += wait_ms / 1000;
-    t.tv_nsec += wait_ms % 1000 * 1000000;
-    if (t.tv_nsec >= 1000000000) {
-        t.tv_sec++;
-        t.tv_nsec -= 1000000000;
-    }
-    return t;
-}
 
 static void close_fd(int *fd)
 {
