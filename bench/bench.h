@@ -203,7 +203,6 @@ const char *pin_describe(void);
 const char *pin_mode_name(void);
 void die_with_parent(pid_t parent);      /* in a child: SIGKILL when PARENT is gone */
 long pipe_default_size(void);            /* F_GETPIPE_SZ of a fresh pipe */
-long proc_long(const char *path, long fallback);    /* a number from /proc */
 bool mq_stat(mqd_t q, struct stat *st);             /* fstat() of a queue: its owner */
 
 #endif

@@ -109,18 +109,6 @@ long pipe_default_size(void)
     return size;
 }
 
-long proc_long(const char *path, long fallback)
-{
-    FILE *f = fopen(path, "re");
-    long v = fallback;
-    if (f != NULL) {
-        if (fscanf(f, "%ld", &v) != 1)
-            v = fallback;
-        fclose(f);
-    }
-    return v;
-}
-
 
 /* On Linux a mqd_t is a file descriptor of the mqueue file system: fstat() tells
  * its owner and mode (POSIX gives no way to ask a queue). */

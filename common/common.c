@@ -382,6 +382,18 @@ struct timespec deadline_in(long ms)
     return t;
 }
 
+long proc_long(const char *path, long fallback)
+{
+    FILE *f = fopen(path, "re");
+    long v = fallback;
+    if (f != NULL) {
+        if (fscanf(f, "%ld", &v) != 1)
+            v = fallback;
+        fclose(f);
+    }
+    return v;
+}
+
 void lines_feed(struct lines *l, const char *data, size_t n, line_fn *fn, void *arg)
 {
     for (size_t i = 0; i < n; i++) {
@@ -432,6 +444,14 @@ void catch_stop_signals(void)
 void default_stop_signals(void)
 {
     on_stop_signals(SIG_DFL);
+}
+
+void exit_cleanly(void (*remove)(void))
+{
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+        die("signal SIGPIPE");
+    if (atexit(remove) != 0)
+        die_msg("atexit failed");
 }
 
 const char *signal_name(int signo)

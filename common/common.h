@@ -81,6 +81,8 @@ void delay_ms(long ms);                   /* -d pacing: the only sleep there is 
 /* MS milliseconds from now on CLOCK_REALTIME: the deadline (not a duration)
  * that sem_timedwait(), mq_timedsend() and the like take. */
 struct timespec deadline_in(long ms);
+/* The number in a file of /proc/sys (a kernel limit), or FALLBACK. */
+long proc_long(const char *path, long fallback);
 
 /* A byte stream keeps no message boundaries: feed it what read() returned and
  * get one call per newline-terminated line.  A longer line than LINE_LIMIT - 1
@@ -104,6 +106,9 @@ extern volatile sig_atomic_t stop_signal;
 void catch_stop_signals(void);
 void on_stop_signals(void (*handler)(int));
 void default_stop_signals(void);
+/* SIGPIPE ignored (a write into a closed stdout fails, and say() lets it go,
+ * instead of killing us before REMOVE has run), then atexit(REMOVE). */
+void exit_cleanly(void (*remove)(void));
 const char *signal_name(int signo);       /* "SIGPIPE" */
 
 /* ---- file descriptors and mappings (-f) ---- */

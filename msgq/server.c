@@ -243,10 +243,7 @@ static void stop_cleanly(void)
 {
     catch_stop_signals();
     tick_start();
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-        die("signal SIGPIPE");
-    if (atexit(remove_queue) != 0)
-        die_msg("atexit failed");
+    exit_cleanly(remove_queue);
 }
 
 /* A pipe nobody reads any more (| head) polls POLLERR; a hung-up terminal POLLHUP. */

@@ -69,13 +69,9 @@ void reply_names(struct pmq_names *n, const char *server, long pid)
 
 long mq_limit(const char *which)
 {
-    char path[64], buf[32] = "";
+    char path[64];
     snprintf(path, sizeof path, "/proc/sys/fs/mqueue/%s", which);
-    FILE *f = fopen(path, "re");
-    if (f == NULL || fgets(buf, sizeof buf, f) == NULL)
-        die("read %s", path);
-    fclose(f);                    /* read-only: nothing can be lost */
-    return strtol(buf, NULL, 10);
+    return proc_long(path, -1);   /* -1: no /proc/sys/fs/mqueue to read */
 }
 
 struct stat stat_queue(mqd_t q, const char *name)
@@ -228,14 +224,4 @@ int cleanup(const struct pmq_names *n)
         say("nothing to clean up: no queue %s, no record of a server or client that is gone",
             n->queue);
     return 0;
-}
-
-/* A write into a closed stdout fails (say() lets it go) instead of killing us
- * before REMOVE, at exit, takes our queue away. */
-void exit_cleanly(void (*remove)(void))
-{
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-        die("signal SIGPIPE");
-    if (atexit(remove) != 0)
-        die_msg("atexit failed");
 }

@@ -54,6 +54,5 @@ int remove_orphans(const char *server);
 bool remove_orphan(const char *server, long pid);
 int cleanup(const struct pmq_names *n);         /* --cleanup */
 long mq_limit(const char *which);               /* /proc/sys/fs/mqueue/WHICH */
-void exit_cleanly(void (*remove)(void));        /* SIGPIPE ignored, atexit(REMOVE) */
 
 #endif

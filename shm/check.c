@@ -87,9 +87,8 @@ void stop_cleanly(void (*cleanup)(void))
 {
     struct sigaction sa = { .sa_handler = on_signal };    /* no SA_RESTART */
     sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGALRM, &sa, NULL) == -1 || signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+    if (sigaction(SIGALRM, &sa, NULL) == -1)
         die("sigaction");
     on_stop_signals(on_signal);
-    if (atexit(cleanup) != 0)
-        die_msg("atexit failed");
+    exit_cleanly(cleanup);
 }
