@@ -417,6 +417,27 @@ bool lines_end(struct lines *l, line_fn *fn, void *arg)
     return true;
 }
 
+int stdin_lines(line_fn *fn, void *arg)
+{
+    struct lines lines = { .used = 0 };
+    bool tty = isatty(STDIN_FILENO);
+    char buf[4096];
+    ssize_t n;
+    do {
+        if (tty)
+            (void)write_all(STDOUT_FILENO, "Please enter# ", 14);
+        n = traced(read(STDIN_FILENO, buf, sizeof buf), "read(0, %zu)", sizeof buf);
+        if (n > 0)
+            lines_feed(&lines, buf, (size_t)n, fn, arg);
+    } while (n > 0 || (n == -1 && errno == EINTR && !stop_signal));
+    if (n == -1)
+        return -1;
+    if (tty)
+        (void)write_all(STDOUT_FILENO, "\n", 1);    /* Ctrl-D ends no line */
+    lines_end(&lines, fn, arg);
+    return 0;
+}
+
 /* ---- signals ---- */
 
 static void set_stop_flag(int signo)

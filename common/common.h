@@ -95,6 +95,10 @@ struct lines {
 typedef void line_fn(const char *line, size_t len, size_t dropped, void *arg);
 void lines_feed(struct lines *l, const char *data, size_t n, line_fn *fn, void *arg);
 bool lines_end(struct lines *l, line_fn *fn, void *arg); /* an unterminated last line */
+/* Each line of standard input to FN, the read()s traced, a "Please enter# "
+ * prompt before each on a terminal.  0 at end of file; -1 when a read fails
+ * (errno; EINTR only once a stop signal has come). */
+int stdin_lines(line_fn *fn, void *arg);
 
 /* ---- signals ---- */
 

@@ -167,25 +167,9 @@ static void send_input_line(const char *line, size_t len, size_t dropped, void *
 
 static void send_input(void)
 {
-    bool tty = isatty(STDIN_FILENO);
-    struct lines lines = { .used = 0 };
     long lineno = 0;
-    char buf[4096];
-    for (;;) {
-        if (tty)
-            (void)write_all(STDOUT_FILENO, "Please enter# ", 14);
-        ssize_t n = traced(read(STDIN_FILENO, buf, sizeof buf), "read(0, %zu)", sizeof buf);
-        if (n == -1 && errno == EINTR)
-            continue;
-        if (n == -1)
-            die("read standard input");
-        if (n == 0)
-            break;
-        lines_feed(&lines, buf, (size_t)n, send_input_line, &lineno);
-    }
-    if (tty)
-        (void)write_all(STDOUT_FILENO, "\n", 1);
-    lines_end(&lines, send_input_line, &lineno);  /* a last line without newline */
+    if (stdin_lines(send_input_line, &lineno) == -1)
+        die("read standard input");
 }
 
 /* No server: say what to do.  ENOENT: no FIFO; ENXIO: a FIFO that nobody has

@@ -196,17 +196,6 @@ static void ask_line(const char *line, size_t len, size_t dropped, void *arg)
 
 static void ask_stdin(void)       /* each line of stdin is a message */
 {
-    struct lines lines = { .used = 0 };
-    char buf[4096];
-    ssize_t n;
-    do {
-        if (isatty(STDIN_FILENO) && write_all(STDOUT_FILENO, "Please enter# ", 14) == -1)
-            die("write");
-        n = traced(read(STDIN_FILENO, buf, sizeof buf), "read(0, %zu)", sizeof buf);
-        if (n == -1)
-            waited("read stdin");
-        if (n > 0)
-            lines_feed(&lines, buf, (size_t)n, ask_line, NULL);
-    } while (n != 0);
-    lines_end(&lines, ask_line, NULL);
+    if (stdin_lines(ask_line, NULL) == -1)
+        waited("read stdin");     /* a stop signal */
 }

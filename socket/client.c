@@ -149,15 +149,9 @@ static void send_input_line(const char *line, size_t len, size_t dropped, void *
 
 static void send_input(void)
 {
-    struct lines lines = { .used = 0 };
     long lineno = 0;
-    char buf[4096];
-    ssize_t n;
-    while ((n = traced(read(STDIN_FILENO, buf, sizeof buf), "read(0, %zu)", sizeof buf)) > 0)
-        lines_feed(&lines, buf, (size_t)n, send_input_line, &lineno);
-    if (n == -1)
+    if (stdin_lines(send_input_line, &lineno) == -1)
         die("read standard input");
-    lines_end(&lines, send_input_line, &lineno);  /* a last line without newline */
 }
 
 /* Our direction ends; the server's end of file on its read() tells it so,
