@@ -392,7 +392,6 @@ strip_pids() {
     sed -E 's/^\[([a-z]+[0-9]*) [0-9]+\] /[\1] /'
 }
 
-
 # Bats runs a DEBUG trap before every command of a test, and, as it sets -T,
 # of every function the test calls: some 100-300 us a command, which made a
 # helper's loop over a file's lines cost more than the programs it checks.

@@ -28,7 +28,7 @@ start_recv() {
 # write() to the socket), its replies go to $OUT/raw.out.  (A pipe, not a FIFO:
 # nothing here can block in open().)
 start_raw() {
-    exec {raw_in}> >(exec timeout "$T" "$RAW" "$SOCK" >"$OUT/raw.out" 2>"$OUT/raw.err")
+    exec {raw_in}> >(bare; exec timeout "$T" "$RAW" "$SOCK" >"$OUT/raw.out" 2>"$OUT/raw.err")
     raw_pid=$!
     BG_PIDS+=("$raw_pid")
 }
