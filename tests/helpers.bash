@@ -325,6 +325,8 @@ IPC_PROJS=(s q m h b)
 check_leftovers() {
     local f left=() posix=() sysv=() dev ino kdev='' kino='' prefix proj kind key id
     local -A ours=()
+    [[ -d ${BATS_TEST_TMPDIR-} && $BATS_TEST_TMPDIR != / ]] ||
+        { echo "check_leftovers: no test directory to look in" >&2; return 2; }
     shopt -s globstar dotglob nullglob
     for f in "$BATS_TEST_TMPDIR"/**; do
         [[ -p $f || -S $f ]] && left+=("$f")
