@@ -71,7 +71,10 @@ long mq_limit(const char *which)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/sys/fs/mqueue/%s", which);
-    return proc_long(path, -1);   /* -1: no /proc/sys/fs/mqueue to read */
+    long limit = proc_long(path, -1);
+    if (limit == -1)              /* never printed, nor compared, as a limit */
+        die_msg("cannot read %s", path);
+    return limit;
 }
 
 struct stat stat_queue(mqd_t q, const char *name)

@@ -33,7 +33,7 @@ struct pmq_msg {
 #define PMQ_HEADER offsetof(struct pmq_msg, text)
 #define PMQ_MSGSIZE ((long)sizeof(struct pmq_msg))      /* mq_msgsize: 1036 */
 
-/* ---- what makes them robust (not the lesson): posix-mq/leftover.c ---- */
+/* ---- not the lesson: the command line, names, limits, leftovers (leftover.c) ---- */
 
 /* A queue and its creator record in $IPC_DEMO_DIR: the name without its '/',
  * then ".owner". */
@@ -53,6 +53,6 @@ struct stat created(mqd_t q, const struct pmq_names *n);  /* stat, creator recor
 int remove_orphans(const char *server);
 bool remove_orphan(const char *server, long pid);
 int cleanup(const struct pmq_names *n);         /* --cleanup */
-long mq_limit(const char *which);               /* /proc/sys/fs/mqueue/WHICH */
+long mq_limit(const char *which);   /* /proc/sys/fs/mqueue/WHICH, or exit 1 */
 
 #endif

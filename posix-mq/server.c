@@ -159,8 +159,6 @@ static void serve(void)
         int n = (int)traced(poll(fds, 3, -1), "poll([%d, %d, 1], 3, -1)", mqd, sfd);
         if (n == -1 && errno != EINTR)
             die("poll");
-        if (fds[2].revents & POLLNVAL)
-            fds[2].fd = -1;       /* started with stdout closed: nothing to watch */
         if (n > 0 && (fds[1].revents & POLLIN))
             break;
         if (n > 0 && (fds[2].revents & (POLLERR | POLLHUP)))
