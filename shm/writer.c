@@ -26,7 +26,8 @@
 static const char usage[] =
     "usage: shm/writer [-n COUNT] [-d MS] [-v] [-u] [MESSAGE...]\n"
     "Write messages into the segment of a running shm/reader: each MESSAGE, or\n"
-    "each line of standard input, or COUNT generated messages.\n"
+    "each line of standard input, or COUNT generated messages.  One that does not\n"
+    "fit a slot (or a line longer than 4095 bytes) is skipped, and the exit status is 1.\n"
     "  -n COUNT  send COUNT generated messages the reader can verify\n"
     "  -d MS     pause MS milliseconds before each message (default 0)\n"
     "  -u        unsynchronised: do not wait for free slots (the race, on purpose)\n"
@@ -226,14 +227,25 @@ static void require_fifo(int fd, const char *path)
     require_our_fifo(path, &st);
 }
 
+/* A line of standard input, without its newline; one cut short (DROPPED
+ * bytes did not fit the line buffer) is skipped, never sent in part. */
+static void send_line(const char *line, size_t len, size_t dropped, void *arg)
+{
+    (void)arg;
+    if (dropped == 0) {
+        send_message(line, len);
+        return;
+    }
+    skipped++;
+    warn_msg("a line of %zu bytes is longer than the %d a line of standard input may be, "
+             "skipped", len + dropped, LINE_LIMIT - 1);
+}
+
 /* -n COUNT generated messages, or the MESSAGE operands, or each line of
- * standard input, without its newline (getline() takes any length: whether it
- * fits is the slot's to say, as for an operand). */
+ * standard input. */
 static void send_all(int argc, char *argv[])
 {
-    char buf[GEN_MAX_LEN], *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
+    char buf[GEN_MAX_LEN];
     for (long i = 1; i <= count; i++)
         send_message(buf, gen_message(buf, (uint64_t)i, (uint64_t)count));
     if (count >= 0)
@@ -242,13 +254,8 @@ static void send_all(int argc, char *argv[])
         send_message(argv[i], strlen(argv[i]));
     if (count >= 0 || optind < argc)
         return;
-    if (isatty(STDIN_FILENO))
-        say("type one message per line; Ctrl-D ends");
-    while ((n = getline(&line, &cap, stdin)) != -1)
-        send_message(line, (size_t)n - (line[n - 1] == '\n'));
-    if (ferror(stdin))            /* a stop signal's EINTR, or an error */
+    if (stdin_lines(send_line, NULL) == -1)   /* a stop signal's EINTR, or an error */
         stopped_or_failed("read standard input");
-    free(line);
 }
 
 /* atexit: the writer made nothing; it lets go of what it holds. */

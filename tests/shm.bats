@@ -353,6 +353,16 @@ EXPECTED
     wait_bg reader
     [ "$status" -eq 0 ]
     diff <(printf 'short\nok\n') <(said)
+    # A line of standard input longer than the line buffer, into slots that
+    # would hold it: skipped whole, never sent in part.
+    start_reader -s 8192
+    { echo before; head -c 5000 /dev/zero | tr '\0' x; echo; echo after; } >"$OUT/long"
+    run_t "$BIN/shm/writer" <"$OUT/long"
+    [ "$status" -eq 1 ]
+    [[ $stderr == *"a line of 5000 bytes is longer than the 4095 a line of standard input may be, skipped"* ]]
+    wait_bg reader
+    [ "$status" -eq 0 ]
+    diff <(printf 'before\nafter\n') <(said)
 }
 
 @test "shm: -n needs slots that hold a generated message; -n with MESSAGE operands is a usage error" {
