@@ -147,19 +147,27 @@ static void send_message(const char *text, size_t len)
 
 /* ---- what makes it robust (not the lesson) ---- */
 
-/* Each line a message, without its newline; stdio's getline() takes any length. */
+/* Each line a message, without its newline; one cut short (DROPPED bytes did
+ * not fit the line buffer) is skipped whole, never sent in part. */
+static void send_line(const char *line, size_t len, size_t dropped, void *arg)
+{
+    (void)arg;
+    if (dropped == 0) {
+        send_message(line, len);
+        return;
+    }
+    skipped++;
+    warn_msg("a line of %zu bytes is longer than the %d a line of standard input may be, "
+             "skipped", len + dropped, LINE_LIMIT - 1);
+}
+
 static void send_stdin(void)
 {
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, stdin)) != -1)
-        send_message(line, (size_t)n - (line[n - 1] == '\n'));
-    free(line);
+    if (stdin_lines(send_line, NULL) == 0)
+        return;
     if (stop_signal)
         stopped_or_gone();
-    if (ferror(stdin))
-        die("read standard input");
+    die("read standard input");
 }
 
 /* The object must be the one of a reader on record, still running (its

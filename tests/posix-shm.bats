@@ -222,6 +222,15 @@ scribble_then() {
     wait_bg reader
     [ "$status" -eq 0 ]
     diff <(printf 'short\nok\n') <(said)
+    # A line of standard input longer than the line buffer: skipped whole.
+    start_reader
+    printf 'before\n%s\nafter\n' "$long" >"$OUT/long"
+    run_t "$BIN/posix-shm/writer" <"$OUT/long"
+    [ "$status" -eq 1 ]
+    [[ $stderr == *"a line of 4097 bytes is longer than the 4095 a line of standard input may be, skipped"* ]]
+    wait_bg reader
+    [ "$status" -eq 0 ]
+    diff <(printf 'before\nafter\n') <(said)
 }
 
 @test "posix-shm: a writer without a reader, usage errors: exit 1 or 2, nothing created" {
