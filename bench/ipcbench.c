@@ -451,10 +451,8 @@ int main(int argc, char *argv[])
     pin_setup(pinning);
     pin_self(ROLE_READER);
     catch_stop_signals();
-    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)    /* a vanished child: EPIPE, reported */
-        die("signal SIGPIPE");
+    exit_cleanly(bench_cleanup);        /* a vanished child: EPIPE, reported */
     plan.load_start = load_average();
-    atexit(bench_cleanup);
     mechs_prepare(plan.mechs);
 
     make_plan(&plan);

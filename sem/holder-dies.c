@@ -27,7 +27,6 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -82,9 +81,7 @@ int main(int argc, char *argv[])
         return cleanup();
     parent = getpid();
     catch_stop_signals();
-    signal(SIGPIPE, SIG_IGN);     /* a write to a vanished peer fails with EPIPE: said */
-    if (atexit(clean_up) != 0)
-        die_msg("atexit failed");
+    exit_cleanly(clean_up);       /* a write to a vanished peer fails with EPIPE: said */
 
     make_lock();                  /* free, the accounts 100 + 0 */
     start_holder();               /* it takes the lock, starts the move, says so */

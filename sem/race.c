@@ -17,7 +17,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,9 +85,7 @@ int main(int argc, char *argv[])
     parent = getpid();
     catch_stop_signals();
     /* Output into a closed pipe (| head) must not kill us before clean_up(). */
-    signal(SIGPIPE, SIG_IGN);
-    if (atexit(clean_up) != 0)
-        die_msg("atexit failed");
+    exit_cleanly(clean_up);
 
     make_counter();
     struct result r[MODES];
@@ -424,7 +421,6 @@ static void summary(const struct result r[])
 }
 
 /* ---- what makes it robust (not the lesson) ---- */
-
 
 /* A busy machine may still run the workers one after the other, and a race
  * needs them to overlap: each also spins until all have arrived -- a second or
