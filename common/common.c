@@ -1,6 +1,7 @@
 /* common.c - see common.h.  _GNU_SOURCE is for strerrorname_np() alone (glibc
- * 2.32 and later): the errno names of the traces, a plain lookup in libc's own
- * table (no lock, no memory), so a signal handler may still trace. */
+ * 2.32 and later; an older libc names no errno, "E?"): the errno names of the
+ * traces, a plain lookup in libc's own table (no lock, no memory), so a signal
+ * handler may still trace. */
 #define _GNU_SOURCE
 #include "common.h"
 
@@ -143,7 +144,7 @@ void prog_init(const char *name, const char *first_role, const char *usage)
     set_role("%s", first_role);
     /* Started with 0, 1 or 2 closed, our next open() would take that number,
      * and a FIFO or a socket would get our narration: /dev/null holds it.
-     * (lseek(): EBADF only for a closed fd, and no call a lesson traces.) */
+     * (lseek(), not fcntl(): the -v checks compare every fcntl() with a trace.) */
     for (int fd = 0; fd <= 2; fd++)
         if (lseek(fd, 0, SEEK_CUR) == -1 && errno == EBADF && open("/dev/null", O_RDWR) != fd)
             _exit(1);             /* nothing open to say it on */
@@ -244,8 +245,13 @@ int traced_err(int rc, const char *fmt, ...)
 
 const char *errno_name(int err)
 {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 32)
     const char *name = err != 0 ? strerrorname_np(err) : NULL;   /* it calls 0 "0" */
     return name != NULL ? name : "E?";
+#else
+    (void)err;
+    return "E?";
+#endif
 }
 
 size_t escape_text(char *out, size_t outsize, const char *in, size_t len)

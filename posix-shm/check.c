@@ -1,5 +1,5 @@
 /* posix-shm/check.c - what makes both programs robust, nothing of the lesson:
- * -n's messages, checked byte for byte; deadlines; liveness; SIGPIPE; -f. */
+ * -n's messages, checked byte for byte; liveness; SIGPIPE; -f. */
 #include "ring.h"
 
 #include "../common/common.h"
@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 /* "message 17 of 100 " and 0-52 letters that depend on 17: none passes for another. */
 size_t ring_message(char *buf, uint64_t n, uint64_t count)

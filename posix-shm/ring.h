@@ -60,8 +60,7 @@ static inline size_t ring_size(unsigned slots)
 /* ---- what makes them robust (not the lesson) ---- */
 
 /* posix-shm/check.c: message N of COUNT for -n (its length), and its check;
- * a deadline RING_WAIT_MS from now; SIGPIPE sets stop_signal like a stop
- * signal; -f: the lines of /proc/self/maps that map NAME, and the fds. */
+ * SIGPIPE sets stop_signal like a stop signal; -f: the lines of /proc/self/maps that map NAME, and the fds. */
 size_t ring_message(char *buf, uint64_t n, uint64_t count);
 bool ring_message_ok(const unsigned char *data, size_t len, uint64_t n, uint64_t count);
 /* PID runs, and started at START (0: not known yet); a reused pid has another. */
