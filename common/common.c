@@ -444,6 +444,14 @@ int stdin_lines(line_fn *fn, void *arg)
     return 0;
 }
 
+bool whole_line(size_t len, size_t dropped)
+{
+    if (dropped > 0)
+        warn_msg("a line of %zu bytes is longer than the %d a line of standard input may be, "
+                 "skipped", len + dropped, LINE_LIMIT - 1);
+    return dropped == 0;
+}
+
 /* ---- signals ---- */
 
 static void set_stop_flag(int signo)

@@ -99,6 +99,9 @@ bool lines_end(struct lines *l, line_fn *fn, void *arg); /* an unterminated last
  * prompt before each on a terminal.  0 at end of file; -1 when a read fails
  * (errno; EINTR only once a stop signal has come). */
 int stdin_lines(line_fn *fn, void *arg);
+/* A line stdin_lines() cut short (DROPPED bytes did not fit) is never sent in
+ * part: false, and said on stderr. */
+bool whole_line(size_t len, size_t dropped);
 
 /* ---- signals ---- */
 

@@ -147,18 +147,14 @@ static void send_message(const char *text, size_t len)
 
 /* ---- what makes it robust (not the lesson) ---- */
 
-/* Each line a message, without its newline; one cut short (DROPPED bytes did
- * not fit the line buffer) is skipped whole, never sent in part. */
+/* Each line a message, without its newline. */
 static void send_line(const char *line, size_t len, size_t dropped, void *arg)
 {
     (void)arg;
-    if (dropped == 0) {
+    if (whole_line(len, dropped))
         send_message(line, len);
-        return;
-    }
-    skipped++;
-    warn_msg("a line of %zu bytes is longer than the %d a line of standard input may be, "
-             "skipped", len + dropped, LINE_LIMIT - 1);
+    else
+        skipped++;
 }
 
 static void send_stdin(void)

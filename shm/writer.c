@@ -227,18 +227,14 @@ static void require_fifo(int fd, const char *path)
     require_our_fifo(path, &st);
 }
 
-/* A line of standard input, without its newline; one cut short (DROPPED
- * bytes did not fit the line buffer) is skipped, never sent in part. */
+/* A line of standard input, without its newline. */
 static void send_line(const char *line, size_t len, size_t dropped, void *arg)
 {
     (void)arg;
-    if (dropped == 0) {
+    if (whole_line(len, dropped))
         send_message(line, len);
-        return;
-    }
-    skipped++;
-    warn_msg("a line of %zu bytes is longer than the %d a line of standard input may be, "
-             "skipped", len + dropped, LINE_LIMIT - 1);
+    else
+        skipped++;
 }
 
 /* -n COUNT generated messages, or the MESSAGE operands, or each line of
